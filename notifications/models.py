@@ -1,0 +1,1 @@
+# The reminder outbox arrives with the reminder engine.

@@ -1,0 +1,46 @@
+"""Named personas shared by every test: a partnership lead, HR users of agencies A and B, a staff
+member of agency A, and an outsider with an account but no role."""
+
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+def agency_a(db):
+    return factories.AgencyFactory(name="Agency A", slug="agency-a")
+
+
+@pytest.fixture
+def agency_b(db):
+    return factories.AgencyFactory(name="Agency B", slug="agency-b")
+
+
+@pytest.fixture
+def lead(db):
+    return factories.LeadFactory(username="lead")
+
+
+@pytest.fixture
+def hr_a(agency_a):
+    return factories.AgencyHRFactory(username="hr-a", agency=agency_a)
+
+
+@pytest.fixture
+def hr_b(agency_b):
+    return factories.AgencyHRFactory(username="hr-b", agency=agency_b)
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(username="outsider")
+
+
+@pytest.fixture
+def staff_a(agency_a):
+    return factories.StaffMemberFactory(agency=agency_a, first_name="Asha", last_name="Patel")
+
+
+@pytest.fixture
+def staff_b(agency_b):
+    return factories.StaffMemberFactory(agency=agency_b, first_name="Ben", last_name="Morgan")

@@ -1,0 +1,229 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from workforce.models import JobRole, StaffMember, Tier
+
+
+class FrameworkDomain(models.TextChoices):
+    RESPONSES = "responses", "Responses"
+    PREVENTION = "prevention", "Prevention"
+    ASSESSMENT = "assessment", "Assessment"
+    INTERVENTIONS = "interventions", "Interventions"
+    DEVELOPMENT = "development", "Development"
+
+
+class DeliveryMode(models.TextChoices):
+    E_LEARNING = "e_learning", "E-learning"
+    LIVE_ONLINE = "live_online", "Live online"
+    CLASSROOM = "classroom", "Classroom"
+    WORKSHOP = "workshop", "Workshop"
+    BLENDED = "blended", "Blended"
+
+
+class Module(models.Model):
+    code = models.CharField(max_length=20, unique=True, help_text="For example HSB-101.")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices)
+    domain = models.CharField("framework domain", max_length=20, choices=FrameworkDomain.choices)
+    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices)
+    duration = models.CharField(max_length=50, blank=True, help_text="For example '3 hours'.")
+    validity_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Months a completion stays valid. Empty: never expires."
+    )
+    renewal_window_days = models.PositiveSmallIntegerField(
+        default=60, help_text="Days before expiry when renewal opens."
+    )
+    active = models.BooleanField(
+        default=True, help_text="A retired module is required of nobody and reminds nobody."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(validity_months__isnull=True) | Q(validity_months__gt=0),
+                name="module_validity_positive",
+            ),
+            models.CheckConstraint(condition=Q(tier__gte=1, tier__lte=4), name="module_tier_1_to_4"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class Requirement(models.Model):
+    """Everyone in a job role must complete a module."""
+
+    job_role = models.ForeignKey(JobRole, on_delete=models.CASCADE, related_name="requirements")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="requirements")
+    due_within_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Days a person new to the requirement has to complete the module."
+    )
+    starts_on = models.DateField(help_text="The date the requirement came into force.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["job_role__name", "module__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["job_role", "module"], name="requirement_unique_role_module"),
+        ]
+
+    def __str__(self):
+        return f"{self.job_role}: {self.module.code}"
+
+
+class Assignment(models.Model):
+    """A module required of one person in addition to their role's requirements."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="assignments")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="assignments")
+    assigned_on = models.DateField(help_text="The date the assignment began.")
+    due_on = models.DateField()
+    reason = models.CharField(max_length=300, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "module"], name="assignment_unique_staff_module"),
+            models.CheckConstraint(condition=Q(due_on__gte=F("assigned_on")), name="assignment_due_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff}: {self.module.code} by {self.due_on:%d/%m/%Y}"
+
+
+class CompletionSource(models.TextChoices):
+    MANUAL = "manual", "Recorded by a lead"
+    REGISTER = "register", "Attendance register"
+    IMPORT = "import", "Provider file"
+    SELF_DECLARED = "self_declared", "Self-declared"
+
+
+class Verification(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    PENDING = "pending", "Waiting for verification"
+    REJECTED = "rejected", "Rejected"
+
+
+class Completion(models.Model):
+    """One person completed one module on a date. Every completion is kept, never overwritten.
+
+    Only verified completions count; a self-declared one waits as pending until a lead verifies it.
+    `expires_on` is computed by training.compliance.expiry_date when the completion is recorded
+    or verified (renewal without drift needs the previous best completion, so it is stored).
+    """
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="completions")
+    module = models.ForeignKey(Module, on_delete=models.PROTECT, related_name="completions")
+    completed_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True, help_text="Empty: never expires.")
+    source = models.CharField(max_length=20, choices=CompletionSource.choices)
+    verification = models.CharField(
+        max_length=20, choices=Verification.choices, default=Verification.VERIFIED
+    )
+    certificate = models.FileField(upload_to="certificates/%Y/%m/", blank=True)
+    certificate_reference = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-completed_on", "-id"]
+        constraints = [
+            # One person, module and date is one completion however many routes report it;
+            # a rejected declaration does not block a later correct record.
+            models.UniqueConstraint(
+                fields=["staff", "module", "completed_on"],
+                condition=~Q(verification="rejected"),
+                name="completion_unique_person_module_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("completed_on")),
+                name="completion_expires_after_completed",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="self_declared") | Q(verification="verified"),
+                name="completion_only_self_declared_awaits_verification",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["staff", "module", "expires_on"], name="completion_best_idx"),
+            models.Index(fields=["module", "expires_on"], name="completion_expiry_idx"),
+            models.Index(fields=["verification"], name="completion_verification_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff} completed {self.module.code} on {self.completed_on:%d/%m/%Y}"
+
+    @property
+    def counts(self):
+        return self.verification == Verification.VERIFIED
+
+
+class ExemptionReason(models.TextChoices):
+    LONG_TERM_ABSENCE = "long_term_absence", "Long-term absence"
+    EQUIVALENT_QUALIFICATION = "equivalent_qualification", "Equivalent qualification"
+    NOT_APPLICABLE = "not_applicable", "Not applicable to this post"
+    OTHER = "other", "Other"
+
+
+class Exemption(models.Model):
+    """A person is not required to do one module (or any module, when module is empty)."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="exemptions")
+    module = models.ForeignKey(
+        Module,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exemptions",
+        help_text="Empty: every module.",
+    )
+    reason = models.CharField(max_length=40, choices=ExemptionReason.choices)
+    details = models.TextField(blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Empty: open-ended.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="exemption_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "module"], name="exemption_staff_module_idx")]
+
+    def __str__(self):
+        scope = self.module.code if self.module_id else "all modules"
+        return f"{self.staff}: exempt from {scope}"
+
+    def covers(self, day):
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)

@@ -1,0 +1,194 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+
+class Sector(models.TextChoices):
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+    EARLY_HELP = "early_help", "Early help"
+    POLICE = "police", "Police"
+    COMMUNITY_HEALTH = "community_health", "Community health"
+    MENTAL_HEALTH = "mental_health", "Mental health (CAMHS)"
+    PRIMARY_CARE = "primary_care", "Primary care"
+    ACUTE_HEALTH = "acute_health", "Acute health"
+    EDUCATION = "education", "Education"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice"
+    VOLUNTARY = "voluntary", "Voluntary and community sector"
+    PARTNERSHIP = "partnership", "Partnership business unit"
+
+
+class Tier(models.IntegerChoices):
+    AWARENESS = 1, "1 Awareness"
+    PRACTITIONER = 2, "2 Practitioner"
+    SPECIALIST = 3, "3 Specialist"
+    STRATEGIC = 4, "4 Strategic/supervisory"
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    sector = models.CharField(max_length=40, choices=Sector.choices)
+    hr_contact_email = models.EmailField(
+        "HR contact email", blank=True, help_text="Receives staff-list review reminders."
+    )
+    training_lead_email = models.EmailField(
+        blank=True, help_text="Receives the monthly agency digest."
+    )
+    reminder_from_email = models.EmailField(
+        blank=True, help_text="Optional sender for this agency's reminders; the site default if empty."
+    )
+    reminder_reply_to = models.EmailField(
+        blank=True, help_text="Optional Reply-To for this agency's reminders."
+    )
+    active = models.BooleanField(
+        default=True, help_text="An inactive agency's staff receive no reminders."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["agency__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="team_unique_name_per_agency"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class JobRole(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices)
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names for this role in agencies' spreadsheets, one per line. "
+        "Matching ignores case.",
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__gte=1, tier__lte=4), name="jobrole_tier_1_to_4"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def alias_list(self):
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+
+class StaffMember(models.Model):
+    """A person on an agency's staff list. Never deleted: a leaver keeps a leaving date."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff")
+    staff_number = models.CharField(max_length=50)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(
+        blank=True, help_text="Work email, stored in lower case. Empty means the person cannot be reached."
+    )
+    job_role = models.ForeignKey(JobRole, on_delete=models.PROTECT, related_name="staff")
+    job_title = models.CharField(max_length=200, blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff"
+    )
+    line_manager_email = models.EmailField(blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    role_since = models.DateField(
+        null=True, blank=True, help_text="The date the person took their current job role."
+    )
+    left_on = models.DateField("leaving date", null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_record",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["last_name", "first_name", "staff_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "staff_number"], name="staff_unique_number_per_agency"
+            ),
+            # "Current" depends on the date, which a constraint cannot see; people without a
+            # leaving date are the ones who can never be leavers, so their addresses are unique.
+            # The service also checks staff whose leaving date is still ahead.
+            models.UniqueConstraint(
+                "agency",
+                "email",
+                condition=Q(left_on__isnull=True) & ~Q(email=""),
+                name="staff_unique_email_per_agency_while_employed",
+            ),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="staff_email_lower_case"),
+            models.CheckConstraint(
+                condition=Q(line_manager_email=Lower("line_manager_email")),
+                name="staff_line_manager_email_lower_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(left_on__gte=F("start_date")),
+                name="staff_left_on_not_before_start",
+            ),
+            models.CheckConstraint(condition=~Q(staff_number=""), name="staff_number_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "left_on"], name="staff_agency_current_idx"),
+            models.Index(fields=["email"], name="staff_email_idx"),
+            models.Index(fields=["job_role"], name="staff_job_role_idx"),
+            models.Index(fields=["line_manager_email"], name="staff_line_manager_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.staff_number})"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def is_current_on(self, day):
+        return (self.start_date is None or self.start_date <= day) and (
+            self.left_on is None or self.left_on > day
+        )
+
+
+class AgencyMembership(models.Model):
+    """A user account that acts as HR (or training contact) for an agency."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_memberships"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency"], name="membership_unique_user_agency"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} for {self.agency}"
