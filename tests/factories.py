@@ -41,8 +41,17 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
+def _add_group(user, name):
+    user.groups.add(Group.objects.get(name=name))
+
+
 class LeadFactory(UserFactory):
-    groups = [LEAD_GROUP]
+    is_staff = True
+
+    @factory.post_generation
+    def lead_group(self, create, extracted, **kwargs):
+        if create:
+            _add_group(self, LEAD_GROUP)
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -58,10 +67,10 @@ class AgencyFactory(factory.django.DjangoModelFactory):
 
 
 class AgencyHRFactory(UserFactory):
-    groups = [AGENCY_HR_GROUP]
-
     @factory.post_generation
     def agency(self, create, extracted, **kwargs):
+        if create:
+            _add_group(self, AGENCY_HR_GROUP)
         if create and extracted:
             AgencyMembership.objects.get_or_create(user=self, agency=extracted)
 

@@ -97,7 +97,9 @@ class Assignment(models.Model):
         ordering = ["due_on"]
         constraints = [
             models.UniqueConstraint(fields=["staff", "module"], name="assignment_unique_staff_module"),
-            models.CheckConstraint(condition=Q(due_on__gte=F("assigned_on")), name="assignment_due_after_start"),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("assigned_on")), name="assignment_due_after_start"
+            ),
         ]
 
     def __str__(self):

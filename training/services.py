@@ -1,6 +1,5 @@
 """Every write to training records: one function per change of state."""
 
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -62,13 +61,12 @@ def completion_record(
         raise ValidationError(
             {"completed_on": f"{staff.full_name} left on {staff.left_on:%d/%m/%Y}, before this date."}
         )
-    duplicate = Completion.objects.filter(
-        staff=staff, module=module, completed_on=completed_on
-    ).exclude(verification=Verification.REJECTED)
+    duplicate = Completion.objects.filter(staff=staff, module=module, completed_on=completed_on).exclude(
+        verification=Verification.REJECTED
+    )
     if duplicate.exists():
-        raise ValidationError(
-            {"completed_on": f"{module.code} on {completed_on:%d/%m/%Y} is already recorded for {staff.full_name}."}
-        )
+        message = f"{module.code} on {completed_on:%d/%m/%Y} is already recorded for {staff.full_name}."
+        raise ValidationError({"completed_on": message})
     self_declared = source == CompletionSource.SELF_DECLARED
     completion = Completion(
         staff=staff,
@@ -148,5 +146,3 @@ def exemption_end(*, exemption, ends_on, actor=None):
     exemption._history_user = actor
     exemption.save()
     return exemption
-
-

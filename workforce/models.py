@@ -33,18 +33,14 @@ class Agency(models.Model):
     hr_contact_email = models.EmailField(
         "HR contact email", blank=True, help_text="Receives staff-list review reminders."
     )
-    training_lead_email = models.EmailField(
-        blank=True, help_text="Receives the monthly agency digest."
-    )
+    training_lead_email = models.EmailField(blank=True, help_text="Receives the monthly agency digest.")
     reminder_from_email = models.EmailField(
         blank=True, help_text="Optional sender for this agency's reminders; the site default if empty."
     )
     reminder_reply_to = models.EmailField(
         blank=True, help_text="Optional Reply-To for this agency's reminders."
     )
-    active = models.BooleanField(
-        default=True, help_text="An inactive agency's staff receive no reminders."
-    )
+    active = models.BooleanField(default=True, help_text="An inactive agency's staff receive no reminders.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -76,8 +72,7 @@ class JobRole(models.Model):
     tier = models.PositiveSmallIntegerField(choices=Tier.choices)
     aliases = models.TextField(
         blank=True,
-        help_text="Other names for this role in agencies' spreadsheets, one per line. "
-        "Matching ignores case.",
+        help_text="Other names for this role in agencies' spreadsheets, one per line. Matching ignores case.",
     )
     description = models.TextField(blank=True)
 
@@ -106,9 +101,7 @@ class StaffMember(models.Model):
     )
     job_role = models.ForeignKey(JobRole, on_delete=models.PROTECT, related_name="staff")
     job_title = models.CharField(max_length=200, blank=True)
-    team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff"
-    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff")
     line_manager_email = models.EmailField(blank=True)
     start_date = models.DateField(null=True, blank=True)
     role_since = models.DateField(
@@ -130,9 +123,7 @@ class StaffMember(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "staff_number"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["agency", "staff_number"], name="staff_unique_number_per_agency"
-            ),
+            models.UniqueConstraint(fields=["agency", "staff_number"], name="staff_unique_number_per_agency"),
             # "Current" depends on the date, which a constraint cannot see; people without a
             # leaving date are the ones who can never be leavers, so their addresses are unique.
             # The service also checks staff whose leaving date is still ahead.

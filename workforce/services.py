@@ -39,9 +39,7 @@ def _validate_email_free(*, agency, email, exclude_pk, left_on, today):
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError(
-            {"email": f"{email} already belongs to a current member of staff at {agency}."}
-        )
+        raise ValidationError({"email": f"{email} already belongs to a current member of staff at {agency}."})
 
 
 def _clean(staff, *, today):
