@@ -18,6 +18,34 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Daily at 06:30 Europe/London: plan every reminder due today and queue the day's messages
+    # (the weekly line-manager digest is held in its message until 08:00 on Monday).
+    "reminders-plan": {
+        "task": "notifications.tasks.plan_reminders",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Every 10 minutes (on the hour, 10 past...): re-queue messages still pending 15 minutes after
+    # they were queued, release claims of workers that died, and queue messages whose hour came.
+    "reminders-sweep": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
+    # Daily at 03:15 Europe/London: delete uploaded spreadsheets whose import finished more than
+    # 30 days ago (the import records stay).
+    "import-files-purge": {
+        "task": "workforce.tasks.import_files_purge_task",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Daily at 02:15 Europe/London: record the day's compliance figures (partnership, each agency,
+    # each module) for the dashboard's 12-month trend; a second run the same day updates the rows.
+    "compliance-snapshot": {
+        "task": "training.tasks.compliance_snapshot_task",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 # Crontab entries are read in Europe/London (CELERY_TIMEZONE), so "06:30" means 06:30 local time.
 _ = crontab

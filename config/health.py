@@ -5,6 +5,8 @@ docker compose health checks call it, so it must answer quickly even when a part
 """
 
 import datetime
+import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,6 +14,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from kombu.transport import filesystem
 
 from notifications.tasks import HEARTBEAT_KEY
 
@@ -26,10 +29,25 @@ def _check_database():
 
 
 def _check_broker():
-    with celery_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
-        conn.default_channel  # opens a channel: a closed port fails here
+    # No retries and a short connect timeout: a health check must answer within a couple of
+    # seconds, and kombu's defaults would retry for minutes.
+    with celery_app.connection_for_write(
+        connect_timeout=2, transport_options={"socket_connect_timeout": 2, "socket_timeout": 2}
+    ) as conn:
+        conn.ensure_connection(max_retries=0)
+        conn.default_channel  # noqa: B018 - opening a channel is the check: a closed port fails here
+        if isinstance(conn.transport, filesystem.Transport):
+            _check_broker_folders(conn.transport_options)
     return {"ok": True}
+
+
+def _check_broker_folders(options):
+    """The file-system transport "connects" even when its folders are missing, then fails on the
+    first message; report that here instead."""
+    for key in ("data_folder_out", "control_folder"):
+        folder = Path(options.get(key, "."))
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise OSError(f"broker folder {folder} does not exist or is not writable")
 
 
 def _check_worker():

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,10 +11,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("strategy/", include("strategy.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("my/", include("workforce.signin_urls")),
+    path("", include("training.record_urls")),
+    path("compliance/", include("training.compliance_urls")),
     path("", include("workforce.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served, in development either: it holds certificates and uploaded staff
+# lists, which only their scoped download views may hand out (training.record_views).

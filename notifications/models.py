@@ -1,1 +1,249 @@
-# The reminder outbox arrives with the reminder engine.
+"""The reminder outbox: items planned one by one, grouped into one message per recipient and day.
+
+A ReminderItem is written before anything is queued (healthchecks' pattern: the notification row
+exists before the send), under a unique deterministic key, so planning twice, two workers, a retried
+task or a restarted broker can never make a second item for the same reminder. A ReminderMessage is
+the one email that carries every item due for a recipient: the sender claims it with a conditional
+UPDATE, so only one worker ever sends it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+from training.models import Module
+from workforce.models import Agency, StaffMember
+
+from .rules import DEFAULT_POLICY, Kind, format_days
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Skipped"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReminderPolicy(models.Model):
+    """A module's own reminder timings. An empty field uses the partnership default (PRODUCT.md
+    section 4); the renewal window is the module's own, so renewal opens when the status says so."""
+
+    module = models.OneToOneField(Module, on_delete=models.CASCADE, related_name="reminder_policy")
+    due_soon_days = models.CharField(
+        "“due soon” reminders (days before the due date)",
+        max_length=60,
+        blank=True,
+        help_text="Days before the due date, separated by commas. "
+        f"Empty: {format_days(DEFAULT_POLICY.due_soon_days)}.",
+    )
+    overdue_every_days = models.PositiveSmallIntegerField(
+        "repeat “overdue” every (days)",
+        null=True,
+        blank=True,
+        help_text=f"Empty: every {DEFAULT_POLICY.overdue_every_days} days.",
+    )
+    overdue_max = models.PositiveSmallIntegerField(
+        "most “overdue” reminders",
+        null=True,
+        blank=True,
+        help_text=f"Including the first, on the due date. Empty: {DEFAULT_POLICY.overdue_max}.",
+    )
+    renewal_soon_days = models.CharField(
+        "“renew soon” reminders (days before expiry)",
+        max_length=60,
+        blank=True,
+        help_text="Days before expiry, separated by commas, inside the module's renewal window. "
+        f"Empty: {format_days(DEFAULT_POLICY.renewal_soon_days)}.",
+    )
+    expired_every_days = models.PositiveSmallIntegerField(
+        "repeat “expired” every (days)",
+        null=True,
+        blank=True,
+        help_text=f"Empty: every {DEFAULT_POLICY.expired_every_days} days.",
+    )
+    expired_max = models.PositiveSmallIntegerField(
+        "most “expired” reminders",
+        null=True,
+        blank=True,
+        help_text=f"Including the first, on the expiry date. Empty: {DEFAULT_POLICY.expired_max}.",
+    )
+    escalation_after_days = models.PositiveSmallIntegerField(
+        "escalate to the line manager after (days)",
+        null=True,
+        blank=True,
+        help_text="Days after the due date or expiry, once per cycle. "
+        f"Empty: {DEFAULT_POLICY.escalation_after_days}.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["module__code"]
+        verbose_name = "module reminder policy"
+        verbose_name_plural = "module reminder policies"
+
+    def __str__(self):
+        return f"Reminder policy for {self.module.code}"
+
+
+class ReminderMessage(models.Model):
+    """One email to one recipient: everything due for them that day, listed together.
+
+    Unique per (recipient, day): a second email the same day cannot exist. Items planned after the
+    day's message was sent wait for the next day's message. `queued_at` is when the message was last
+    handed to the broker (or when its retry is due); the sweeper re-queues a pending message 15
+    minutes after that. `claimed_at`/`claimed_by` mark the worker sending it; a claim older than the
+    lease is released by the sweeper (the worker died).
+    """
+
+    recipient = models.EmailField(max_length=254)
+    day = models.DateField(help_text="The day of the planner run that opened this message.")
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    send_after = models.DateTimeField(null=True, blank=True, help_text="Not sent before this time.")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The email exactly as it was (or would have been) sent, for the outbox page.
+    from_email = models.CharField(max_length=320, blank=True)
+    reply_to = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="message_one_per_recipient_per_day"),
+            models.CheckConstraint(
+                condition=Q(recipient=Lower("recipient")), name="message_recipient_lower_case"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "queued_at"], name="message_sweep_idx"),
+        ]
+
+    def __str__(self):
+        return f"To {self.recipient} on {self.day:%d/%m/%Y} ({self.get_status_display().lower()})"
+
+
+class ReminderItem(models.Model):
+    """One reminder: a kind, a recipient, the person and module it is about, a cycle and a stage.
+
+    `key` is built from those by services.item_key and is unique, so the same reminder is planned
+    at most once; `series` is the key without the stage (every stage of one cycle for one recipient),
+    which catch-up and supersession work on. Digests and reviews have no person or module; their
+    cycle is the period (the Monday, the 1st of the month, the last upload, the day).
+    """
+
+    key = models.CharField(max_length=400)
+    series = models.CharField(max_length=400)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    recipient = models.EmailField(max_length=254)
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="reminder_items"
+    )
+    # The first run after go-live writes hundreds of thousands of rows, most of them skipped
+    # stages, so the table carries only the indexes its queries need (see Meta).
+    module = models.ForeignKey(
+        Module, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    cycle_date = models.DateField(help_text="The due date (U) or expiry (X), or the digest's period.")
+    stage = models.CharField(max_length=20, help_text="For example U-30: 30 days before the due date.")
+    stage_date = models.DateField(help_text="The day this stage fell due.")
+    planned_for = models.DateField(help_text="The day of the planner run that created the item.")
+    status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message = models.ForeignKey(
+        ReminderMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-planned_for", "recipient", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="item_unique_key"),
+            models.CheckConstraint(
+                condition=Q(recipient=Lower("recipient")), name="item_recipient_lower_case"
+            ),
+        ]
+        indexes = [
+            # Catch-up and supersession look items up by series.
+            models.Index(fields=["series"], name="item_series_idx"),
+            # The outbox page and reminders_outbox, newest first or since a date.
+            models.Index(fields=["planned_for"], name="item_planned_for_idx"),
+            # Skipped items are the bulk and nobody filters for them by status: leave them out.
+            models.Index(
+                fields=["status", "planned_for"], condition=~Q(status="skipped"), name="item_status_idx"
+            ),
+            # Waiting items by recipient (the planner groups them), and a message's items.
+            models.Index(fields=["recipient"], condition=Q(status="pending"), name="item_pending_idx"),
+            models.Index(fields=["message"], condition=Q(message__isnull=False), name="item_message_idx"),
+        ]
+
+    def __str__(self):
+        status = self.get_status_display().lower()
+        return f"{self.get_kind_display()} to {self.recipient} ({self.stage}, {status})"
+
+
+class DigestOptOut(models.Model):
+    """A recipient switched off one kind of digest from the link in it. Mandatory reminders cannot
+    be switched off."""
+
+    email = models.EmailField(max_length=254)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "kind"], name="optout_unique_email_kind"),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="optout_email_lower_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} does not receive the {self.get_kind_display().lower()}"
+
+
+class PlannerRun(models.Model):
+    """One planner run per day: when it started and finished and what it planned. The sweeper
+    starts the day's run if 06:30 passed without one; the outbox page shows the last run."""
+
+    day = models.DateField(unique=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    planned = models.JSONField(default=dict, blank=True, help_text="Pending items planned, by kind.")
+    skipped = models.PositiveIntegerField(default=0)
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self):
+        return f"Planner run for {self.day:%d/%m/%Y}"

@@ -5,6 +5,9 @@ Nothing here reads the clock or the database: callers pass `today` and the value
 
 import calendar
 import datetime
+import enum
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -40,3 +43,258 @@ def expiry_date(
         if window_opens <= completed_on < previous_expiry:
             return add_months(previous_expiry, validity_months)
     return add_months(completed_on, validity_months)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliance status of one (person, module) pair on one date
+# ---------------------------------------------------------------------------------------------
+
+
+class Status(enum.StrEnum):
+    """The six statuses of PRODUCT.md section 3, in the order reports list them."""
+
+    COMPLIANT = "compliant"
+    RENEWAL_DUE = "renewal_due"
+    EXPIRED = "expired"
+    DUE = "due"
+    OVERDUE = "overdue"
+    EXEMPT = "exempt"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def is_valid(self) -> bool:
+        """Counts as valid in the compliance rate (the numerator)."""
+        return self in (Status.COMPLIANT, Status.RENEWAL_DUE)
+
+    @property
+    def severity(self) -> int:
+        """Higher is worse; see SEVERITY_ORDER."""
+        return _SEVERITY[self]
+
+
+_LABELS = {
+    Status.COMPLIANT: "Compliant",
+    Status.RENEWAL_DUE: "Renewal due",
+    Status.EXPIRED: "Expired",
+    Status.DUE: "Due",
+    Status.OVERDUE: "Overdue",
+    Status.EXEMPT: "Exempt",
+}
+
+# Least to most severe, for a person's "worst status". Exempt asks nothing of anyone; renewal due
+# is still valid; due is not yet valid but inside the grace period; expired has lapsed; overdue is
+# worst: the person has never done the training and the grace period is over.
+SEVERITY_ORDER = (
+    Status.EXEMPT,
+    Status.COMPLIANT,
+    Status.RENEWAL_DUE,
+    Status.DUE,
+    Status.EXPIRED,
+    Status.OVERDUE,
+)
+_SEVERITY = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+
+STATUS_CHOICES = [(status.value, status.label) for status in Status]
+
+
+def worst_status(statuses: Iterable[Status]) -> Status | None:
+    """The most severe of `statuses`, or None when there are none."""
+    return max(statuses, key=_SEVERITY.__getitem__, default=None)
+
+
+class CompletionFact(NamedTuple):
+    """The values of one completion that the rules need.
+
+    A training.models.Completion instance has the same attributes, so either can be passed.
+    """
+
+    completed_on: datetime.date
+    expires_on: datetime.date | None
+    counts: bool = True
+    id: int | None = None
+
+
+class ExemptionFact(NamedTuple):
+    """The dates of one exemption (a training.models.Exemption instance works the same way)."""
+
+    starts_on: datetime.date
+    ends_on: datetime.date | None = None
+    id: int | None = None
+
+
+class Obligation(NamedTuple):
+    """Why and from when a person must do a module: the anchor date and the due date."""
+
+    anchor_on: datetime.date
+    due_on: datetime.date
+    via: str  # "requirement" (of the person's job role) or "assignment" (to that person)
+
+
+REQUIREMENT = "requirement"
+ASSIGNMENT = "assignment"
+
+
+class PairStatus(NamedTuple):
+    """The status of one pair on one date and what it rests on.
+
+    `completion` is the best counted completion on the date (whatever the status, so an expired
+    pair shows what lapsed), `exemption` the exemption that covers the date.
+    """
+
+    status: Status
+    due_on: datetime.date
+    completion: Any = None
+    exemption: Any = None
+
+    @property
+    def expires_on(self) -> datetime.date | None:
+        return self.completion.expires_on if self.completion is not None else None
+
+    @property
+    def key_date(self) -> datetime.date | None:
+        return key_date(self.status, due_on=self.due_on, completion=self.completion, exemption=self.exemption)
+
+
+def key_date(status: Status, *, due_on, completion, exemption) -> datetime.date | None:
+    """The date that matters for a pair: the due date while never completed, otherwise the expiry
+    of the best completion (None: never expires), or for an exemption the day it ends (None:
+    open-ended)."""
+    if status is Status.EXEMPT:
+        return exemption.ends_on
+    if status in (Status.DUE, Status.OVERDUE):
+        return due_on
+    return completion.expires_on
+
+
+def anchor_date(
+    *,
+    start_date: datetime.date | None,
+    role_since: datetime.date | None,
+    requirement_starts_on: datetime.date | None,
+) -> datetime.date | None:
+    """The latest of the dates that make a requirement new to a person (None when all are empty).
+
+    A late start, a change of role or a requirement that came into force later each moves the
+    anchor forward, giving the person the full grace period from that day.
+    """
+    # Written out rather than max() over a list: this runs once per pair, 150,000 times a report.
+    anchor = requirement_starts_on
+    for day in (start_date, role_since):
+        if day is not None and (anchor is None or day > anchor):
+            anchor = day
+    return anchor
+
+
+def due_date(*, anchor: datetime.date, due_within_days: int) -> datetime.date:
+    """The date by which a person new to a requirement must first complete it."""
+    return anchor + datetime.timedelta(days=due_within_days)
+
+
+def requirement_obligation(
+    *,
+    start_date: datetime.date | None,
+    role_since: datetime.date | None,
+    requirement_starts_on: datetime.date,
+    due_within_days: int,
+) -> Obligation:
+    anchor = anchor_date(
+        start_date=start_date, role_since=role_since, requirement_starts_on=requirement_starts_on
+    )
+    return Obligation(anchor, due_date(anchor=anchor, due_within_days=due_within_days), REQUIREMENT)
+
+
+def assignment_obligation(*, assigned_on: datetime.date, due_on: datetime.date) -> Obligation:
+    """An assignment carries its own due date, set by whoever made it; its anchor is the day it began."""
+    return Obligation(assigned_on, due_on, ASSIGNMENT)
+
+
+def combined_obligation(*obligations: Obligation | None) -> Obligation | None:
+    """When a module is both required of a person's role and assigned to them, the earlier due
+    date applies (the stricter deadline wins; on a tie, the first given, the requirement)."""
+    present = [obligation for obligation in obligations if obligation is not None]
+    return min(present, key=lambda obligation: obligation.due_on, default=None)
+
+
+def _best_key(completion):
+    # Never-expiring beats any date; then the later expiry; on a tie the later completion (the
+    # freshest evidence of how the pair was met), then the later record.
+    expires_on = completion.expires_on
+    return (
+        expires_on is None,
+        expires_on or datetime.date.min,
+        completion.completed_on,
+        completion.id or 0,
+    )
+
+
+def best_completion(completions: Iterable[Any], *, on: datetime.date | None = None) -> Any | None:
+    """The counted completion with the latest expiry (never-expiring beats any date), or None.
+
+    Only counted (verified) completions take part. With `on`, completions dated after `on` do not
+    exist yet on that day, so a report for a past date sees only what was known then.
+    """
+    best = best_key = None
+    for completion in completions:
+        if not completion.counts or (on is not None and completion.completed_on > on):
+            continue
+        key = _best_key(completion)
+        if best is None or key > best_key:
+            best, best_key = completion, key
+    return best
+
+
+def exemption_covering(exemptions: Iterable[Any], on: datetime.date) -> Any | None:
+    """An exemption that covers `on` (starts on or before it and has not ended before it), or None.
+
+    Of several, the one that lasts longest (open-ended first), so a page can say "exempt until".
+    """
+    covering = [
+        exemption
+        for exemption in exemptions
+        if exemption.starts_on <= on and (exemption.ends_on is None or on <= exemption.ends_on)
+    ]
+    return max(
+        covering,
+        key=lambda exemption: (exemption.ends_on is None, exemption.ends_on or datetime.date.min),
+        default=None,
+    )
+
+
+def pair_status(
+    *,
+    today: datetime.date,
+    completions: Iterable[Any],
+    renewal_window_days: int,
+    due_on: datetime.date,
+    exemptions: Iterable[Any] = (),
+) -> PairStatus:
+    """The status of one (person, module) pair on `today` (PRODUCT.md section 3).
+
+    `completions` are every completion of the person for the module, counted or not and of any
+    date; `due_on` is the due date of the person's obligation (see requirement_obligation and
+    combined_obligation); `exemptions` are the person's exemptions for this module or for all
+    modules. The caller decides that the pair is required at all (current staff, active module).
+    """
+    # The emptiness checks only skip work (most pairs have no exemption and one completion).
+    exemption = exemption_covering(exemptions, today) if exemptions else None
+    best = best_completion(completions, on=today) if completions else None
+    if exemption is not None:
+        return PairStatus(Status.EXEMPT, due_on, best, exemption)
+    if best is None:
+        status = Status.OVERDUE if today >= due_on else Status.DUE
+        return PairStatus(status, due_on, None, None)
+    return PairStatus(_completed_status(today, best.expires_on, renewal_window_days), due_on, best, None)
+
+
+def _completed_status(today, expires_on, renewal_window_days):
+    if expires_on is None:
+        return Status.COMPLIANT
+    if today >= expires_on:
+        return Status.EXPIRED
+    # Inside the window: expires_on - window <= today, i.e. at most `window` days to go.
+    if (expires_on - today).days <= renewal_window_days:
+        return Status.RENEWAL_DUE
+    return Status.COMPLIANT

@@ -229,3 +229,60 @@ class Exemption(models.Model):
 
     def covers(self, day):
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class SnapshotScope(models.TextChoices):
+    PARTNERSHIP = "partnership", "Whole partnership"
+    AGENCY = "agency", "Agency"
+    MODULE = "module", "Module"
+
+
+class ComplianceSnapshot(models.Model):
+    """The counts of pairs by status on one date, for the trend on the dashboard.
+
+    Written once a day by training.services.compliance_snapshot_take (a Celery beat task): one row
+    for the partnership, one per active agency and one per active module. A second run on the same
+    date updates the rows (the partial unique constraints below make one row per scope and date).
+    """
+
+    taken_on = models.DateField(help_text="The date the figures describe.")
+    scope = models.CharField(max_length=20, choices=SnapshotScope.choices)
+    agency = models.ForeignKey(
+        "workforce.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    compliant = models.PositiveIntegerField(default=0)
+    renewal_due = models.PositiveIntegerField(default=0)
+    expired = models.PositiveIntegerField(default=0)
+    due = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    exempt = models.PositiveIntegerField(default=0)
+    people_total = models.PositiveIntegerField(default=0)
+    people_compliant = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["taken_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taken_on"], condition=Q(scope="partnership"), name="snapshot_unique_partnership_day"
+            ),
+            models.UniqueConstraint(
+                fields=["taken_on", "agency"], condition=Q(scope="agency"), name="snapshot_unique_agency_day"
+            ),
+            models.UniqueConstraint(
+                fields=["taken_on", "module"], condition=Q(scope="module"), name="snapshot_unique_module_day"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="partnership", agency__isnull=True, module__isnull=True)
+                    | Q(scope="agency", agency__isnull=False, module__isnull=True)
+                    | Q(scope="module", agency__isnull=True, module__isnull=False)
+                ),
+                name="snapshot_scope_matches_subject",
+            ),
+        ]
+
+    def __str__(self):
+        subject = self.agency or self.module or "partnership"
+        return f"Compliance of {subject} on {self.taken_on:%d/%m/%Y}"

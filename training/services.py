@@ -1,10 +1,13 @@
 """Every write to training records: one function per change of state."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import certificates
 from .compliance import expiry_date
 from .models import Completion, CompletionSource, Exemption, Verification
 
@@ -37,6 +40,24 @@ def _compute_expiry(completion):
     )
 
 
+def completion_check(*, staff, module, completed_on, today=None):
+    """Raise the ValidationError (keyed by field) that completion_record would raise for these
+    values, without writing anything: forms and the attendance register check every row first."""
+    today = today or timezone.localdate()
+    if completed_on > today:
+        raise ValidationError({"completed_on": "A completion date cannot be in the future."})
+    if staff.left_on is not None and completed_on > staff.left_on:
+        raise ValidationError(
+            {"completed_on": f"{staff.full_name} left on {staff.left_on:%d/%m/%Y}, before this date."}
+        )
+    duplicate = Completion.objects.filter(staff=staff, module=module, completed_on=completed_on).exclude(
+        verification=Verification.REJECTED
+    )
+    if duplicate.exists():
+        message = f"{module.code} on {completed_on:%d/%m/%Y} is already recorded for {staff.full_name}."
+        raise ValidationError({"completed_on": message})
+
+
 def completion_record(
     *,
     staff,
@@ -52,21 +73,13 @@ def completion_record(
     """Record that `staff` completed `module` on `completed_on`.
 
     Self-declared completions wait for verification and do not count until verified; every other
-    source counts at once. A completion in the future or after the person left is refused.
+    source counts at once. A completion in the future or after the person left is refused. A
+    certificate must be a PDF, PNG or JPEG of at most 10 MB judged by its content
+    (training.certificates); it is stored under a random name, and removed again if the row
+    cannot be saved, so a refusal leaves nothing behind.
     """
-    today = today or timezone.localdate()
-    if completed_on > today:
-        raise ValidationError({"completed_on": "A completion date cannot be in the future."})
-    if staff.left_on is not None and completed_on > staff.left_on:
-        raise ValidationError(
-            {"completed_on": f"{staff.full_name} left on {staff.left_on:%d/%m/%Y}, before this date."}
-        )
-    duplicate = Completion.objects.filter(staff=staff, module=module, completed_on=completed_on).exclude(
-        verification=Verification.REJECTED
-    )
-    if duplicate.exists():
-        message = f"{module.code} on {completed_on:%d/%m/%Y} is already recorded for {staff.full_name}."
-        raise ValidationError({"completed_on": message})
+    kind = certificates.certificate_check(certificate) if certificate is not None else None
+    completion_check(staff=staff, module=module, completed_on=completed_on, today=today)
     self_declared = source == CompletionSource.SELF_DECLARED
     completion = Completion(
         staff=staff,
@@ -79,40 +92,68 @@ def completion_record(
         recorded_by=actor if actor and actor.is_authenticated else None,
     )
     if certificate is not None:
+        certificate.name = certificates.stored_name(kind)
         completion.certificate = certificate
     if not self_declared:
         completion.verified_by = completion.recorded_by
         completion.verified_at = timezone.now()
     completion.expires_on = _compute_expiry(completion)
     completion._history_user = completion.recorded_by
-    with transaction.atomic():
-        completion.save()
+    try:
+        with transaction.atomic():
+            completion.save()
+    except Exception:
+        # The file is written before the row; a row that could not be saved leaves no file behind.
+        if completion.certificate:
+            completion.certificate.delete(save=False)
+        raise
     return completion
 
 
+def _lock_pending(completion, action):
+    """Lock the completion's row and check it still waits, so two leads deciding at once cannot
+    both decide (the second is told it has been dealt with)."""
+    current = (
+        Completion.objects.select_for_update().filter(pk=completion.pk).values_list("verification", flat=True)
+    )
+    if list(current) != [Verification.PENDING]:
+        raise ValidationError(f"Only a completion waiting for verification can be {action}.")
+
+
+def _email_outcome(completion):
+    # Imported here: training.tasks imports this module.
+    from .tasks import completion_outcome_email_task
+
+    transaction.on_commit(lambda: completion_outcome_email_task.delay(completion_id=completion.pk))
+
+
 def completion_verify(*, completion, actor):
-    if completion.verification != Verification.PENDING:
-        raise ValidationError("Only a completion waiting for verification can be verified.")
-    completion.verification = Verification.VERIFIED
-    completion.verified_by = actor
-    completion.verified_at = timezone.now()
-    completion.expires_on = _compute_expiry(completion)
-    completion._history_user = actor
-    completion.save()
+    """A lead accepts a self-declared completion: it counts from now on, and the person is emailed."""
+    with transaction.atomic():
+        _lock_pending(completion, "verified")
+        completion.verification = Verification.VERIFIED
+        completion.verified_by = actor
+        completion.verified_at = timezone.now()
+        completion.expires_on = _compute_expiry(completion)
+        completion._history_user = actor
+        completion.save()
+        _email_outcome(completion)
     return completion
 
 
 def completion_reject(*, completion, actor, reason):
-    if completion.verification != Verification.PENDING:
-        raise ValidationError("Only a completion waiting for verification can be rejected.")
+    """A lead turns a self-declared completion down with a reason, which the person is emailed."""
     if not (reason or "").strip():
         raise ValidationError({"rejection_reason": "Give a reason, so the person knows what to do next."})
-    completion.verification = Verification.REJECTED
-    completion.rejection_reason = reason.strip()
-    completion.verified_by = actor
-    completion.verified_at = timezone.now()
-    completion._history_user = actor
-    completion.save()
+    with transaction.atomic():
+        _lock_pending(completion, "rejected")
+        completion.verification = Verification.REJECTED
+        completion.rejection_reason = reason.strip()
+        completion.verified_by = actor
+        completion.verified_at = timezone.now()
+        completion._history_user = actor
+        completion.save()
+        _email_outcome(completion)
     return completion
 
 
@@ -146,3 +187,50 @@ def exemption_end(*, exemption, ends_on, actor=None):
     exemption._history_user = actor
     exemption.save()
     return exemption
+
+
+@dataclass(frozen=True)
+class RegisterOutcome:
+    recorded: list
+    duplicates: list
+
+
+def completions_record_register(*, module, completed_on, staff, actor, today=None):
+    """Record one module on one date for everyone on an attendance register (source "register").
+
+    All or nothing: if anyone cannot be recorded (a date in the future, someone who had left by
+    then), a ValidationError lists every such person and nothing is saved. People who already
+    have this module recorded for that day are duplicates: left as they are, and reported.
+    """
+    today = today or timezone.localdate()
+    people = list(dict.fromkeys(staff))
+    if completed_on > today:
+        raise ValidationError({"completed_on": "A completion date cannot be in the future."})
+    problems = [
+        f"{person.full_name} ({person.staff_number}) left on {person.left_on:%d/%m/%Y}, before this date."
+        for person in people
+        if person.left_on is not None and completed_on > person.left_on
+    ]
+    if problems:
+        raise ValidationError(problems)
+    already = set(
+        Completion.objects.filter(module=module, completed_on=completed_on, staff__in=[p.pk for p in people])
+        .exclude(verification=Verification.REJECTED)
+        .values_list("staff_id", flat=True)
+    )
+    recorded = []
+    with transaction.atomic():
+        for person in people:
+            if person.pk in already:
+                continue
+            recorded.append(
+                completion_record(
+                    staff=person,
+                    module=module,
+                    completed_on=completed_on,
+                    source=CompletionSource.REGISTER,
+                    actor=actor,
+                    today=today,
+                )
+            )
+    return RegisterOutcome(recorded=recorded, duplicates=[p for p in people if p.pk in already])

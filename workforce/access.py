@@ -2,10 +2,16 @@
 
 Partnership leads (superusers or members of the "Partnership lead" group) see everything. Agency HR
 users see the agencies they hold a membership of. Anyone else sees nothing. An object outside a
-user's scope is answered with 404, never 403, so that its existence is not revealed.
+user's scope is answered with 404, never 403, so that its existence is not revealed. Staff
+members have no account: they sign in by an emailed link, and see only their own record (the
+staff-session functions at the end of this module).
 """
 
-from django.shortcuts import get_object_or_404
+import functools
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 
 from .models import Agency, StaffMember
 
@@ -56,3 +62,68 @@ def get_visible_agency_or_404(user, **lookup):
 
 def get_visible_staff_or_404(user, **lookup):
     return get_object_or_404(visible_staff(user).select_related("agency", "job_role", "team"), **lookup)
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff members signed in through an emailed link (workforce.signin). They have no account: the
+# session holds the ids of the staff records the link opened, under one dedicated key, and every
+# staff-facing view reads them through the functions below and nowhere else.
+# ---------------------------------------------------------------------------------------------
+
+STAFF_SESSION_KEY = "staff_signin"
+
+
+def staff_session_start(request, staff_ids):
+    """Remember in this browser's session that it opened these staff records.
+
+    The session key changes at sign-in (no session fixation); a signed-in Django user, if any,
+    stays signed in.
+    """
+    request.session.cycle_key()
+    request.session[STAFF_SESSION_KEY] = sorted({int(pk) for pk in staff_ids})
+
+
+def staff_session_end(request):
+    """Forget the staff records. A browser with no account signed in loses its whole session."""
+    request.session.pop(STAFF_SESSION_KEY, None)
+    if not request.user.is_authenticated:
+        request.session.flush()
+
+
+def signed_in_staff_ids(request):
+    ids = request.session.get(STAFF_SESSION_KEY) or []
+    return [pk for pk in ids if isinstance(pk, int)]
+
+
+def signed_in_staff(request, *, today=None):
+    """The staff records this browser signed in to: never anyone else's, and never a leaver's
+    (someone who leaves while signed in loses access at once)."""
+    ids = signed_in_staff_ids(request)
+    if not ids:
+        return StaffMember.objects.none()
+    today = today or timezone.localdate()
+    return StaffMember.objects.filter(pk__in=ids).filter(Q(left_on__isnull=True) | Q(left_on__gt=today))
+
+
+def get_signed_in_staff_or_404(request, **lookup):
+    return get_object_or_404(signed_in_staff(request).select_related("agency", "job_role"), **lookup)
+
+
+def visible_staff_for_request(request):
+    """Everyone whose records this request may read: the user's scope (lead, Agency HR) and the
+    staff records signed in to by link. Downloads that several personas share (certificates)
+    are scoped by this."""
+    return visible_staff(request.user) | signed_in_staff(request)
+
+
+def staff_session_required(view):
+    """Like login_required, for pages of a staff member's own record: without a staff session the
+    visitor is sent to the page that emails a sign-in link."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not signed_in_staff_ids(request):
+            return redirect("staff_signin")
+        return view(request, *args, **kwargs)
+
+    return wrapper

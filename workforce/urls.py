@@ -4,4 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("agencies/", views.agency_list, name="agency_list"),
+    path("agencies/<slug:slug>/staff/", views.agency_staff, name="agency_staff"),
+    path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
 ]

@@ -1,7 +1,87 @@
+"""Workforce pages: a home page per role, agency staff lists and a staff member's page.
+
+Thin views: access comes from workforce.access (another agency's object is a 404) and reads from
+workforce.selectors.
+"""
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from training.compliance_selectors import ComplianceFilters, compliance_figures, person_compliance
+
+from . import access, selectors
+from .forms import StaffSearchForm
+from .selectors import StaffStatus
+
+STAFF_PER_PAGE = 50
 
 
 @login_required
 def home(request):
-    return render(request, "workforce/home.html", {})
+    user = request.user
+    if access.is_lead(user):
+        overview = selectors.agency_overview(user=user, today=timezone.localdate())
+        return render(request, "workforce/home_lead.html", {"overview": overview})
+    if access.is_agency_hr(user):
+        agencies = list(access.visible_agencies(user).only("slug")[:2])
+        if len(agencies) == 1:
+            return redirect("agency_staff", slug=agencies[0].slug)
+        return redirect("agency_list")
+    return render(request, "workforce/home_staff.html")
+
+
+@login_required
+def agency_list(request):
+    if not (access.is_lead(request.user) or access.is_agency_hr(request.user)):
+        raise Http404("No agencies to show.")
+    agencies = selectors.agencies_with_staff_counts(user=request.user, today=timezone.localdate())
+    return render(request, "workforce/agency_list.html", {"agencies": agencies})
+
+
+@login_required
+def agency_staff(request, slug):
+    agency = access.get_visible_agency_or_404(request.user, slug=slug)
+    today = timezone.localdate()
+    search = StaffSearchForm(request.GET or None)
+    q, status = search.filters()
+    staff = selectors.staff_search(user=request.user, agency=agency, q=q, status=status, today=today)
+    page = Paginator(staff, STAFF_PER_PAGE).get_page(request.GET.get("page"))
+    counts = selectors.staff_status_counts(user=request.user, agency=agency, today=today)
+    # The agency's compliance figures, and each listed person's worst status, from the one engine.
+    compliance_filters = ComplianceFilters(agency=agency)
+    figures = compliance_figures(user=request.user, on=today, filters=compliance_filters)
+    page.object_list = list(page.object_list)
+    for person in page.object_list:
+        person.worst_status = figures.worst_status.get(person.pk)
+    context = {
+        "agency": agency,
+        "figures": figures,
+        "filters": compliance_filters,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "search": search,
+        "q": q,
+        "status": status,
+        "status_filters": [
+            {"value": value, "label": label, "count": counts[value], "selected": value == status}
+            for value, label in StaffStatus.choices
+        ],
+        "today": today,
+    }
+    return render(request, "workforce/agency_staff.html", context)
+
+
+@login_required
+def staff_detail(request, pk):
+    staff = access.get_visible_staff_or_404(request.user, pk=pk)
+    today = timezone.localdate()
+    context = {
+        "staff": staff,
+        "compliance": person_compliance(staff=staff, on=today),
+        "history": selectors.staff_history(staff=staff),
+        "today": today,
+    }
+    return render(request, "workforce/staff_detail.html", context)

@@ -4,6 +4,7 @@ Every value comes from the environment through one reader (django-environ). A mi
 value fails at start with Django's ImproperlyConfigured naming the variable.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -14,7 +15,13 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 env_file = BASE_DIR / ".env"
-if env_file.exists():
+# A developer's .env never reaches the test suite, nor the processes its tests start (pytest sets
+# PYTEST_VERSION): tests set what they need themselves.
+if (
+    env_file.exists()
+    and "PYTEST_VERSION" not in os.environ
+    and not os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".test")
+):
     env.read_env(str(env_file))
 
 
@@ -254,3 +261,64 @@ LOGGING = {
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# --- web shell ---
+# One way of rendering forms everywhere: GOV.UK markup from templates/forms/ (see config/forms.py).
+# TemplatesSetting finds Django's own widget templates through the "django.forms" app.
+INSTALLED_APPS += ["django.forms"]
+FORM_RENDERER = "config.forms.GovukFormRenderer"
+
+# --- demo data ---
+# Where `seed_demo` writes the demo users' logins (owner-readable only).
+DEMO_LOGINS_FILE = env("DEMO_LOGINS_FILE", default=str(VAR_DIR / "demo-logins.txt"))
+# Django's en_GB locale outranks DATE_FORMAT above; this module makes dates read "4 March 2026".
+FORMAT_MODULE_PATH = ["config.formats"]
+
+# --- strategy ---
+# The partnership's HSB workforce strategy: lead and sponsor, self-assessment rounds, action plan.
+INSTALLED_APPS += ["strategy"]
+# History is never overwritten: the admin shows it but cannot "revert" a record to an old snapshot.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- notifications ---
+# The reminder sender's limits. A worker that dies while sending leaves its claim; the sweeper
+# releases claims older than the lease, which must outlast the send task's hard time limit (a
+# live sender is never doubled). Retries back off exponentially up to the cap; the cap plus the
+# time limit stay far below the broker's visibility timeout, so a waiting retry is never
+# redelivered to a second worker.
+REMINDER_SEND_SOFT_TIME_LIMIT = env_or_fail("REMINDER_SEND_SOFT_TIME_LIMIT", env.int, default=60)
+REMINDER_SEND_TIME_LIMIT = env_or_fail("REMINDER_SEND_TIME_LIMIT", env.int, default=90)
+REMINDER_CLAIM_LEASE_SECONDS = env_or_fail("REMINDER_CLAIM_LEASE_SECONDS", env.int, default=300)
+REMINDER_SWEEP_AFTER_SECONDS = env_or_fail("REMINDER_SWEEP_AFTER_SECONDS", env.int, default=15 * 60)
+REMINDER_RETRY_BACKOFF_SECONDS = env_or_fail("REMINDER_RETRY_BACKOFF_SECONDS", env.float, default=60.0)
+REMINDER_RETRY_BACKOFF_MAX_SECONDS = env_or_fail("REMINDER_RETRY_BACKOFF_MAX_SECONDS", env.float, default=900.0)
+REMINDER_MAX_ATTEMPTS = env_or_fail("REMINDER_MAX_ATTEMPTS", env.int, default=6)
+if REMINDER_CLAIM_LEASE_SECONDS <= REMINDER_SEND_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "REMINDER_CLAIM_LEASE_SECONDS must be longer than REMINDER_SEND_TIME_LIMIT, or the sweeper "
+        "could hand a message that is still being sent to a second worker."
+    )
+if REMINDER_RETRY_BACKOFF_MAX_SECONDS + REMINDER_SEND_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT / 2:
+    raise ImproperlyConfigured(
+        "REMINDER_RETRY_BACKOFF_MAX_SECONDS plus REMINDER_SEND_TIME_LIMIT must stay under half of "
+        "CELERY_VISIBILITY_TIMEOUT, or a waiting retry could be delivered to a second worker."
+    )
+
+# --- staff sign-in and completions ---
+# Emailed sign-in links for staff (workforce.signin): at most this many links to one address per
+# hour, and this many requests from one client address per hour (an office behind one address
+# shares it, so it is generous). The counts live in the cache, which every process shares.
+STAFF_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR = env_or_fail(
+    "STAFF_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR", env.int, default=3
+)
+STAFF_SIGNIN_REQUESTS_PER_CLIENT_PER_HOUR = env_or_fail(
+    "STAFF_SIGNIN_REQUESTS_PER_CLIENT_PER_HOUR", env.int, default=60
+)
+# Certificates and uploaded spreadsheets under MEDIA_ROOT are never served from a URL: each is
+# downloaded through a view that checks who may see it (training.record_views.certificate_download).
+
+# --- tooling ---
+# The file-system broker through a transport that writes each message whole before the worker can
+# see it (kombu's own can hand a worker a half-written file; see config/broker.py).
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "config.broker:FileSystemTransport"

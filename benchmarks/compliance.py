@@ -1,0 +1,138 @@
+"""Time the compliance engine at partnership scale (issue 3, point 5).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_compliance_bench \\
+        .venv/bin/python benchmarks/compliance.py [--staff 50000] [--repeat 3]
+
+    .venv/bin/python benchmarks/compliance.py --database-url URL    (an existing, seeded database)
+
+By default a fresh database (benchmarks/_harness.py: the database named by DATABASE_URL is dropped
+and created again, so its name must contain "bench"; SQLite in a temporary directory without it)
+is seeded with `seed_demo --staff N`, and PostgreSQL's planner statistics are refreshed (ANALYZE,
+as autovacuum would shortly after a bulk load). With --database-url nothing is dropped or seeded.
+
+Then, best of --repeat runs each:
+- `compliance_report --json` for the whole partnership, run as a user runs it (a child process,
+  so Django's start-up is included);
+- the selector `compliance_pairs(on=today)` in this process: every (current staff member,
+  required module) pair, with its query count and pairs per second;
+- the figures over those pairs (summary, by agency, by module), as the report computes them.
+
+Times are wall-clock seconds with the process's CPU seconds beside them; wall time on a busy
+machine says more about the machine, CPU time about the code. Neither counts the database
+server's own work. Page timings are added beside these as the pages arrive.
+"""
+
+import argparse
+import os
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _harness import database_label, fresh_database, manage, report, timed_json  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--staff", type=int, default=50_000, help="Demo staff to seed (default 50,000).")
+    parser.add_argument("--repeat", type=int, default=3, help="Runs of each measurement; the best is shown.")
+    parser.add_argument("--database-url", help="Use this existing, seeded database instead of a fresh one.")
+    options = parser.parse_args()
+
+    if options.database_url:
+        env = {**os.environ, "DATABASE_URL": options.database_url}
+        figures = measure(env, options, seed_seconds=None)
+    else:
+        with fresh_database() as env:
+            started = time.perf_counter()
+            manage(env, "seed_demo", "--staff", str(options.staff), "--json")
+            seed_seconds = time.perf_counter() - started
+            figures = measure(env, options, seed_seconds=seed_seconds)
+    report("Compliance engine", figures)
+
+
+def measure(env, options, *, seed_seconds):
+    _setup_django(env)
+    _analyze()
+    figures = {"database": database_label(env)}
+    if seed_seconds is not None:
+        figures["seed_demo: seconds"] = _seconds(seed_seconds)
+    report_runs = [timed_json(env, "compliance_report") for _ in range(options.repeat)]
+    wall, cpu, data = min(report_runs, key=lambda run: run[0])
+    figures.update(
+        {
+            "compliance_report: seconds": _seconds(wall),
+            "compliance_report: CPU seconds": _seconds(cpu),
+            "people (current, required to train)": data["people"]["total"],
+            "pairs": sum(data["pairs"].values()),
+            "rate": f"{data['rate']:.4f}" if data["rate"] is not None else "none",
+        }
+    )
+    figures.update(_selector(options.repeat))
+    return figures
+
+
+def _setup_django(env):
+    os.environ.update(env)
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()
+
+
+def _analyze():
+    """Refresh PostgreSQL's statistics after a bulk load, as autovacuum would within a minute."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def _selector(repeat):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from training.selectors import by_agency, by_module, compliance_pairs, compliance_summary
+
+    today = timezone.localdate()
+    selector_runs, figure_runs = [], []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            wall, cpu, pairs = _timed(lambda: compliance_pairs(on=today))
+        selector_runs.append((wall, cpu, len(pairs), len(queries)))
+        figure_runs.append(_timed(partial(_figures, pairs, compliance_summary, by_agency, by_module)))
+        del pairs  # one run's 150,000 pairs at a time
+    wall, cpu, count, query_count = min(selector_runs)
+    figure_wall, figure_cpu, _ = min(figure_runs, key=lambda run: run[0])
+    return {
+        "selector: seconds": _seconds(wall),
+        "selector: CPU seconds": _seconds(cpu),
+        "selector: queries": query_count,
+        "selector: pairs per second": int(count / wall),
+        "figures over the pairs: seconds": _seconds(figure_wall),
+        "figures over the pairs: CPU seconds": _seconds(figure_cpu),
+    }
+
+
+def _figures(pairs, *functions):
+    return [function(pairs) for function in functions]
+
+
+def _seconds(value):
+    return f"{value:.3f}"
+
+
+def _timed(function):
+    cpu_started, started = time.process_time(), time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, time.process_time() - cpu_started, result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Time staff-list imports of 50,000 rows on a fresh database, against the targets of issue 5.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_imports_bench \\
+        .venv/bin/python benchmarks/import_staff.py [--rows 50000] [--sample 2000]
+
+Generates one agency's staff list as XLSX and as CSV, then times, through the same services the
+upload page and its background tasks call (staff_import_validate, then staff_import_commit, each
+reading the stored file again, as they do in separate tasks):
+
+- XLSX, 50,000 new staff, checked and applied            (target: under 15 s)
+- CSV, 50,000 new staff, checked and applied             (target: under 5 s)
+- the same CSV uploaded again: nothing to change          (target: under 10 s)
+- the same CSV with every row changed (for information: bulk updates with history)
+
+and django-import-export's own row-by-row import (StaffResource.import_data, one row, one history
+row and several queries at a time) on a sample of --sample rows of the same CSV, extrapolated to
+the full file: timing it on 50,000 rows would take many minutes. Times are wall-clock seconds in
+this process (Django already started), with the process's CPU seconds beside them; neither counts
+the database server's own work.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _harness import database_label, fresh_database, manage, report  # noqa: E402
+
+TARGETS = {"xlsx": 15.0, "csv": 5.0, "reupload": 10.0}
+FIRST = "Asha Ben Cara Dev Ela Finn Grace Hari Isla Jon Kai Lena Mo Nia Omar Priya Rhys Sara Tom Zoë".split()
+LAST = "Patel Morgan Jones Smith Evans Khan Taylor Brown Wilson O'Brien Davies Hughes Clarke Ahmed".split()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--sample", type=int, default=2_000, help="Rows for the row-by-row comparison.")
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args()
+
+    with fresh_database() as env:
+        # The catalogue of job roles and the eight demo agencies, and no staff.
+        manage(env, "seed_demo", "--staff", "0", "--json")
+        os.environ.update(env)
+        os.environ["DJANGO_DEBUG"] = "false"  # no query log: it would time the logging, not the import
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+        import django
+
+        django.setup()
+        figures = run(options, label=database_label(env))
+    report(f"Staff-list import, {options.rows:,} rows", figures)
+    missed = [name for name, target in TARGETS.items() if figures[f"{name}: seconds"] > target]
+    if options.rows >= 50_000 and missed:
+        sys.exit(f"Slower than the target for: {', '.join(missed)}.")
+
+
+def run(options, *, label):
+    from workforce.models import Agency, JobRole
+    from workforce.resources import STAFF_COLUMNS
+    from workforce.spreadsheets import write_csv, write_xlsx
+
+    roles = list(JobRole.objects.order_by("name"))
+    agencies = list(Agency.objects.order_by("slug"))
+    headers = [column.header for column in STAFF_COLUMNS]
+    rows = staff_rows(options.rows, roles, random.Random(options.seed))
+    xlsx, csv = write_xlsx(headers, rows, title="Staff list"), write_csv(headers, rows)
+    changed = write_csv(headers, [[*row[:5], f"{row[5]} (acting)", *row[6:]] for row in rows])
+
+    figures = {"database": label, "rows": options.rows}
+    case(figures, "xlsx", agencies[0], xlsx, "staff.xlsx", expect="new")
+    case(figures, "csv", agencies[1], csv, "staff.csv", expect="new")
+    case(figures, "reupload", agencies[1], csv, "staff.csv", expect="unchanged")
+    case(figures, "every row changed", agencies[1], changed, "staff.csv", expect="updated")
+    row_by_row(figures, agencies[2], headers, rows[: options.sample])
+    return figures
+
+
+def staff_rows(count, roles, rng):
+    """One agency's staff in the template's columns: unique numbers and emails, role names and
+    aliases in mixed case, about 60 teams, 500 line managers, UK dates, a few planned leavers."""
+    names = [role.name for role in roles] + [alias for role in roles for alias in role.alias_list()]
+    teams = [f"{area} {kind}" for area in ("North", "South", "East", "West", "Central") for kind in range(12)]
+    managers = [f"manager{n}@northshire.example.org" for n in range(500)]
+    start = datetime.date(2000, 1, 1)
+    today = datetime.date.today()
+    rows = []
+    for number in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        joined = start + datetime.timedelta(days=rng.randrange(9_000))
+        leaves = today + datetime.timedelta(days=rng.randrange(1, 300)) if number % 50 == 0 else None
+        rows.append(
+            [
+                f"E{number:07d}",
+                first,
+                last,
+                f"{first}.{last}.{number}@northshire.example.org".lower().replace("'", "").replace("ë", "e"),
+                rng.choice(names).upper() if number % 7 == 0 else rng.choice(names),
+                rng.choice(["", "Senior practitioner", "Team manager", "Officer"]),
+                rng.choice(teams),
+                rng.choice(managers),
+                joined,
+                leaves,
+            ]
+        )
+    return rows
+
+
+def case(figures, name, agency, data, file_name, *, expect):
+    from workforce.staff_import import staff_import_commit, staff_import_create, staff_import_validate
+
+    cpu, started = time.process_time(), time.perf_counter()
+    record = staff_import_create(
+        actor=None, agency=agency, upload=data, file_name=file_name, run_in_background=False
+    )
+    preview = staff_import_validate(import_record=record)
+    checked = time.perf_counter()
+    if not preview.ok:
+        sys.exit(f"{name}: the generated file was refused: {preview.errors[:3]}")
+    outcome = staff_import_commit(import_record=record, actor=None)
+    done = time.perf_counter()
+    rows = outcome.rows
+    if getattr(outcome, expect) != rows:
+        sys.exit(f"{name}: expected {rows:,} {expect} rows, got {outcome.summary()}")
+    figures[f"{name}: seconds"] = done - started
+    figures[f"{name}: check / apply seconds"] = f"{checked - started:.1f} / {done - checked:.1f}"
+    figures[f"{name}: CPU seconds"] = time.process_time() - cpu
+    figures[f"{name}: rows per second"] = int(rows / (done - started))
+
+
+def row_by_row(figures, agency, headers, rows):
+    """django-import-export's default import, one row at a time, on a sample of the same rows."""
+    import tablib
+
+    from workforce.resources import StaffResource
+    from workforce.spreadsheets import write_csv
+
+    dataset = tablib.Dataset().load(write_csv(headers, rows).decode("utf-8-sig"), format="csv")
+    started = time.perf_counter()
+    result = StaffResource(agency=agency).import_data(dataset, dry_run=False, raise_errors=True)
+    seconds = time.perf_counter() - started
+    if result.totals["new"] != len(rows):
+        sys.exit(f"row by row: expected {len(rows):,} new rows, got {dict(result.totals)}")
+    per_second = len(rows) / seconds
+    full = figures["rows"]
+    figures[f"row by row ({len(rows):,}-row sample): seconds"] = seconds
+    figures["row by row: rows per second"] = int(per_second)
+    figures[f"row by row: extrapolated to {full:,} rows, seconds"] = full / per_second
+    figures["CSV import speed-up over row by row"] = f"{figures['csv: rows per second'] / per_second:.0f}x"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""The reminder emails: one function per kind of reminder, and the one email a recipient gets.
+
+Each kind has three templates under notifications/email/: `<kind>-subject.txt` (the subject when
+the email carries that one item), `<kind>-body.txt` and `<kind>-body.html` (the item's part of the
+email). `message-body.txt` / `message-body.html` put the parts together with a greeting and a
+footer, so a recipient with three items gets one email listing the three.
+"""
+
+import contextlib
+import smtplib
+from dataclasses import dataclass, field
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from . import rules
+from .rules import Kind
+
+
+def person_record_url(staff) -> str:
+    """Where a person opens their own record. The emailed sign-in link replaces this later; every
+    reminder gets the link from here and nowhere else."""
+    return f"{settings.SITE_URL}/"
+
+
+def preferences_url(*, email: str, kind: str) -> str:
+    from .services import unsubscribe_token
+
+    token = unsubscribe_token(email=email, kind=kind)
+    return settings.SITE_URL + reverse("notifications:digest-preferences", args=[token])
+
+
+# How to do each kind of training, for the "how to complete / renew" lines.
+HOW_TO = {
+    "e_learning": "complete the e-learning course",
+    "live_online": "book a place on the next live online session",
+    "classroom": "book a place on the next classroom session",
+    "workshop": "book a place on the next workshop",
+    "blended": "start the course and book its session",
+}
+
+
+def _how_to(module) -> str:
+    return HOW_TO.get(getattr(module, "delivery_mode", ""), "book or start the course")
+
+
+def _person(item) -> dict:
+    staff, module = item.staff, item.module
+    return {
+        "staff": staff,
+        "module": module,
+        "how_to": _how_to(module),
+        "record_url": person_record_url(staff),
+        "cycle_date": item.cycle_date,
+        "cycle_date_long": rules.long_date(item.cycle_date),
+    }
+
+
+def _days(item, today) -> int:
+    return abs((item.cycle_date - today).days)
+
+
+def assigned(item, facts) -> dict:
+    return {**_person(item), "days": _days(item, facts.today)}
+
+
+def due_soon(item, facts) -> dict:
+    return {**_person(item), "days": _days(item, facts.today)}
+
+
+def overdue(item, facts) -> dict:
+    return {**_person(item), "days": _days(item, facts.today)}
+
+
+def renewal_open(item, facts) -> dict:
+    return {**_person(item), "days": _days(item, facts.today)}
+
+
+def renewal_soon(item, facts) -> dict:
+    return {**_person(item), "days": _days(item, facts.today)}
+
+
+def expired(item, facts) -> dict:
+    return {**_person(item), "days": _days(item, facts.today)}
+
+
+def escalation(item, facts) -> dict:
+    lapsed = "overdue" if rules.cycle_of(item.kind, item.stage) == rules.DUE_CYCLE else "expired"
+    return {**_person(item), "days": _days(item, facts.today), "lapsed": lapsed, "agency": item.staff.agency}
+
+
+def manager_digest(item, facts) -> dict:
+    entries = facts.contents[item.id]
+    return {
+        "week_of": rules.long_date(item.cycle_date),
+        "entries": entries,
+        "people": len({entry.staff.id for entry in entries}),
+        "site_url": settings.SITE_URL,
+    }
+
+
+def agency_digest(item, facts) -> dict:
+    digest = facts.contents[item.id]
+    rate = digest.summary.rate
+    return {
+        "agency": item.agency,
+        "month": item.cycle_date,
+        "summary": digest.summary,
+        "measured": digest.summary.required - digest.summary.exempt,
+        "rate": f"{rate:.0%}" if rate is not None else "no figure (nobody is required to train)",
+        "overdue": digest.overdue,
+        "unreachable": digest.unreachable,
+        "site_url": settings.SITE_URL,
+    }
+
+
+def staff_list_review(item, facts) -> dict:
+    content = facts.contents[item.id]
+    return {
+        "agency": item.agency,
+        "last_upload": rules.long_date(content["last_upload"]),
+        "never_uploaded": content["uploaded"] is None,
+        "days": content["days"],
+        "site_url": settings.SITE_URL,
+    }
+
+
+def verification_review(item, facts) -> dict:
+    content = facts.contents[item.id]
+    return {"total": content["total"], "oldest": content["oldest"], "site_url": settings.SITE_URL}
+
+
+def action_plan_review(item, facts) -> dict:
+    from strategy.reminders import email_context  # the action plan owns these reminders
+
+    return email_context(item, facts)
+
+
+CONTEXT = {
+    Kind.ASSIGNED: assigned,
+    Kind.DUE_SOON: due_soon,
+    Kind.OVERDUE: overdue,
+    Kind.RENEWAL_OPEN: renewal_open,
+    Kind.RENEWAL_SOON: renewal_soon,
+    Kind.EXPIRED: expired,
+    Kind.ESCALATION: escalation,
+    Kind.MANAGER_DIGEST: manager_digest,
+    Kind.AGENCY_DIGEST: agency_digest,
+    Kind.STAFF_LIST_REVIEW: staff_list_review,
+    Kind.VERIFICATION_REVIEW: verification_review,
+    Kind.ACTION_PLAN_REVIEW: action_plan_review,
+}
+
+
+@dataclass
+class Section:
+    kind: str
+    subject: str
+    text: str
+    html: str
+    about_recipient: bool  # the item is about the recipient's own training
+    unsubscribe_url: str = ""
+
+
+@dataclass
+class RenderedEmail:
+    to: str
+    from_email: str
+    reply_to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict = field(default_factory=dict)
+
+    def stored_fields(self) -> dict:
+        return {
+            "from_email": self.from_email,
+            "reply_to": self.reply_to,
+            "subject": self.subject,
+            "text_body": self.text,
+            "html_body": self.html,
+            "headers": self.headers,
+        }
+
+
+def _template(kind, part):
+    return f"notifications/email/{kind}-{part}"
+
+
+def section_render(item, facts) -> Section:
+    context = {"item": item, "today": facts.today, **CONTEXT[Kind(item.kind)](item, facts)}
+    if item.kind in rules.DIGEST_KINDS:
+        context["unsubscribe_url"] = preferences_url(email=item.recipient, kind=item.kind)
+    subject = " ".join(render_to_string(_template(item.kind, "subject.txt"), context).split())
+    return Section(
+        kind=item.kind,
+        subject=subject,
+        text=render_to_string(_template(item.kind, "body.txt"), context).strip(),
+        html=render_to_string(_template(item.kind, "body.html"), context).strip(),
+        about_recipient=item.kind in rules.STAFF_KINDS,
+        unsubscribe_url=context.get("unsubscribe_url", ""),
+    )
+
+
+def _order(item):
+    # The recipient's own training first (most urgent first), then what they oversee.
+    urgency = {Kind.EXPIRED: 0, Kind.OVERDUE: 1, Kind.RENEWAL_SOON: 2, Kind.DUE_SOON: 3}
+    return (item.kind not in rules.STAFF_KINDS, urgency.get(item.kind, 5), item.cycle_date, item.id)
+
+
+def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmail:
+    """The one email for a recipient: each item's part, a greeting, a footer, the headers."""
+    items = sorted(items, key=_order)
+    sections = [section_render(item, facts) for item in items]
+    own = [item for item in items if item.kind in rules.STAFF_KINDS]
+    person = own[0].staff if own and len({item.staff_id for item in own}) == 1 else None
+    if len(sections) == 1:
+        subject = sections[0].subject
+    else:
+        context = {"count": len(sections), "all_own": all(section.about_recipient for section in sections)}
+        subject = " ".join(render_to_string(_template("several", "subject.txt"), context).split())
+    digest_only = all(section.kind in rules.DIGEST_KINDS for section in sections)
+    context = {
+        "sections": sections,
+        "person": person,
+        "record_url": person_record_url(person) if person is not None else settings.SITE_URL,
+        "mandatory": not digest_only,
+        "subject": subject,
+    }
+    from_email, reply_to = _sender(items)
+    headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+    if digest_only:
+        # RFC 2369 and RFC 8058: one-click unsubscribe, for digests only.
+        headers["List-Unsubscribe"] = f"<{sections[0].unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return RenderedEmail(
+        to=recipient,
+        from_email=from_email,
+        reply_to=reply_to,
+        subject=subject[:300],
+        text=render_to_string(_template("message", "body.txt"), context).strip() + "\n",
+        html=render_to_string(_template("message", "body.html"), context),
+        headers=headers,
+    )
+
+
+def _sender(items) -> tuple[str, str]:
+    """From and Reply-To: the agency's own when every item is about one agency that set them,
+    the site's otherwise (DEFAULT_FROM_EMAIL, REMINDER_REPLY_TO)."""
+    agencies = {(item.staff.agency if item.staff_id else item.agency) for item in items} - {None}
+    from_email, reply_to = settings.DEFAULT_FROM_EMAIL, settings.REMINDER_REPLY_TO
+    if len(agencies) == 1:
+        agency = agencies.pop()
+        if agency.reminder_from_email:
+            from_email = formataddr((f"{agency.name} HSB training", agency.reminder_from_email))
+        if agency.reminder_reply_to:
+            reply_to = agency.reminder_reply_to
+    return from_email, reply_to
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery over a reused SMTP connection
+# ---------------------------------------------------------------------------------------------
+
+_shared = {"settings": None, "connection": None}
+
+
+def _connection_settings():
+    return (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        getattr(settings, "EMAIL_PORT", 0),
+        getattr(settings, "EMAIL_HOST_USER", ""),
+    )
+
+
+def shared_connection():
+    """One email connection per worker process, opened on first use and kept open, so a worker
+    sending many messages does one SMTP handshake, not one per email."""
+    current = _connection_settings()
+    if _shared["connection"] is None or _shared["settings"] != current:
+        if _shared["connection"] is not None:
+            with contextlib.suppress(Exception):
+                _shared["connection"].close()
+        _shared.update(settings=current, connection=get_connection(fail_silently=False))
+    return _shared["connection"]
+
+
+@contextlib.contextmanager
+def smtp_connection():
+    """A connection for a batch of messages (the send_reminders command), closed at the end."""
+    connection = get_connection(fail_silently=False)
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _is_open(connection) -> bool:
+    return getattr(connection, "connection", None) is not None
+
+
+def deliver(email: RenderedEmail, *, connection=None) -> None:
+    """Send one rendered email, keeping the connection open for the next one.
+
+    Raises the backend's exception on failure (the caller classifies it). A server that closed
+    an idle kept-open connection is reconnected once before that counts as a failure.
+    """
+    connection = connection or shared_connection()
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=email.from_email,
+        to=[email.to],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers=email.headers,
+        connection=connection,
+    )
+    message.attach_alternative(email.html, "text/html")
+    reused = _is_open(connection)
+    if not reused:
+        connection.open()
+    try:
+        try:
+            connection.send_messages([message])
+        except smtplib.SMTPServerDisconnected:
+            if not reused:
+                raise
+            with contextlib.suppress(Exception):
+                connection.close()
+            connection.open()
+            connection.send_messages([message])
+    except Exception:
+        # After a failure the session may be in any state: the next message starts afresh.
+        with contextlib.suppress(Exception):
+            connection.close()
+        raise

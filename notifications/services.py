@@ -1,0 +1,701 @@
+"""Every write of the reminder engine: planning, sending, sweeping, resending, preferences.
+
+Exactly once, never lost (PRODUCT.md section 4):
+- planning writes outbox rows under a unique key with conflict-ignoring inserts, then queues the
+  messages after the transaction commits;
+- a sender claims a message with a conditional UPDATE (pending -> sending), so a second worker,
+  a retried task or a re-queued copy finds nothing to do;
+- a message whose queueing was lost, or whose worker died, is found again by the sweeper.
+"""
+
+import datetime
+import logging
+import random
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from . import emails, rules, selectors
+from .models import (
+    DigestOptOut,
+    ItemStatus,
+    MessageStatus,
+    PlannerRun,
+    ReminderItem,
+    ReminderMessage,
+    ReminderPolicy,
+)
+from .rules import Kind
+
+logger = logging.getLogger(__name__)
+
+
+def _local_time(day: datetime.date, at: datetime.time) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, at), timezone.get_default_timezone())
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanResult:
+    day: datetime.date
+    planned: dict[str, int]
+    skipped: int
+    superseded: int
+    message_ids: list[int] = field(default_factory=list)
+
+
+def reminders_plan(
+    *, day: datetime.date, queue: bool = True, now: datetime.datetime | None = None
+) -> PlanResult:
+    """Plan every reminder due on `day` across the partnership and group them into messages.
+
+    Running it twice for the same day adds nothing: the second run finds every latest stage's key
+    already in the outbox. Messages due now are queued after the transaction commits (`queue`);
+    the send_reminders command sends them itself instead.
+    """
+    now = now or timezone.now()
+    PlannerRun.objects.bulk_create(
+        [PlannerRun(day=day, started_at=now)],
+        update_conflicts=True,
+        unique_fields=["day"],
+        update_fields=["started_at", "finished_at"],
+    )
+    plan = selectors.reminder_plan(day=day)
+    with transaction.atomic():
+        if plan.superseded_ids:
+            ReminderItem.objects.filter(id__in=plan.superseded_ids, status=ItemStatus.PENDING).update(
+                status=ItemStatus.SKIPPED, reason=selectors.SUPERSEDED
+            )
+        # Messages first, so that new items are written straight into them.
+        open_messages = messages_open(day=day, recipients={item.recipient for item in plan.pending})
+        if plan.items:
+            items_insert(plan.items, day=day, now=now, open_messages=open_messages)
+        messages_attach(
+            day=day,
+            open_messages=open_messages,
+            digests=any(item.kind == Kind.MANAGER_DIGEST for item in plan.pending),
+        )
+        message_ids = _due_unqueued(now)
+        if queue and message_ids:
+            transaction.on_commit(lambda: messages_queue(message_ids))
+        PlannerRun.objects.filter(day=day).update(
+            finished_at=timezone.now(),
+            planned=plan.planned_by_kind(),
+            skipped=len(plan.skipped),
+            messages=len(message_ids),
+        )
+    skipped = len(plan.skipped)
+    logger.info(
+        "Planned reminders for %s: %s pending, %s skipped, %s messages to send",
+        day,
+        len(plan.pending),
+        skipped,
+        len(message_ids),
+    )
+    return PlanResult(day, plan.planned_by_kind(), skipped, len(plan.superseded_ids), message_ids)
+
+
+ITEM_COLUMNS = (
+    "key",
+    "series",
+    "kind",
+    "recipient",
+    "staff_id",
+    "module_id",
+    "agency_id",
+    "cycle_date",
+    "stage",
+    "stage_date",
+    "planned_for",
+    "status",
+    "reason",
+    "attempts",
+    "last_error",
+    "created_at",
+    "message_id",
+)
+
+
+def items_insert(
+    items: list[selectors.PlannedItem],
+    *,
+    day: datetime.date,
+    now: datetime.datetime,
+    open_messages: dict[str, int],
+) -> None:
+    """Insert planned items, ignoring any whose key is already in the outbox (the unique key is
+    what makes planning twice harmless).
+
+    On PostgreSQL the rows are streamed with COPY into a temporary table and moved with one
+    INSERT ... ON CONFLICT DO NOTHING: the first run after go-live writes hundreds of thousands of
+    rows (every earlier stage is recorded as skipped), which COPY does several times faster than
+    parameterised inserts. Elsewhere, Django's bulk_create with ignore_conflicts.
+    """
+
+    def message_of(item):
+        return open_messages.get(item.recipient) if item.status == ItemStatus.PENDING else None
+
+    if connection.vendor != "postgresql":
+        ReminderItem.objects.bulk_create(
+            [_item_row(item, day, message_of(item)) for item in items], ignore_conflicts=True
+        )
+        return
+    table = connection.ops.quote_name(ReminderItem._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(column) for column in ITEM_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.planned_items")
+        create = f"CREATE TEMPORARY TABLE planned_items ON COMMIT DROP AS SELECT {columns} FROM {table}"  # noqa: S608
+        cursor.execute(create + " WITH NO DATA")
+        with cursor.cursor.copy(f"COPY planned_items ({columns}) FROM STDIN") as copy:
+            for item in items:
+                copy.write_row(
+                    (
+                        item.key,
+                        item.series,
+                        item.kind,
+                        item.recipient,
+                        item.staff_id,
+                        item.module_id,
+                        item.agency_id,
+                        item.cycle_date,
+                        item.stage,
+                        item.stage_date,
+                        day,
+                        item.status,
+                        item.reason,
+                        0,
+                        "",
+                        now,
+                        message_of(item),
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM planned_items "  # noqa: S608 - our own names
+            "ON CONFLICT (key) DO NOTHING"
+        )
+
+
+def _item_row(item: selectors.PlannedItem, day: datetime.date, message_id: int | None) -> ReminderItem:
+    return ReminderItem(
+        key=item.key,
+        series=item.series,
+        kind=item.kind,
+        recipient=item.recipient,
+        staff_id=item.staff_id,
+        module_id=item.module_id,
+        agency_id=item.agency_id,
+        cycle_date=item.cycle_date,
+        stage=item.stage,
+        stage_date=item.stage_date,
+        status=item.status,
+        reason=item.reason,
+        planned_for=day,
+        message_id=message_id,
+    )
+
+
+def messages_open(*, day: datetime.date, recipients: set[str]) -> dict[str, int]:
+    """Each recipient's open message (by address), opening messages where needed: for the
+    recipients of today's new items and of any items still waiting for a message.
+
+    A recipient's open message is their pending message, whatever its day (one waiting for a
+    retry takes today's items too, so they still get one email). Without one, a message for
+    (recipient, day) is opened, unless that day's message has already gone: one email per
+    recipient per day, so those items wait for the next day's run. A message cancelled because
+    everything in it stopped applying sent nothing, so it is reopened. A handful of queries
+    however many recipients.
+    """
+    # Items left pending on a message that went without them (attached while it was being sent).
+    ReminderItem.objects.filter(status=ItemStatus.PENDING, message__status=MessageStatus.SENT).update(
+        message=None
+    )
+    recipients = set(recipients) | set(
+        _waiting(day).order_by().values_list("recipient", flat=True).distinct()
+    )
+    if not recipients:
+        return {}
+    open_ = _open_messages()
+    todays = dict(ReminderMessage.objects.filter(day=day).values_list("recipient", "status"))
+    missing = recipients - set(open_)
+    to_open = sorted(recipient for recipient in missing if recipient not in todays)
+    to_reopen = [recipient for recipient in missing if todays.get(recipient) == MessageStatus.CANCELLED]
+    if to_open:
+        ReminderMessage.objects.bulk_create(
+            [ReminderMessage(recipient=recipient, day=day) for recipient in to_open], ignore_conflicts=True
+        )
+    if to_reopen:
+        ReminderMessage.objects.filter(
+            day=day, status=MessageStatus.CANCELLED, recipient__in=to_reopen
+        ).update(status=MessageStatus.PENDING, reason="", queued_at=None)
+    if to_open or to_reopen:
+        open_ = _open_messages()
+    return {recipient: open_[recipient] for recipient in recipients if recipient in open_}
+
+
+def _open_messages() -> dict[str, int]:
+    # Normally at most one pending message per recipient; should there be two, the latest day's.
+    rows = ReminderMessage.objects.filter(status=MessageStatus.PENDING).order_by("day", "id")
+    return dict(rows.values_list("recipient", "id"))
+
+
+def _waiting(day):
+    """Pending items due by `day` that are in no message yet."""
+    return ReminderItem.objects.filter(status=ItemStatus.PENDING, message__isnull=True, stage_date__lte=day)
+
+
+def messages_attach(*, day: datetime.date, open_messages: dict[str, int], digests: bool) -> None:
+    """Put items still waiting from earlier runs into their recipient's open message, and hold a
+    message with a weekly digest until 08:00."""
+    waiting = _waiting(day)
+    if open_messages and waiting.exists():
+        open_message = ReminderMessage.objects.filter(
+            recipient=OuterRef("recipient"), status=MessageStatus.PENDING
+        ).order_by("-day", "-id")
+        waiting.update(message=Subquery(open_message.values("id")[:1]))
+    if digests:
+        # The weekly digest goes at 08:00; everything else in the same message waits with it.
+        ReminderMessage.objects.filter(
+            status=MessageStatus.PENDING,
+            send_after__isnull=True,
+            items__kind=Kind.MANAGER_DIGEST,
+            items__status=ItemStatus.PENDING,
+        ).update(send_after=_local_time(day, rules.MANAGER_DIGEST_SEND_TIME))
+
+
+def _take_for_queue(messages, now) -> list[int]:
+    """Ids of `messages`, marked as queued now (two queries however many). Another process taking
+    the same message at the same moment only makes a second task, which finds it claimed."""
+    ids = list(messages.order_by("id").values_list("id", flat=True))
+    if ids:
+        messages.update(queued_at=now)
+    return ids
+
+
+def _due_unqueued(now) -> list[int]:
+    due = ReminderMessage.objects.filter(status=MessageStatus.PENDING, queued_at__isnull=True).filter(
+        Q(send_after__isnull=True) | Q(send_after__lte=now)
+    )
+    return _take_for_queue(due, now)
+
+
+def messages_queue(message_ids: list[int]) -> int:
+    """Hand messages to the broker, one task per message, over one broker connection.
+
+    A failure here loses nothing: the messages are rows marked as queued, and the sweeper queues
+    them again 15 minutes later.
+    """
+    from .tasks import send_message  # the task module imports this one
+
+    queued = 0
+    try:
+        with send_message.app.producer_or_acquire() as producer:
+            for message_id in message_ids:
+                send_message.apply_async((message_id,), producer=producer)
+                queued += 1
+    except Exception:
+        logger.exception(
+            "Could not queue %s of %s messages; the sweeper will retry",
+            len(message_ids) - queued,
+            len(message_ids),
+        )
+    return queued
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendOutcome:
+    status: str  # "sent", "cancelled", "failed", "retry" or "not_claimed"
+    sent: int = 0
+    cancelled: int = 0
+    failed: int = 0
+    retry_in: float | None = None
+    error: str = ""
+
+
+def message_claim(*, message_id: int, claim_token: str, now: datetime.datetime) -> bool:
+    """Take a message for sending with one conditional UPDATE; True when this caller has it.
+
+    Claimable: a pending message whose time has come; or one marked sending by this same claim
+    token (a Celery task redelivered after its worker died keeps its task id); or one whose claim
+    is older than the lease (its worker is gone: the lease is longer than the send task's hard time
+    limit).
+    """
+    lease = datetime.timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS)
+    claimable = Q(status=MessageStatus.PENDING) & (Q(send_after__isnull=True) | Q(send_after__lte=now))
+    claimable |= Q(status=MessageStatus.SENDING) & (Q(claimed_by=claim_token) | Q(claimed_at__lt=now - lease))
+    updated = ReminderMessage.objects.filter(claimable, id=message_id).update(
+        status=MessageStatus.SENDING, claimed_at=now, claimed_by=claim_token, attempts=F("attempts") + 1
+    )
+    return updated == 1
+
+
+def message_send(
+    *,
+    message_id: int,
+    claim_token: str | None = None,
+    connection=None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> SendOutcome:
+    """Send one message if this caller can claim it: re-check its items, render, send, record.
+
+    A completion recorded since planning cancels its item with the reason; a message left with
+    nothing to say is cancelled, not sent. Transient SMTP failures (disconnects, timeouts, 4xx) put
+    the message back to pending with a retry delay; permanent ones (5xx) fail it with the error.
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    claim_token = claim_token or uuid.uuid4().hex
+    if not message_claim(message_id=message_id, claim_token=claim_token, now=now):
+        return SendOutcome("not_claimed")
+    items = list(
+        ReminderItem.objects.filter(message_id=message_id, status=ItemStatus.PENDING).select_related(
+            "message", "staff", "staff__agency", "module", "agency"
+        )
+    )
+    message = items[0].message if items else ReminderMessage.objects.get(id=message_id)
+    live, cancelled, facts = _recheck(items, today=today)
+    if not live:
+        _finish(
+            message,
+            claim_token,
+            status=MessageStatus.CANCELLED,
+            reason="nothing left to send: " + _reasons(cancelled),
+        )
+        return SendOutcome("cancelled", cancelled=len(cancelled))
+    try:
+        email = emails.message_render(recipient=message.recipient, items=live, facts=facts, today=today)
+    except Exception as exc:  # noqa: BLE001 - a rendering bug must fail visibly, not loop for ever
+        logger.exception("Could not render message %s", message_id)
+        return _fail(
+            message,
+            claim_token,
+            live,
+            f"Could not build the email: {type(exc).__name__}: {exc}",
+            cancelled,
+            {},
+        )
+    # The email is stored with the outcome, so the outbox shows exactly what was (or would have
+    # been) sent.
+    stored = email.stored_fields()
+    try:
+        emails.deliver(email, connection=connection)
+    except Exception as exc:  # noqa: BLE001 - classified below; anything unknown is retried
+        error = describe_smtp_error(exc)
+        attempts = message.attempts  # loaded after the claim, which counted this attempt
+        if is_transient(exc) and attempts < settings.REMINDER_MAX_ATTEMPTS:
+            return _retry(message, claim_token, live, error, attempts, now, cancelled, stored)
+        if is_transient(exc):
+            error = f"Gave up after {attempts} attempts. Last error: {error}"
+        return _fail(message, claim_token, live, error, cancelled, stored)
+    _sent(message, claim_token, live, now, stored)
+    return SendOutcome("sent", sent=len(live), cancelled=len(cancelled))
+
+
+def _reasons(cancelled):
+    return "; ".join(sorted({item.reason for item in cancelled})) or "no items"
+
+
+def _recheck(items, *, today):
+    """Split a message's items into those still due and those cancelled (written here)."""
+    facts = selectors.message_facts(items, today=today)
+    live, cancelled = [], []
+    for item in items:
+        reason = facts.reasons.get(item.id)
+        if reason is None:
+            live.append(item)
+        else:
+            superseded = reason.startswith(selectors.SUPERSEDED)
+            item.status = ItemStatus.SKIPPED if superseded else ItemStatus.CANCELLED
+            item.reason = reason[:300]
+            cancelled.append(item)
+    if cancelled:
+        ReminderItem.objects.bulk_update(cancelled, ["status", "reason"])
+    return live, cancelled, facts
+
+
+def _finish(message, claim_token, *, status, reason="", **fields):
+    ReminderMessage.objects.filter(id=message.id, claimed_by=claim_token).update(
+        status=status, reason=reason[:300], claimed_by="", **fields
+    )
+
+
+def _sent(message, claim_token, live, now, stored):
+    """Record a sent message and its items. Items attached while it was on its way stay pending on
+    it; the next planner run moves them to the next message."""
+    with transaction.atomic():
+        updated = ReminderMessage.objects.filter(id=message.id, claimed_by=claim_token).update(
+            status=MessageStatus.SENT, sent_at=now, last_error="", claimed_by="", reason="", **stored
+        )
+        if not updated:
+            logger.warning("Message %s was sent but its claim had been released meanwhile", message.id)
+            ReminderMessage.objects.filter(id=message.id).update(
+                status=MessageStatus.SENT, sent_at=now, **stored
+            )
+        ReminderItem.objects.filter(id__in=[item.id for item in live]).update(
+            status=ItemStatus.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=""
+        )
+
+
+def _retry(message, claim_token, live, error, attempts, now, cancelled, stored):
+    delay = rules.retry_delay(
+        attempt=attempts,
+        base_seconds=settings.REMINDER_RETRY_BACKOFF_SECONDS,
+        max_seconds=settings.REMINDER_RETRY_BACKOFF_MAX_SECONDS,
+        jitter=random.random(),
+    )
+    with transaction.atomic():
+        # queued_at is when the retry is due: the sweeper steps in only 15 minutes after that.
+        _finish(
+            message,
+            claim_token,
+            status=MessageStatus.PENDING,
+            last_error=error,
+            queued_at=now + datetime.timedelta(seconds=delay),
+            **stored,
+        )
+        ReminderItem.objects.filter(id__in=[item.id for item in live]).update(
+            attempts=F("attempts") + 1, last_error=error
+        )
+    logger.warning(
+        "Message %s failed (attempt %s), retrying in %.0f s: %s", message.id, attempts, delay, error
+    )
+    return SendOutcome("retry", failed=len(live), cancelled=len(cancelled), retry_in=delay, error=error)
+
+
+def _fail(message, claim_token, live, error, cancelled, stored):
+    with transaction.atomic():
+        _finish(message, claim_token, status=MessageStatus.FAILED, last_error=error, **stored)
+        ReminderItem.objects.filter(id__in=[item.id for item in live]).update(
+            status=ItemStatus.FAILED, attempts=F("attempts") + 1, last_error=error
+        )
+    logger.error("Message %s failed for good: %s", message.id, error)
+    return SendOutcome("failed", failed=len(live), cancelled=len(cancelled), error=error)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again later: disconnects, timeouts, refused connections and 4xx replies."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | ConnectionError):
+        return True
+    return isinstance(exc, OSError)
+
+
+def describe_smtp_error(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{recipient}: {code} {_text(reply)}" for recipient, (code, reply) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _text(reply):
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+@dataclass
+class SendRun:
+    sent: int = 0
+    messages: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+def pending_messages_send(*, today: datetime.date | None = None, now=None) -> SendRun:
+    """Send every pending message now, in this process, over one SMTP connection (the
+    send_reminders command, for sites that run it from cron without a worker). Claims still apply,
+    so a worker running at the same time never sends the same message twice. The hour is the cron
+    job's: a digest's 08:00 does not hold it back."""
+    run = SendRun()
+    claim_token = f"cli-{uuid.uuid4().hex}"
+    ids = list(
+        ReminderMessage.objects.filter(status=MessageStatus.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return run
+    with emails.smtp_connection() as connection:
+        for message_id in ids:
+            ReminderMessage.objects.filter(id=message_id, status=MessageStatus.PENDING).update(
+                send_after=None
+            )
+            outcome = message_send(
+                message_id=message_id, claim_token=claim_token, connection=connection, today=today, now=now
+            )
+            run.sent += outcome.sent
+            run.messages += outcome.status == "sent"
+            run.cancelled += outcome.cancelled
+            run.failed += outcome.failed
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeping, resending
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    released: int
+    queued: list[int]
+
+
+def outbox_sweep(*, now: datetime.datetime | None = None, queue: bool = True) -> SweepResult:
+    """Find messages that should be on their way and are not, and queue them again.
+
+    - a claim older than the lease: the worker died mid-send; the message goes back to pending;
+    - a pending message queued more than 15 minutes ago: its broker message was lost (a restarted
+      broker, a crashed worker before acknowledging) or its retry never arrived;
+    - a pending message never queued whose time has come (the weekly digest at 08:00).
+    Re-queuing is harmless: a copy that finds the message already claimed or sent does nothing.
+    """
+    now = now or timezone.now()
+    lease = datetime.timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS)
+    sweep_after = datetime.timedelta(seconds=settings.REMINDER_SWEEP_AFTER_SECONDS)
+    with transaction.atomic():
+        released = ReminderMessage.objects.filter(
+            status=MessageStatus.SENDING, claimed_at__lt=now - lease
+        ).update(
+            status=MessageStatus.PENDING,
+            claimed_by="",
+            queued_at=None,
+            last_error="The worker stopped while sending.",
+        )
+        due = ReminderMessage.objects.filter(status=MessageStatus.PENDING).filter(
+            Q(send_after__isnull=True) | Q(send_after__lte=now)
+        )
+        stale = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - sweep_after))
+        ids = _take_for_queue(stale, now)
+        if queue and ids:
+            transaction.on_commit(lambda: messages_queue(ids))
+    if released or ids:
+        logger.warning("Sweeper released %s stale claims and re-queued %s messages", released, len(ids))
+    return SweepResult(released, ids)
+
+
+def planner_run_missing(*, now: datetime.datetime) -> bool:
+    """Whether today's planning should start now: it is past 06:30 in Europe/London and no run for
+    today has finished or is under way (a run that started longer ago than the task time limit died)."""
+    local = timezone.localtime(now)
+    if local.time() < rules.PLANNER_TIME:
+        return False
+    run = PlannerRun.objects.filter(day=local.date()).first()
+    if run is None:
+        return True
+    stalled = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return run.finished_at is None and run.started_at < stalled
+
+
+def message_resend(
+    *, message: ReminderMessage, actor, now: datetime.datetime | None = None
+) -> ReminderMessage:
+    """A lead sends a failed message again: it and its failed items go back to pending and are
+    queued. Items that stopped applying meanwhile are cancelled by the usual re-check."""
+    now = now or timezone.now()
+    if message.status != MessageStatus.FAILED:
+        raise ValidationError("Only a message that failed can be sent again.")
+    with transaction.atomic():
+        updated = ReminderMessage.objects.filter(id=message.id, status=MessageStatus.FAILED).update(
+            status=MessageStatus.PENDING,
+            attempts=0,
+            queued_at=now,
+            claimed_by="",
+            send_after=None,
+            reason=f"sent again by {actor}"[:300],
+        )
+        if not updated:
+            raise ValidationError("Only a message that failed can be sent again.")
+        ReminderItem.objects.filter(message=message, status=ItemStatus.FAILED).update(
+            status=ItemStatus.PENDING
+        )
+        transaction.on_commit(lambda: messages_queue([message.id]))
+    message.refresh_from_db()
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies and digest preferences
+# ---------------------------------------------------------------------------------------------
+
+
+def reminder_policy_save(*, policy: ReminderPolicy, actor) -> ReminderPolicy:
+    """Save a module's reminder policy after checking it (the admin calls this)."""
+    reminder_policy_validate(policy)
+    policy.updated_by = actor if actor is not None and actor.is_authenticated else None
+    policy._history_user = policy.updated_by
+    policy.save()
+    return policy
+
+
+def reminder_policy_validate(policy: ReminderPolicy) -> None:
+    errors = {}
+    for name in ("due_soon_days", "renewal_soon_days"):
+        try:
+            rules.parse_days(getattr(policy, name))
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    module = policy.module
+    effective = selectors.policy_for(policy, renewal_window_days=module.renewal_window_days)
+    problems = rules.policy_errors(effective, validity_months=module.validity_months)
+    window_problem = problems.pop("renewal_window_days", None)
+    if window_problem:
+        problems["__all__"] = f"{window_problem} Shorten the renewal window on {module.code} first."
+    if problems:
+        raise ValidationError(problems)
+
+
+UNSUBSCRIBE_SALT = "notifications.digest-preferences"
+
+
+def unsubscribe_token(*, email: str, kind: str) -> str:
+    return signing.dumps({"e": email.lower(), "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_token_read(token: str) -> tuple[str, str]:
+    """(email, kind) from a link in a digest; ValidationError when the link was altered."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise ValidationError("This link is not valid. Use the link in the most recent email.") from None
+    if data.get("k") not in rules.DIGEST_KINDS:
+        raise ValidationError("This link is not valid. Use the link in the most recent email.")
+    return data["e"], data["k"]
+
+
+def digest_preferences_set(*, email: str, receive: dict[str, bool]) -> None:
+    """Switch digests on or off for one address. Only digests can be switched off."""
+    email = email.lower()
+    unknown = set(receive) - rules.DIGEST_KINDS
+    if unknown:
+        raise ValidationError("Only digests can be switched off; reminders about training cannot.")
+    with transaction.atomic():
+        for kind, wanted in receive.items():
+            if wanted:
+                DigestOptOut.objects.filter(email=email, kind=kind).delete()
+            else:
+                DigestOptOut.objects.get_or_create(email=email, kind=kind)

@@ -1,0 +1,47 @@
+"""The digest preference page: reached from the signed link in a digest, no sign-in needed.
+
+The link itself is the proof of address (a signed token), so the page works for line managers who
+have no account. A POST with `List-Unsubscribe=One-Click` (RFC 8058, sent by mail programs from
+the List-Unsubscribe-Post header) switches that digest off without showing the page.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+
+from . import services
+from .forms import DigestPreferencesForm
+from .models import DigestOptOut
+from .rules import DIGEST_KINDS, Kind
+
+
+def _receiving(email):
+    off = set(DigestOptOut.objects.filter(email=email).values_list("kind", flat=True))
+    return {kind: kind not in off for kind in DIGEST_KINDS}
+
+
+@csrf_exempt  # the signed token authorises the change; mail programs post without a CSRF token
+def digest_preferences(request, token):
+    try:
+        email, kind = services.unsubscribe_token_read(token)
+    except ValidationError as exc:
+        return render(
+            request, "notifications/digest_link_invalid.html", {"error": exc.messages[0]}, status=404
+        )
+    if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
+        services.digest_preferences_set(email=email, receive={kind: False})
+        return HttpResponse(
+            f"You will no longer receive the {Kind(kind).label.lower()}.", content_type="text/plain"
+        )
+    form = DigestPreferencesForm(request.POST or None, receiving=_receiving(email))
+    if request.method == "POST" and form.is_valid():
+        services.digest_preferences_set(email=email, receive=form.choices())
+        messages.success(request, "Your email preferences have been saved.")
+        return redirect("notifications:digest-preferences", token=token)
+    return render(
+        request,
+        "notifications/digest_preferences.html",
+        {"form": form, "email": email, "kind_label": Kind(kind).label},
+    )

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make run`: prepare the database and demo data, then start web, Celery worker and Celery beat
+# together on the embedded defaults (SQLite and the file-system broker under var/). Ctrl-C stops all
+# three. Expects the virtual environment and the front-end assets that `make run` builds first.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export PORT="${PORT:-8000}"
+# Links in emails (and the sign-in address seed_demo prints) follow the port, unless .env says otherwise.
+if [[ -z "${SITE_URL:-}" ]] && ! grep -qs '^SITE_URL=' .env; then
+    export SITE_URL="http://localhost:${PORT}"
+fi
+
+# kombu's file-system transport needs its folders before the worker or beat touches them.
+mkdir -p var/broker/queue var/broker/control var/media
+
+python manage.py migrate --noinput
+python manage.py createcachetable
+python manage.py collectstatic --noinput --verbosity 0
+
+# Demo data once: a second `make run` keeps whatever the demo user changed since.
+if [[ ! -f var/.seeded ]]; then
+    echo "Creating demo data (first run only)..."
+    python manage.py seed_demo
+    touch var/.seeded
+fi
+
+cat <<BANNER
+
+  HSB training tracker
+  --------------------
+  Open:    http://localhost:${PORT}/
+  Health:  http://localhost:${PORT}/healthz  (the worker reports healthy within a minute or two)
+  Admin:   http://localhost:${PORT}/admin/
+  Stop:    Ctrl-C (stops web, worker and beat)
+
+BANNER
+if [[ -f var/demo-logins.txt ]]; then
+    echo "  Demo logins:"
+    sed 's/^/    /' var/demo-logins.txt
+    echo
+fi
+
+# honcho prefixes each line with the process it came from, and on Ctrl-C (or when any one process
+# dies) stops all three. No .env of its own: the settings read .env themselves.
+exec honcho start --procfile scripts/Procfile --app-root . --env /dev/null --port "$PORT"

@@ -1,0 +1,114 @@
+"""Fixtures for tests that need a real Celery worker on the configured broker.
+
+Import them into a package's conftest.py (`from tests.celery_fixtures import celery_worker`): the
+worker runs in a thread of the test process, so tasks see the test database, and it consumes a
+queue of its own, so parallel test processes (pytest-xdist) sharing one Redis broker, or a
+`make run` worker sharing the file-system broker under var/, never take each other's tasks.
+
+Tests that use the worker must be transactional (`@pytest.mark.django_db(transaction=True)`): the
+worker thread has its own database connection and only sees committed rows.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.worker import state as worker_state
+
+from config.celery_app import app as celery_app
+
+
+def wait_for(predicate, *, timeout=10.0, interval=0.05):
+    """Poll until predicate() is true, or fail after timeout seconds; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"Gave up waiting after {timeout} s for {getattr(predicate, '__name__', predicate)}")
+        time.sleep(interval)
+
+
+class BoundedWorkController(TestWorkController):
+    """Celery's test worker waits for ever for a worker that failed to start (a broken import, an
+    unreachable broker): fail the test instead of hanging the suite."""
+
+    START_TIMEOUT = 60
+
+    def ensure_started(self):
+        if not self._on_started.wait(timeout=self.START_TIMEOUT):
+            raise RuntimeError(
+                f"The Celery test worker did not start within {self.START_TIMEOUT} s; see the log above."
+            )
+
+
+@pytest.fixture(scope="session")
+def celery_broker_folders():
+    """The file-system transport needs its folders before anything publishes; other transports
+    have no such options and this does nothing."""
+    options = celery_app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def celery_test_queue():
+    return f"tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue, celery_broker_folders):
+    """One real worker (solo pool, in a thread) for the whole test session: starting and stopping
+    one takes seconds. It consumes this process's own queue, which becomes the default queue, so
+    every task published during the session (`.delay()` included) reaches it."""
+    previous = celery_app.conf.task_default_queue, celery_app.conf.broker_transport_options
+    celery_app.conf.task_default_queue = celery_test_queue
+    if celery_app.conf.broker_url.startswith("filesystem://"):
+        # The file-system transport polls its folder once a second by default: too slow for tests.
+        celery_app.conf.broker_transport_options = {**previous[1], "polling_interval": 0.05}
+    try:
+        with start_worker(
+            celery_app,
+            pool="solo",
+            concurrency=1,
+            queues=[celery_test_queue],
+            # The ping goes through the broadcast machinery, which the file-system transport
+            # only half supports; the tests' own round trips prove the worker works.
+            perform_ping_check=False,
+            shutdown_timeout=15,
+            WorkController=BoundedWorkController,
+        ) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_default_queue, celery_app.conf.broker_transport_options = previous
+
+
+@pytest.fixture
+def celery_worker(celery_session_worker, transactional_db, celery_test_queue):
+    """The session's worker, with an empty queue. After the test it waits (a while) for the worker
+    to finish what the test started, so that no task writes into the next test's database or
+    holds a lock while this test's rows are flushed. Celery's Django fixup closes the worker
+    thread's database connections after every task, so none outlives the test database."""
+    purge_queue(celery_test_queue)
+    yield celery_session_worker
+    wait_until_idle()
+    purge_queue(celery_test_queue)
+
+
+def purge_queue(queue):
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(queue)
+
+
+def wait_until_idle(timeout=15.0):
+    """Until the worker runs nothing and holds nothing (tasks waiting for a retry countdown
+    included); gives up quietly after timeout seconds: the test has had its say."""
+    deadline = time.monotonic() + timeout
+    while worker_state.active_requests or worker_state.reserved_requests:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)

@@ -1,0 +1,200 @@
+"""Digests carry a one-click unsubscribe and a preference page; mandatory reminders do not. And a
+lead edits module reminder policies in the admin, validated."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from notifications import services
+from notifications.models import DigestOptOut, ReminderItem, ReminderPolicy
+from tests.notifications.builders import D, hsb101, person, quiet_agency, role_requiring
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = D(2026, 4, 20)
+
+
+def url(email="boss@example.org", kind="manager_digest"):
+    return reverse(
+        "notifications:digest-preferences", args=[services.unsubscribe_token(email=email, kind=kind)]
+    )
+
+
+@pytest.fixture
+def team():
+    agency = quiet_agency()
+    module = hsb101()
+    role = role_requiring(module)
+    return person(agency, role, start=D(2026, 1, 5), manager="boss@example.org")  # overdue from 5 April
+
+
+def send_monday():
+    services.reminders_plan(day=MONDAY, queue=False)
+    services.pending_messages_send(today=MONDAY)
+
+
+def test_a_digest_only_email_carries_one_click_unsubscribe_headers(team, settings):
+    settings.SITE_URL = "https://hsb.example.org"
+    monday = D(2026, 3, 9)  # Asha is due within 30 days: in the digest, but no escalation yet
+    services.reminders_plan(day=monday, queue=False)
+    services.pending_messages_send(today=monday)
+
+    [digest] = [message for message in mail.outbox if message.to == ["boss@example.org"]]
+    assert digest.subject == "HSB training for your team: week of 9 March 2026"
+    link = digest.extra_headers["List-Unsubscribe"]
+    assert link.startswith("<https://hsb.example.org/notifications/email-preferences/") and link.endswith(
+        "/>"
+    )
+    assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        "Stop receiving this digest: https://hsb.example.org/notifications/email-preferences/" in digest.body
+    )
+    assert "- Asha Patel (" in digest.body
+    assert "HSB-101 Understanding harmful sexual behaviour, due (due 5 April 2026)" in digest.body
+
+
+def test_an_email_with_a_mandatory_reminder_has_no_unsubscribe_header(team):
+    send_monday()  # the escalation and the digest go together
+
+    [email] = [message for message in mail.outbox if message.to == ["boss@example.org"]]
+    assert email.subject == "HSB training: 2 items need your attention"
+    assert "List-Unsubscribe" not in email.extra_headers
+    assert "Reminders about required safeguarding training cannot be switched off." in email.body
+    assert "Stop receiving this digest" in email.body  # the digest part can still be switched off
+    staff_email = next(message for message in mail.outbox if message.to == ["asha.patel@example.org"])
+    assert "List-Unsubscribe" not in staff_email.extra_headers
+    assert "Stop receiving" not in staff_email.body
+
+
+def test_one_click_unsubscribe_switches_the_digest_off(client, team):
+    response = client.post(url(), {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert response.content.decode() == "You will no longer receive the weekly line-manager digest."
+    assert list(DigestOptOut.objects.values_list("email", "kind")) == [("boss@example.org", "manager_digest")]
+    send_monday()
+    assert not ReminderItem.objects.filter(kind="manager_digest").exists()
+    assert ReminderItem.objects.filter(kind="escalation").exists()  # mandatory: still planned
+
+
+def test_the_preference_page_shows_and_saves_choices(client, team):
+    page = client.get(url())
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Choose which digests the HSB training tracker sends to <strong>boss@example.org</strong>." in body
+    assert "Send me the weekly line-manager digest" in body
+    assert "cannot be switched off" in body
+
+    saved = client.post(url(), {"agency_digest": "on"}, follow=True)
+
+    assert "Your email preferences have been saved." in saved.content.decode()
+    assert list(DigestOptOut.objects.values_list("kind", flat=True)) == ["manager_digest"]
+
+    client.post(url(), {"agency_digest": "on", "manager_digest": "on"})
+    assert not DigestOptOut.objects.exists()
+
+
+def test_an_altered_link_is_refused_and_changes_nothing(client, team):
+    response = client.post(url()[:-3] + "xx/", {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 404
+    assert "This link is not valid. Use the link in the most recent email." in response.content.decode()
+    assert not DigestOptOut.objects.exists()
+
+
+def test_mandatory_reminders_cannot_be_switched_off(team):
+    with pytest.raises(Exception, match="Only digests can be switched off"):
+        services.digest_preferences_set(email="asha.patel@example.org", receive={"overdue": False})
+    assert not DigestOptOut.objects.exists()
+
+
+def test_a_token_for_a_mandatory_kind_is_refused(client):
+    token = services.unsubscribe_token(email="asha.patel@example.org", kind="overdue")
+
+    response = client.get(reverse("notifications:digest-preferences", args=[token]))
+
+    assert response.status_code == 404
+
+
+# --- module reminder policies in the admin -------------------------------------------------------
+
+
+def policy_form(module, **fields):
+    data = {
+        "module": module.pk,
+        "due_soon_days": "",
+        "overdue_every_days": "",
+        "overdue_max": "",
+        "renewal_soon_days": "",
+        "expired_every_days": "",
+        "expired_max": "",
+        "escalation_after_days": "",
+    }
+    data.update(fields)
+    return data
+
+
+def test_a_lead_sets_a_modules_policy_in_the_admin(client, lead):
+    module = hsb101()
+    client.force_login(lead)
+
+    response = client.post(
+        reverse("admin:notifications_reminderpolicy_add"),
+        policy_form(module, due_soon_days="21, 3", overdue_every_days="7", overdue_max="4"),
+    )
+
+    assert response.status_code == 302
+    policy = ReminderPolicy.objects.get(module=module)
+    assert (policy.due_soon_days, policy.overdue_every_days, policy.overdue_max, policy.updated_by) == (
+        "21, 3",
+        7,
+        4,
+        lead,
+    )
+    assert policy.history.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"due_soon_days": "30, soon"}, "“soon” is not a whole number of days."),
+        ({"renewal_soon_days": "90"}, "“Renew soon” reminders must fall inside the renewal window"),
+        ({"overdue_max": "20"}, "Send between 1 and 12 reminders."),
+        ({"expired_every_days": "0"}, "Repeat every 1 to 365 days."),
+    ],
+)
+def test_an_unsound_policy_is_refused_with_a_message_and_nothing_saved(client, lead, fields, message):
+    module = hsb101()
+    client.force_login(lead)
+
+    response = client.post(reverse("admin:notifications_reminderpolicy_add"), policy_form(module, **fields))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ReminderPolicy.objects.exists()
+
+
+def test_the_renewal_window_cannot_be_longer_than_the_validity(client, lead):
+    module = hsb101()
+    module.validity_months = 2
+    module.save()
+    client.force_login(lead)
+
+    response = client.post(reverse("admin:notifications_reminderpolicy_add"), policy_form(module))
+
+    assert response.status_code == 200
+    assert (
+        "The renewal window (60 days) cannot be as long as the validity (2 months, which can be as short as "
+        "59 days). Shorten the renewal window on HSB-101 first."
+    ) in response.content.decode()
+    assert not ReminderPolicy.objects.exists()
+
+
+def test_only_leads_reach_the_policy_admin(client, hr_a):
+    client.force_login(hr_a)
+
+    response = client.get(reverse("admin:notifications_reminderpolicy_changelist"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url

@@ -1,0 +1,164 @@
+"""Compliance on the agency page (its staff list) and the person page: who may see them, what
+they show, and that their query counts do not grow with the number of people."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.training.compliance_fixtures import more_staff
+from training.compliance import Status
+
+pytestmark = pytest.mark.usefixtures("on_day")
+
+
+def agency_page(agency):
+    return reverse("agency_staff", kwargs={"slug": agency.slug})
+
+
+def person_page(person):
+    return reverse("staff_detail", kwargs={"pk": person.pk})
+
+
+# ---------------------------------------------------------------------------------------------
+# Agency page
+# ---------------------------------------------------------------------------------------------
+
+
+def test_agency_page_permissions(client, lead, hr_a, hr_b, outsider, scene):
+    url = agency_page(scene.agency_a)
+    assert client.get(url).status_code == 302  # anonymous: to the sign-in page
+    for user, expected in ((lead, 200), (hr_a, 200), (hr_b, 404), (outsider, 404)):
+        client.force_login(user)
+        assert client.get(url).status_code == expected, user
+
+
+def test_agency_page_shows_the_agencys_figures(client, hr_a, scene):
+    client.force_login(hr_a)
+    response = client.get(agency_page(scene.agency_a))
+    figures = response.context["figures"]
+    assert figures.summary.status_counts() == {
+        "compliant": 1,
+        "renewal_due": 1,
+        "expired": 1,
+        "due": 2,
+        "overdue": 1,
+        "exempt": 1,
+    }
+    assert [row.label for row in figures.by_module] == ["HSB-101", "HSB-201"]
+    assert {row.label for row in figures.by_job_role} == {"Children's social worker", "Police officer"}
+    page = response.content.decode()
+    assert "33.3%" in page  # 2 valid of 6 required and not exempt
+    assert f"{reverse('compliance:people')}?agency=agency-a&amp;status=overdue" in page
+    assert f"{reverse('compliance:export', args=['matrix', 'csv'])}?agency=agency-a" in page
+    assert "Cara" not in page and "Agency B" not in page
+
+
+def test_agency_page_lists_each_persons_worst_status(client, lead, scene):
+    client.force_login(lead)
+    response = client.get(agency_page(scene.agency_a))
+    worst = {person.staff_number: person.worst_status for person in response.context["page"].object_list}
+    assert worst == {
+        "A001": Status.OVERDUE,  # Asha: HSB-101 compliant, HSB-201 overdue
+        "A002": Status.DUE,
+        "A003": Status.RENEWAL_DUE,
+        "A004": Status.EXPIRED,
+        "A005": Status.EXEMPT,
+    }
+    page = response.content.decode()
+    assert "govuk-tag--yellow" in page and "Renewal due" in page
+
+
+def test_agency_page_search_by_name_number_or_email(client, lead, scene):
+    client.force_login(lead)
+    url = agency_page(scene.agency_a)
+    for query in ("ewa", "A004", "ewa.lis@agency-a"):
+        names = [person.first_name for person in client.get(url, {"q": query}).context["page"].object_list]
+        assert names == ["Ewa"], query
+
+
+def test_agency_page_leavers_are_listed_without_a_status(client, lead, scene):
+    client.force_login(lead)
+    response = client.get(agency_page(scene.agency_a), {"status": "leavers"})
+    [gail] = response.context["page"].object_list
+    assert gail.worst_status is None
+    assert "Left" in response.content.decode()
+
+
+def test_agency_page_query_count_does_not_grow(client, lead, scene, django_assert_max_num_queries):
+    client.force_login(lead)
+    more_staff(scene, 5)
+    with CaptureQueriesContext(connection) as few:
+        client.get(agency_page(scene.agency_a))
+    more_staff(scene, 45, agency=scene.agency_a)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(agency_page(scene.agency_a))
+    assert response.context["figures"].summary.people_total == 55
+
+
+# ---------------------------------------------------------------------------------------------
+# Person page
+# ---------------------------------------------------------------------------------------------
+
+
+def test_person_page_permissions(client, lead, hr_a, hr_b, outsider, scene):
+    url = person_page(scene.people["asha"])
+    assert client.get(url).status_code == 302
+    for user, expected in ((lead, 200), (hr_a, 200), (hr_b, 404), (outsider, 404)):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == expected, user
+        if expected == 404:
+            assert b"CERT-77" not in response.content
+
+
+def test_person_page_shows_each_requirement_with_status_date_and_how_it_was_met(client, lead, scene):
+    client.force_login(lead)
+    response = client.get(person_page(scene.people["asha"]))
+    requirements = response.context["compliance"].requirements
+    assert [(row.pair.module.code, row.pair.status) for row in requirements] == [
+        ("HSB-101", Status.COMPLIANT),
+        ("HSB-201", Status.OVERDUE),
+    ]
+    assert requirements[0].completion.certificate_reference == "CERT-77"
+    page = response.content.decode()
+    assert "expires 10 January 2028" in page
+    assert "Completed 10 January 2025 (recorded by a lead), certificate CERT-77" in page
+    assert "was due 31 March 2020" in page
+    assert "Not fully compliant on 4 March 2026: 1 of 2 modules needs action." in page
+
+
+def test_person_page_lists_every_completion_whatever_the_route(client, lead, scene):
+    client.force_login(lead)
+    response = client.get(person_page(scene.people["asha"]))
+    completions = response.context["compliance"].completions
+    assert [(c.module.code, c.verification) for c in completions] == [
+        ("HSB-201", "pending"),
+        ("HSB-201", "rejected"),
+        ("HSB-101", "verified"),
+    ]
+    page = response.content.decode()
+    assert "Waiting for verification" in page and "Not accepted" in page
+    assert "The certificate is for another course." in page
+    assert page.count("Does not count") == 2
+
+
+def test_person_page_of_an_exempt_person_and_a_leaver(client, lead, scene):
+    client.force_login(lead)
+    exempt = client.get(person_page(scene.people["femi"]))
+    assert [row.pair.status for row in exempt.context["compliance"].requirements] == [Status.EXEMPT]
+    assert "exempt, open-ended" in exempt.content.decode()
+    assert 'id="exemptions"' in exempt.content.decode()  # the exemptions panel is on the page
+
+    leaver = client.get(person_page(scene.people["gail"]))
+    assert leaver.context["compliance"].requirements == []
+    assert "is not current staff on 4 March 2026 (left on 31 December 2025)" in leaver.content.decode()
+
+
+def test_person_page_query_count_is_fixed(client, lead, scene, django_assert_max_num_queries):
+    client.force_login(lead)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(person_page(scene.people["asha"]))
+    more_staff(scene, 40)
+    with django_assert_max_num_queries(len(queries)):
+        client.get(person_page(scene.people["ben"]))

@@ -1,0 +1,245 @@
+"""The workforce pages: home per role, agency staff lists (search, filters, paging, query counts)
+and a staff member's page with its history of changes."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from training.models import CompletionSource, Verification
+from workforce import services
+
+
+def staff_url(agency, **params):
+    url = reverse("agency_staff", kwargs={"slug": agency.slug})
+    if params:
+        url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+    return url
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.mark.django_db
+class TestLeadHome:
+    def test_shows_partnership_counts_and_agencies(self, client, lead, agency_a, agency_b, today):
+        factories.StaffMemberFactory.create_batch(3, agency=agency_a)
+        factories.StaffMemberFactory(agency=agency_a, left_on=today)  # a leaver: not current
+        factories.StaffMemberFactory(agency=agency_a, start_date=today + datetime.timedelta(days=7))
+        factories.StaffMemberFactory(agency=agency_b)
+        factories.ModuleFactory(code="HSB-101")
+        factories.ModuleFactory(code="HSB-999", active=False)
+        factories.CompletionFactory(
+            staff__agency=agency_b, source=CompletionSource.SELF_DECLARED, verification=Verification.PENDING
+        )
+        client.force_login(lead)
+        response = client.get(reverse("home"))
+        assert response.status_code == 200
+        overview = response.context["overview"]
+        # The completion's factory adds one current person to agency B.
+        assert (overview.agency_count, overview.current_staff) == (2, 5)
+        assert overview.active_modules == 2  # HSB-101 and the completion's module
+        assert overview.awaiting_verification == 1
+        counts = {agency.slug: agency.current_staff for agency in overview.agencies}
+        assert counts == {"agency-a": 3, "agency-b": 2}
+        assert 'href="/agencies/agency-a/staff/"' in response.text
+
+    def test_query_count_does_not_grow_with_agencies(self, client, lead, django_assert_max_num_queries):
+        factories.AgencyFactory.create_batch(3)
+        client.force_login(lead)
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("home"))
+        for agency in factories.AgencyFactory.create_batch(20):
+            factories.StaffMemberFactory(agency=agency)
+        with django_assert_max_num_queries(len(few)):
+            client.get(reverse("home"))
+
+
+@pytest.mark.django_db
+class TestStaffHome:
+    def test_outsider_sees_a_placeholder_about_sign_in_links(self, client, outsider):
+        client.force_login(outsider)
+        response = client.get(reverse("home"))
+        assert response.status_code == 200
+        assert "sign-in link" in response.text
+        assert [item["text"] for item in response.context["nav_items"]] == ["Your training record"]
+
+
+@pytest.mark.django_db
+class TestAgencyStaffList:
+    @pytest.fixture
+    def people(self, agency_a, today):
+        return {
+            "asha": factories.StaffMemberFactory(
+                agency=agency_a,
+                first_name="Asha",
+                last_name="Patel",
+                staff_number="N100",
+                email="asha.p@a.org",
+            ),
+            "tom": factories.StaffMemberFactory(
+                agency=agency_a,
+                first_name="Tom",
+                last_name="Okafor",
+                staff_number="N200",
+                email="t.okafor@a.org",
+            ),
+            "leaver": factories.StaffMemberFactory(
+                agency=agency_a, first_name="Lee", last_name="Vernon", staff_number="N300", left_on=today
+            ),
+        }
+
+    def names(self, response):
+        return {person.first_name for person in response.context["page"].object_list}
+
+    @pytest.mark.parametrize(
+        ("q", "expected"),
+        [
+            ("patel", {"Asha"}),
+            ("Asha Patel", {"Asha"}),
+            ("N200", {"Tom"}),
+            ("n2", {"Tom"}),
+            ("T.OKAFOR@A.ORG", {"Tom"}),
+            ("a.org", {"Asha", "Tom"}),
+            ("nobody-like-this", set()),
+        ],
+    )
+    def test_search_by_name_staff_number_and_email(self, client, hr_a, agency_a, people, q, expected):
+        client.force_login(hr_a)
+        response = client.get(staff_url(agency_a), {"q": q})
+        assert self.names(response) == expected
+
+    def test_no_match_says_so(self, client, hr_a, agency_a, people):
+        client.force_login(hr_a)
+        response = client.get(staff_url(agency_a), {"q": "zzz"})
+        assert "No one matches “zzz”" in response.text
+
+    def test_search_never_reaches_another_agency(self, client, hr_a, agency_a, staff_b):
+        client.force_login(hr_a)
+        response = client.get(staff_url(agency_a), {"q": staff_b.last_name, "status": "all"})
+        assert self.names(response) == set()
+
+    def test_current_staff_by_default_then_leavers_and_everyone(self, client, hr_a, agency_a, people):
+        client.force_login(hr_a)
+        assert self.names(client.get(staff_url(agency_a))) == {"Asha", "Tom"}
+        assert self.names(client.get(staff_url(agency_a, status="leavers"))) == {"Lee"}
+        assert self.names(client.get(staff_url(agency_a, status="all"))) == {"Asha", "Tom", "Lee"}
+        response = client.get(staff_url(agency_a, status="nonsense"))
+        assert self.names(response) == {"Asha", "Tom"}
+        assert "Current staff (2)" in response.text and "Leavers (1)" in response.text
+
+    def test_future_starter_is_listed_under_everyone_only(self, client, hr_a, agency_a, today):
+        factories.StaffMemberFactory(
+            agency=agency_a, first_name="Nia", start_date=today + datetime.timedelta(1)
+        )
+        client.force_login(hr_a)
+        assert self.names(client.get(staff_url(agency_a))) == set()
+        assert self.names(client.get(staff_url(agency_a, status="all"))) == {"Nia"}
+
+    def test_columns(self, client, hr_a, agency_a):
+        team = factories.TeamFactory(agency=agency_a, name="North locality")
+        factories.StaffMemberFactory(
+            agency=agency_a,
+            first_name="Asha",
+            last_name="Patel",
+            staff_number="N100",
+            email="asha.p@a.org",
+            team=team,
+            job_role=factories.JobRoleFactory(name="Youth worker"),
+            start_date=datetime.date(2026, 3, 4),
+        )
+        client.force_login(hr_a)
+        text = client.get(staff_url(agency_a, status="all")).text
+        for value in (
+            "Patel, Asha",
+            "N100",
+            "Youth worker",
+            "North locality",
+            "asha.p@a.org",
+            "4 March 2026",
+        ):
+            assert value in text
+
+    def test_pages_of_fifty_keep_the_search(self, client, hr_a, agency_a):
+        factories.StaffMemberFactory.create_batch(51, agency=agency_a, last_name="Smith")
+        client.force_login(hr_a)
+        first = client.get(staff_url(agency_a), {"q": "smith"})
+        assert len(first.context["page"].object_list) == 50
+        assert "Showing 1 to 50 of 51" in first.text
+        assert "?q=smith&amp;page=2" in first.text
+        second = client.get(staff_url(agency_a), {"q": "smith", "page": 2})
+        assert len(second.context["page"].object_list) == 1
+
+    def test_query_count_is_the_same_for_5_and_50_staff(self, client, hr_a, agency_a):
+        client.force_login(hr_a)
+
+        def queries_for_list():
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(staff_url(agency_a))
+            assert response.status_code == 200
+            return len(captured)
+
+        for _ in range(5):
+            factories.StaffMemberFactory(agency=agency_a, team=factories.TeamFactory(agency=agency_a))
+        five = queries_for_list()
+        for _ in range(45):
+            factories.StaffMemberFactory(agency=agency_a, team=factories.TeamFactory(agency=agency_a))
+        assert queries_for_list() == five
+        # Session, user, groups, agency, count, page, status counts, and workforce.access's membership
+        # checks (one per scoped read).
+        assert five <= 11
+
+    def test_staff_list_within_pinned_query_budget(
+        self, client, lead, agency_a, django_assert_max_num_queries
+    ):
+        factories.StaffMemberFactory.create_batch(50, agency=agency_a)
+        client.force_login(lead)
+        with django_assert_max_num_queries(8):
+            client.get(staff_url(agency_a))
+
+
+@pytest.mark.django_db
+class TestStaffDetail:
+    def test_details_and_history_of_changes(self, client, lead, hr_a, agency_a):
+        staff = services.staff_create(
+            agency=agency_a,
+            actor=lead,
+            staff_number="N100",
+            first_name="Asha",
+            last_name="Patel",
+            email="asha@a.org",
+            job_role=factories.JobRoleFactory(name="Youth worker"),
+            job_title="Worker",
+            start_date=datetime.date(2024, 3, 4),
+        )
+        services.staff_update(
+            staff=staff, actor=hr_a, job_title="Senior worker", left_on=datetime.date(2026, 3, 4)
+        )
+        client.force_login(hr_a)
+        response = client.get(reverse("staff_detail", kwargs={"pk": staff.pk}))
+        assert response.status_code == 200
+        text = response.text
+        assert "Youth worker" in text and "4 March 2024" in text
+        history = response.context["history"]
+        assert len(history) == 2
+        latest = history[0]
+        assert latest["who"] == hr_a
+        assert {"field": "Job title", "old": "Worker", "new": "Senior worker"} in latest["fields"]
+        assert {"field": "Leaving date", "old": None, "new": "4 March 2026"} in latest["fields"]
+        assert "Worker → Senior worker" in text
+        assert "Added to the staff list" in text
+
+    def test_job_role_change_names_both_roles(self, client, lead, staff_a):
+        new_role = factories.JobRoleFactory(name="School nurse")
+        old_role = staff_a.job_role.name
+        services.staff_update(staff=staff_a, actor=lead, job_role=new_role)
+        client.force_login(lead)
+        response = client.get(reverse("staff_detail", kwargs={"pk": staff_a.pk}))
+        fields = response.context["history"][0]["fields"]
+        assert {"field": "Job role", "old": old_role, "new": "School nurse"} in fields

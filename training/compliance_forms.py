@@ -1,0 +1,82 @@
+"""The filters of the compliance pages: a GET form, so that a filtered view can be bookmarked,
+shared and downloaded, and works without JavaScript."""
+
+from django import forms
+
+from workforce import access
+from workforce.models import JobRole, Team, Tier
+
+from .compliance import Status
+from .compliance_selectors import ComplianceFilters
+from .models import Module
+
+FILTER_FIELDS = ("agency", "team", "job_role", "tier", "module", "status")
+
+
+class _ModuleField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.title}"
+
+
+class _TeamField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        # Team names repeat across agencies ("Duty and assessment"), so the agency comes first.
+        return f"{obj.agency.name}: {obj.name}"
+
+
+class ComplianceFilterForm(forms.Form):
+    """Narrow the figures to an agency, team, job role, tier or module, and choose a status.
+
+    Choices are scoped to what the user may see (workforce.access): Agency HR users are offered
+    their own agency's teams only. Agencies and modules are chosen by slug and code, so links read
+    well (?agency=northshire-police&module=HSB-101).
+    """
+
+    is_filter = True  # no "(optional)" after every label (config.forms)
+
+    agency = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="slug", empty_label="All agencies"
+    )
+    team = _TeamField(queryset=None, required=False, empty_label="All teams")
+    job_role = forms.ModelChoiceField(
+        queryset=JobRole.objects.order_by("name"), required=False, empty_label="All job roles"
+    )
+    tier = forms.TypedChoiceField(
+        choices=[("", "All tiers"), *Tier.choices], coerce=int, required=False, empty_value=None
+    )
+    module = _ModuleField(
+        queryset=Module.objects.filter(active=True).order_by("code"),
+        required=False,
+        to_field_name="code",
+        empty_label="All modules",
+    )
+    status = forms.TypedChoiceField(
+        choices=[("", "Any status"), *((status.value, status.label) for status in Status)],
+        coerce=Status,
+        required=False,
+        empty_value=None,
+    )
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        agencies = access.visible_agencies(user).order_by("name")
+        self.fields["agency"].queryset = agencies
+        self.fields["team"].queryset = (
+            Team.objects.filter(agency__in=agencies).select_related("agency").order_by("agency__name", "name")
+        )
+        for name in FILTER_FIELDS:
+            self.fields[name].widget.attrs.setdefault("class", "app-filter__control")
+        self.fields["agency"].error_messages["invalid_choice"] = "Select an agency from the list."
+        self.fields["team"].error_messages["invalid_choice"] = "Select a team from the list."
+        self.fields["job_role"].error_messages["invalid_choice"] = "Select a job role from the list."
+        self.fields["tier"].error_messages["invalid_choice"] = "Select a tier from the list."
+        self.fields["module"].error_messages["invalid_choice"] = "Select a module from the list."
+        self.fields["status"].error_messages["invalid_choice"] = "Select a status from the list."
+
+    def filters(self) -> ComplianceFilters:
+        """The filters to apply: each valid choice; a field with an error is left out (and shown)."""
+        if not self.is_bound:
+            return ComplianceFilters()
+        self.is_valid()
+        cleaned = self.cleaned_data
+        return ComplianceFilters(**{name: cleaned.get(name) for name in FILTER_FIELDS})

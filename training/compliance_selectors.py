@@ -1,0 +1,437 @@
+"""Reads behind the compliance pages: the partnership dashboard, an agency's page, the people
+behind a count, and one person's requirements.
+
+Every figure comes from the one engine, training.selectors.compliance_pairs: the pairs in scope are
+fetched once per request (a fixed number of queries, whatever the number of people) and grouped
+here in Python with the engine's own summaries. Scope always starts from
+workforce.access.visible_staff(user), so nothing here can reach outside what the user may see.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+
+from workforce import access
+from workforce.models import StaffMember, Tier
+
+from .compliance import SEVERITY_ORDER, Status
+from .models import Completion
+from .selectors import (
+    CompliancePair,
+    ComplianceSummary,
+    compliance_pairs,
+    compliance_summary,
+)
+
+
+@dataclass(frozen=True)
+class ComplianceFilters:
+    """What the figures are narrowed to. `status` does not narrow the pairs counted: it chooses
+    which status the heat map and breakdowns measure (the share of pairs in that status)."""
+
+    agency: object = None
+    team: object = None
+    job_role: object = None
+    tier: int | None = None
+    module: object = None
+    status: Status | None = None
+
+    @property
+    def tier_label(self) -> str | None:
+        return Tier(self.tier).label if self.tier is not None else None
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, each.name) is not None for each in fields(self))
+
+    def query(self, **overrides) -> dict[str, str]:
+        """The filters as GET parameters (slugs, codes and ids); `overrides` replace some, and a
+        value of None removes one."""
+        values = {
+            "agency": self.agency.slug if self.agency is not None else None,
+            "team": self.team.pk if self.team is not None else None,
+            "job_role": self.job_role.pk if self.job_role is not None else None,
+            "tier": self.tier,
+            "module": self.module.code if self.module is not None else None,
+            "status": self.status.value if self.status is not None else None,
+        }
+        values.update(overrides)
+        return {name: str(value) for name, value in values.items() if value not in (None, "")}
+
+
+def scoped_pairs(*, staff, on: datetime.date, filters: ComplianceFilters) -> list[CompliancePair]:
+    """Every pair in scope on `on`: `staff` is a queryset such as access.visible_staff(user) (None:
+    everyone, for the command line), narrowed by every filter except status."""
+    return compliance_pairs(
+        on=on,
+        staff=staff,
+        agency=filters.agency,
+        team=filters.team,
+        job_role=filters.job_role,
+        tier=filters.tier,
+        module=filters.module,
+    )
+
+
+def with_status(pairs, status: Status | None) -> list[CompliancePair]:
+    if status is None:
+        return list(pairs)
+    return [pair for pair in pairs if pair.status is status]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells: one figure of a heat map or breakdown, with its colour band
+# ---------------------------------------------------------------------------------------------
+
+RATE_BANDS = ((90, 4, "90% or more"), (75, 3, "75% to 89%"), (50, 2, "50% to 74%"), (0, 1, "Under 50%"))
+SHARE_BANDS = ((50, 4, "50% or more"), (25, 3, "25% to 49%"), (10, 2, "10% to 24%"), (1, 1, "1% to 9%"))
+SHARE_NONE = (0, "None")
+
+
+def floor_percent(numerator: int, denominator: int) -> int | None:
+    """A whole percentage rounded down, from integers (no float error): 299 of 300 is 99%, never
+    a misleading 100%. None when there is nothing to measure."""
+    return numerator * 100 // denominator if denominator else None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure: the compliance rate of a group, or (with a status) the share of its pairs in
+    that status. Exempt pairs are left out of the denominator, as they are of the rate."""
+
+    summary: ComplianceSummary
+    status: Status | None = None
+
+    @property
+    def numerator(self) -> int:
+        return self.summary.valid if self.status is None else self.summary.count(self.status)
+
+    @property
+    def denominator(self) -> int:
+        if self.status is Status.EXEMPT:
+            return self.summary.required
+        return self.summary.required - self.summary.exempt
+
+    @property
+    def percent(self) -> int | None:
+        return floor_percent(self.numerator, self.denominator)
+
+    @property
+    def band(self) -> str:
+        """A CSS modifier: decoration only, the figure itself is always written out."""
+        percent = self.percent
+        if percent is None:
+            return "none"
+        if self.status is None:
+            return f"rate-{next(band for floor, band, _ in RATE_BANDS if percent >= floor)}"
+        return f"share-{next((band for floor, band, _ in SHARE_BANDS if percent >= floor), 0)}"
+
+    @property
+    def what(self) -> str:
+        return "valid" if self.status is None else self.status.label.lower()
+
+
+def legend(status: Status | None) -> list[tuple[str, str]]:
+    """(CSS modifier, meaning) for the colour bands in use."""
+    if status is None:
+        return [(f"rate-{band}", label) for _, band, label in RATE_BANDS] + [("none", "No one required")]
+    return [(f"share-{band}", label) for _, band, label in SHARE_BANDS] + [
+        (f"share-{SHARE_NONE[0]}", SHARE_NONE[1]),
+        ("none", "No one required"),
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A labelled group of a breakdown: `key` is what links use (an id, slug, code or tier)."""
+
+    label: str
+    key: object
+    cell: Cell
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: Status
+    pairs: int
+    people: int
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    modules: list  # ModuleRef, by code
+    rows: list  # (AgencyRef, [(ModuleRef, Cell or None when nobody is required)], Cell of all modules)
+    totals: list  # (ModuleRef, Cell of every agency)
+    total: Cell
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard and an agency page show, from one list of pairs."""
+
+    on: datetime.date
+    filters: ComplianceFilters
+    summary: ComplianceSummary
+    overall: Cell
+    status_counts: list[StatusCount]
+    heat_map: HeatMap
+    by_module: list[Row]
+    by_tier: list[Row]
+    by_job_role: list[Row]
+    worst_status: dict = field(repr=False)
+
+    @property
+    def legend(self):
+        return legend(self.filters.status)
+
+
+def compliance_figures(*, user, on: datetime.date, filters: ComplianceFilters) -> Figures:
+    """The figures of the pairs the user may see, narrowed by `filters`."""
+    pairs = scoped_pairs(staff=access.visible_staff(user), on=on, filters=filters)
+    return figures_from_pairs(pairs, on, filters)
+
+
+def figures_from_pairs(pairs, on, filters) -> Figures:
+    """Group the engine's pairs in one pass (a page of 150,000 pairs cannot afford one pass per
+    table), then build the engine's ComplianceSummary for each group, so every rate and count
+    follows the one definition in training.selectors."""
+    tally = Tally(pairs)
+    status = filters.status
+    summary = tally.people_summary(lambda agency, job_role: True)
+    return Figures(
+        on=on,
+        filters=filters,
+        summary=summary,
+        overall=Cell(summary, status),
+        status_counts=[StatusCount(each, summary.count(each), tally.people_with(each)) for each in Status],
+        heat_map=_heat_map(tally, status),
+        by_module=[
+            Row(module.code, module.code, Cell(tally.module_summary(module), status))
+            for module in tally.modules
+        ],
+        by_tier=[
+            Row(
+                Tier(tier).label,
+                tier,
+                Cell(tally.people_summary(lambda _, role, t=tier: role.tier == t), status),
+            )
+            for tier in sorted({role.tier for role in tally.job_roles})
+        ],
+        by_job_role=[
+            Row(role.name, role.id, Cell(tally.people_summary(lambda _, each, r=role: each == r), status))
+            for role in sorted(tally.job_roles, key=lambda ref: ref.name.casefold())
+        ],
+        worst_status=tally.worst_status(),
+    )
+
+
+_SEVERITY = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+_BIT = {status: 1 << index for index, status in enumerate(Status)}
+
+
+class Tally:
+    """The pairs counted by (agency, module, job role, status), and each person's agency, job role,
+    worst status and the set of statuses they have, from a single pass over the pairs.
+
+    Every pair of one person shares their agency and job role, so people-level figures of agencies,
+    job roles and tiers are exact; a person has one pair per module, so a module's (or an agency
+    and module's) people are its pairs. A person is compliant when their worst status is valid or
+    exempt: every status that is neither ranks above every one that is (SEVERITY_ORDER).
+    """
+
+    def __init__(self, pairs):
+        # Keyed by ids: the shared AgencyRef, ModuleRef and JobRoleRef objects hash all their fields,
+        # which costs more than the rest of the loop. One pair per key keeps the references.
+        counts = {}
+        sample = {}
+        people = {}
+        severity, bits = _SEVERITY, _BIT
+        for pair in pairs:
+            status = pair.status
+            key = (pair.agency.id, pair.module.id, pair.job_role.id, status)
+            count = counts.get(key)
+            if count is None:
+                counts[key] = 1
+                sample[key] = pair
+            else:
+                counts[key] = count + 1
+            person = people.get(pair.staff_id)
+            if person is None:
+                people[pair.staff_id] = [pair.agency, pair.job_role, status, bits[status]]
+            else:
+                if severity[status] > severity[person[2]]:
+                    person[2] = status
+                person[3] |= bits[status]
+        counts = {
+            (sample[key].agency, sample[key].module, sample[key].job_role, key[3]): count
+            for key, count in counts.items()
+        }
+        self.people = people
+        # The small tables every figure is summed from (a few hundred keys at most).
+        self.by_agency_module = defaultdict(Counter)
+        self.by_agency_role = defaultdict(Counter)
+        for (agency, module, job_role, status), count in counts.items():
+            self.by_agency_module[agency, module][status] += count
+            self.by_agency_role[agency, job_role][status] += count
+        self.people_by_agency_role = defaultdict(lambda: [0, 0])
+        for agency, job_role, worst, _bits in people.values():
+            group = self.people_by_agency_role[agency, job_role]
+            group[0] += 1
+            group[1] += _ok(worst)
+        self.agencies = sorted({key[0] for key in counts}, key=lambda ref: ref.name.casefold())
+        self.modules = sorted({key[1] for key in counts}, key=attrgetter("code"))
+        self.job_roles = {key[2] for key in counts}
+
+    def people_summary(self, include) -> ComplianceSummary:
+        """The pairs and people of the (agency, job role) groups for which include(agency, role)."""
+        by_status = Counter()
+        for (agency, job_role), statuses in self.by_agency_role.items():
+            if include(agency, job_role):
+                by_status.update(statuses)
+        people_total = people_compliant = 0
+        for (agency, job_role), (total, compliant) in self.people_by_agency_role.items():
+            if include(agency, job_role):
+                people_total += total
+                people_compliant += compliant
+        return _summary(by_status, people_total, people_compliant)
+
+    def module_summary(self, module, agency=None) -> ComplianceSummary:
+        """One module's pairs, of every agency or of one; each pair is one person."""
+        by_status = Counter()
+        for (each_agency, each_module), statuses in self.by_agency_module.items():
+            if each_module == module and (agency is None or each_agency == agency):
+                by_status.update(statuses)
+        total = sum(by_status.values())
+        valid_or_exempt = sum(count for status, count in by_status.items() if _ok(status))
+        return _summary(by_status, total, valid_or_exempt)
+
+    def has(self, agency, module) -> bool:
+        return (agency, module) in self.by_agency_module
+
+    def people_with(self, status: Status) -> int:
+        bit = _BIT[status]
+        return sum(1 for person in self.people.values() if person[3] & bit)
+
+    def worst_status(self) -> dict[int, Status]:
+        return {staff_id: person[2] for staff_id, person in self.people.items()}
+
+
+_OK = frozenset(status for status in Status if status.is_valid or status is Status.EXEMPT)
+
+
+def _ok(status):
+    """Valid or exempt: nothing is asked of the person for this pair."""
+    return status in _OK
+
+
+def _summary(by_status, people_total, people_compliant):
+    return ComplianceSummary(
+        counts={status: by_status.get(status, 0) for status in Status},
+        people_total=people_total,
+        people_compliant=people_compliant,
+    )
+
+
+def _heat_map(tally, status) -> HeatMap:
+    rows = []
+    for agency in tally.agencies:
+        cells = [
+            (
+                module,
+                Cell(tally.module_summary(module, agency), status) if tally.has(agency, module) else None,
+            )
+            for module in tally.modules
+        ]
+        agency_summary = tally.people_summary(lambda each, _, a=agency: each == a)
+        rows.append((agency, cells, Cell(agency_summary, status)))
+    return HeatMap(
+        modules=tally.modules,
+        rows=rows,
+        totals=[(module, Cell(tally.module_summary(module), status)) for module in tally.modules],
+        total=Cell(tally.people_summary(lambda agency, job_role: True), status),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The people behind a count
+# ---------------------------------------------------------------------------------------------
+
+
+def _urgency(pair):
+    # Most urgent first: the earliest due, expiry or exemption end date; never-expiring last.
+    return (pair.key_date is None, pair.key_date or datetime.date.max)
+
+
+def people_behind(pairs, status: Status | None) -> list[tuple[int, list[CompliancePair]]]:
+    """(staff id, that person's pairs in `status`, or all of them) for each person with at least
+    one, most urgent first, then the worst status."""
+    by_person = {}
+    for pair in with_status(pairs, status):
+        by_person.setdefault(pair.staff_id, []).append(pair)
+    severity = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+    groups = []
+    for staff_id, person_pairs in by_person.items():
+        person_pairs.sort(key=lambda pair: (-severity[pair.status], _urgency(pair), pair.module.code))
+        groups.append((staff_id, person_pairs))
+    groups.sort(key=lambda group: (_urgency(min(group[1], key=_urgency)), group[0]))
+    return groups
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    staff: StaffMember
+    pairs: list
+
+
+def people_rows(groups) -> list[PersonRow]:
+    """The staff records of one page of `people_behind`, in one query."""
+    staff = StaffMember.objects.select_related("agency", "job_role", "team").in_bulk([pk for pk, _ in groups])
+    return [PersonRow(staff[pk], pairs) for pk, pairs in groups if pk in staff]
+
+
+# ---------------------------------------------------------------------------------------------
+# One person
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Requirement:
+    pair: CompliancePair
+    completion: Completion | None  # the completion that meets it (the best counted one)
+
+
+@dataclass(frozen=True)
+class PersonCompliance:
+    on: datetime.date
+    current: bool
+    requirements: list[Requirement]
+    completions: list[Completion]
+    summary: ComplianceSummary
+
+    @property
+    def worst_status(self) -> Status | None:
+        return max((row.pair.status for row in self.requirements), key=SEVERITY_ORDER.index, default=None)
+
+
+def person_compliance(*, staff: StaffMember, on: datetime.date) -> PersonCompliance:
+    """One person's requirements with their status on `on` (from the engine), and every completion
+    they have whatever its route or verification, newest first. A fixed number of queries."""
+    pairs = compliance_pairs(
+        on=on, staff=StaffMember.objects.filter(pk=staff.pk), include_inactive_agencies=True
+    )
+    completions = list(
+        Completion.objects.filter(staff=staff)
+        .select_related("module", "recorded_by", "verified_by")
+        .order_by("-completed_on", "-id")
+    )
+    by_id = {completion.pk: completion for completion in completions}
+    pairs = sorted(pairs, key=lambda pair: pair.module.code)
+    requirements = [Requirement(pair, by_id.get(pair.completion_id)) for pair in pairs]
+    return PersonCompliance(
+        on=on,
+        current=staff.is_current_on(on),
+        requirements=requirements,
+        completions=completions,
+        summary=compliance_summary(pairs),
+    )

@@ -1,0 +1,157 @@
+"""Compliance exports: the matrix (a row per person, a status and a date per module) and the
+person-level list (a row per person and module), as CSV or XLSX.
+
+The statuses come from the one engine (training.compliance_selectors.scoped_pairs), scoped exactly
+as the pages are. Files are written by workforce.spreadsheets, the one place that makes cells inert:
+text a spreadsheet would run (=, +, -, @, a tab or a carriage return first) gets a leading
+apostrophe, and XLSX cells are written as text or dates, never as formulas.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from workforce.spreadsheets import iter_csv, write_xlsx
+
+from .compliance import Status, worst_status
+from .compliance_selectors import ComplianceFilters, scoped_pairs
+from .models import Module
+from .selectors import current_staff
+
+MATRIX = "matrix"
+LIST = "list"
+KINDS = {MATRIX: "compliance matrix", LIST: "compliance list"}
+FORMATS = ("csv", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+PERSON_HEADERS = ["Agency", "Staff number", "First name", "Last name", "Email", "Job role", "Team"]
+PERSON_FIELDS = (
+    "id",
+    "agency__name",
+    "staff_number",
+    "first_name",
+    "last_name",
+    "email",
+    "job_role__name",
+    "team__name",
+)
+LIST_HEADERS = [
+    *PERSON_HEADERS,
+    "Module code",
+    "Module title",
+    "Status",
+    "Due date",
+    "Expiry date",
+    "Completed on",
+]
+NOT_REQUIRED = "Not required"
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    headers: list
+    rows: object  # an iterator of rows, produced while the file is written
+
+
+def compliance_table(*, kind: str, staff, on: datetime.date, filters: ComplianceFilters) -> ExportTable:
+    """The rows of an export. `staff` is the user's scope (access.visible_staff) or None for the
+    command line; `filters` narrow it as on the dashboard. With a status filter, the list keeps the
+    pairs in that status and the matrix the people with at least one.
+
+    The pairs are computed once; people are then read in name order, in chunks, so a partnership-
+    wide file streams out without holding every row."""
+    pairs = scoped_pairs(staff=staff, on=on, filters=filters)
+    by_person = {}
+    for pair in pairs:
+        by_person.setdefault(pair.staff_id, []).append(pair)
+    people = _people(staff=staff, on=on, filters=filters)
+    if kind == MATRIX:
+        modules = list(_modules(filters))
+        return ExportTable(_matrix_headers(modules), _matrix_rows(people, by_person, modules, filters.status))
+    return ExportTable(LIST_HEADERS, _list_rows(people, by_person, filters.status))
+
+
+def _people(*, staff, on, filters):
+    # The same scope as the pairs (training.selectors.current_staff), ordered for reading.
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=filters.agency,
+        team=filters.team,
+        job_role=filters.job_role,
+        tier=filters.tier,
+    )
+    ordered = scope.order_by("agency__name", "last_name", "first_name", "staff_number")
+    return ordered.values_list(*PERSON_FIELDS).iterator(chunk_size=5_000)
+
+
+def _modules(filters):
+    modules = Module.objects.filter(active=True).order_by("code")
+    if filters.module is not None:
+        modules = modules.filter(pk=filters.module.pk)
+    return modules.values_list("id", "code")
+
+
+def _matrix_headers(modules):
+    headers = [*PERSON_HEADERS, "Overall"]
+    for _, code in modules:
+        headers += [f"{code} status", f"{code} date"]
+    return headers
+
+
+def _matrix_rows(people, by_person, modules, status):
+    for person in people:
+        pairs = by_person.get(person[0])
+        if not pairs or (status is not None and all(pair.status is not status for pair in pairs)):
+            continue
+        by_module = {pair.module.id: pair for pair in pairs}
+        worst = worst_status(pair.status for pair in pairs)
+        overall = Status.COMPLIANT.label if worst.is_valid else worst.label  # all exempt: "Exempt"
+        row = [*person[1:], overall]
+        for module_id, _ in modules:
+            pair = by_module.get(module_id)
+            # The date that matters: due date while never completed, expiry once completed,
+            # the end of an exemption (empty: never expires, or open-ended).
+            row += [pair.status.label, pair.key_date] if pair is not None else [NOT_REQUIRED, None]
+        yield row
+
+
+def _list_rows(people, by_person, status):
+    for person in people:
+        pairs = sorted(by_person.get(person[0], ()), key=lambda pair: pair.module.code)
+        for pair in pairs:
+            if status is not None and pair.status is not status:
+                continue
+            never_completed = pair.status in (Status.DUE, Status.OVERDUE)
+            yield [
+                *person[1:],
+                pair.module.code,
+                pair.module.title,
+                pair.status.label,
+                pair.due_on if never_completed else None,
+                pair.expires_on,
+                pair.completed_on,
+            ]
+
+
+def export_csv(table: ExportTable):
+    """The file as an iterator of bytes (for a streamed response or a file)."""
+    return iter_csv(table.headers, table.rows)
+
+
+def export_xlsx(table: ExportTable, *, kind: str) -> bytes:
+    return write_xlsx(table.headers, table.rows, title=KINDS[kind].capitalize())
+
+
+def export_filename(*, kind: str, file_format: str, on: datetime.date, filters: ComplianceFilters) -> str:
+    parts = ["compliance", MATRIX if kind == MATRIX else "list"]
+    if filters.agency is not None:
+        parts.append(filters.agency.slug)
+    if filters.module is not None:
+        parts.append(filters.module.code.lower())
+    if filters.status is not None:
+        parts.append(filters.status.value.replace("_", "-"))
+    parts.append(on.isoformat())
+    return f"{'-'.join(parts)}.{file_format}"

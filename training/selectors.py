@@ -1,0 +1,464 @@
+"""Reads of training records that are more than a `.get`.
+
+Compliance of many (person, module) pairs is computed here in a fixed number of queries, whatever
+the number of people: a handful of set-based reads (small catalogue tables, current staff, role
+requirements, assignments, counted completions, exemptions covering the day) fetched as plain
+tuples, then combined in Python by the same pure function that decides one pair
+(training.compliance.pair_status). There is one implementation of the rules; this module only
+chooses which rows it sees.
+
+What a pair is, on a date D:
+- the person is current staff on D (no start date or started on or before D; no leaving date or
+  leaving after D) in an active agency (see `compliance_pairs` for inactive agencies);
+- the module is active (a retired module is required of nobody);
+- the module is required of the person's current job role by a requirement in force on D
+  (starts_on on or before D), or assigned to the person by an assignment that began on or before
+  D. When both apply, the earlier due date wins (training.compliance.combined_obligation).
+
+Historical reports (D in the past) use people's current job role, team and the current catalogue,
+because those are not versioned here; completions dated after D, and exemptions not covering D,
+do not count on D. A completion counts once verified, whenever the verification happened.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import NamedTuple
+
+from django.db.models import Q, QuerySet
+
+from workforce.models import Agency, JobRole, StaffMember, Team
+
+from .compliance import (
+    CompletionFact,
+    ExemptionFact,
+    Obligation,
+    Status,
+    assignment_obligation,
+    combined_obligation,
+    key_date,
+    pair_status,
+    requirement_obligation,
+    worst_status,
+)
+from .models import Assignment, Completion, Exemption, Module, Requirement, Verification
+
+# Reference tables are read unordered (their default orderings would join and sort for nothing).
+# Rows are streamed in chunks so that a partnership-wide read never holds every raw row at once.
+CHUNK_SIZE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRef:
+    id: int
+    slug: str
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRef:
+    id: int
+    code: str
+    title: str
+    tier: int
+    validity_months: int | None
+    renewal_window_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobRoleRef:
+    id: int
+    name: str
+    tier: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRef:
+    id: int
+    name: str
+
+
+class CompliancePair(NamedTuple):
+    """The status of one (current staff member, required module) pair on one date.
+
+    The references are shared objects (one per agency, module, role, team), so 150,000 pairs cost
+    little memory. `completion` is the best counted completion on the date (also for an expired or
+    exempt pair); `exemption` the exemption covering the date.
+    """
+
+    staff_id: int
+    agency: AgencyRef
+    job_role: JobRoleRef
+    team: TeamRef | None
+    module: ModuleRef
+    status: Status
+    anchor_on: datetime.date
+    due_on: datetime.date
+    via: str
+    completion: CompletionFact | None
+    exemption: ExemptionFact | None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status.is_valid
+
+    @property
+    def completed_on(self) -> datetime.date | None:
+        return self.completion.completed_on if self.completion is not None else None
+
+    @property
+    def expires_on(self) -> datetime.date | None:
+        return self.completion.expires_on if self.completion is not None else None
+
+    @property
+    def completion_id(self) -> int | None:
+        return self.completion.id if self.completion is not None else None
+
+    @property
+    def exemption_id(self) -> int | None:
+        return self.exemption.id if self.exemption is not None else None
+
+    @property
+    def key_date(self) -> datetime.date | None:
+        """See training.compliance.key_date: due date, expiry, or the end of the exemption."""
+        return key_date(self.status, due_on=self.due_on, completion=self.completion, exemption=self.exemption)
+
+
+def _filter(queryset, field, value):
+    """Filter on one value (a model instance or id) or on several (a list, tuple, set or queryset)."""
+    if value is None:
+        return queryset
+    if isinstance(value, QuerySet):
+        return queryset.filter(**{f"{field}__in": value.values("pk")})
+    if isinstance(value, list | tuple | set | frozenset):
+        return queryset.filter(**{f"{field}__in": [getattr(each, "pk", each) for each in value]})
+    return queryset.filter(**{field: getattr(value, "pk", value)})
+
+
+def current_staff(
+    *,
+    on: datetime.date,
+    staff: QuerySet | None = None,
+    agency=None,
+    team=None,
+    job_role=None,
+    tier=None,
+    include_inactive_agencies: bool | None = None,
+) -> QuerySet:
+    """Staff who are current on `on` within a scope (a queryset, e.g. workforce.access.visible_staff,
+    narrowed by agency, team, job role and job-role tier).
+
+    Inactive agencies are left out of partnership-wide figures: an agency that has left the
+    partnership should not drag its rate down. When the caller names an agency, that agency's
+    people are included even if it is inactive, so its own page still shows them. Pass
+    `include_inactive_agencies` to decide explicitly.
+    """
+    queryset = (staff if staff is not None else StaffMember.objects.all()).order_by()
+    queryset = queryset.filter(Q(start_date__isnull=True) | Q(start_date__lte=on)).filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=on)
+    )
+    queryset = _filter(queryset, "agency", agency)
+    queryset = _filter(queryset, "team", team)
+    queryset = _filter(queryset, "job_role", job_role)
+    queryset = _filter(queryset, "job_role__tier", tier)
+    if include_inactive_agencies is None:
+        include_inactive_agencies = agency is not None
+    if not include_inactive_agencies:
+        queryset = queryset.filter(agency__active=True)
+    return queryset
+
+
+def compliance_pairs(
+    *,
+    on: datetime.date,
+    staff: QuerySet | None = None,
+    agency=None,
+    team=None,
+    job_role=None,
+    tier=None,
+    module=None,
+    include_inactive_agencies: bool | None = None,
+) -> list[CompliancePair]:
+    """The status on `on` of every (current staff member, required module) pair in a scope.
+
+    Scope: `staff` (an unsliced StaffMember queryset, e.g. workforce.access.visible_staff(user)),
+    `agency`, `team`, `job_role`, `tier` (of the job role) and `module`; each a model instance or
+    id, or a list of them. Nine queries whatever the number of people; see the module docstring
+    for what counts as a pair.
+    """
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    modules = _module_refs(module)
+    staff_ids = scope.values("id")
+    module_ids = list(modules)
+    return _combine(
+        on=on,
+        staff_rows=scope.values_list("id", "agency_id", "team_id", "job_role_id", "start_date", "role_since"),
+        modules=modules,
+        agencies={
+            row[0]: AgencyRef(*row)
+            for row in Agency.objects.order_by().values_list("id", "slug", "name", "active")
+        },
+        job_roles={
+            row[0]: JobRoleRef(*row) for row in JobRole.objects.order_by().values_list("id", "name", "tier")
+        },
+        teams={row[0]: TeamRef(*row) for row in Team.objects.order_by().values_list("id", "name")},
+        requirements=_requirements_by_role(on=on, module_ids=module_ids),
+        assignments=_assignments_by_staff(on=on, staff_ids=staff_ids, module_ids=module_ids),
+        completions=_completions_by_pair(on=on, staff_ids=staff_ids, module_ids=module_ids),
+        exemptions=_exemptions_by_staff(on=on, staff_ids=staff_ids, module_ids=module_ids),
+    )
+
+
+def _combine(
+    *, on, staff_rows, modules, agencies, job_roles, teams, requirements, assignments, completions, exemptions
+):
+    """Every pair of every person in `staff_rows`, decided by the pure rules. Plain data in,
+    pairs out: the staff rows are read last, streamed, after every lookup table is built."""
+    pairs = []
+    no_assignments = {}
+    for staff_id, agency_id, team_id, job_role_id, start_date, role_since in _stream(staff_rows):
+        obligations = _obligations(
+            start_date=start_date,
+            role_since=role_since,
+            requirements=requirements.get(job_role_id, ()),
+            assignments=assignments.get(staff_id, no_assignments),
+        )
+        person_exemptions = exemptions.get(staff_id)
+        agency_ref, job_role_ref = agencies[agency_id], job_roles[job_role_id]
+        team_ref = teams[team_id] if team_id is not None else None
+        for module_id, obligation in obligations.items():
+            module_ref = modules[module_id]
+            result = pair_status(
+                today=on,
+                completions=completions.get((staff_id, module_id), ()),
+                renewal_window_days=module_ref.renewal_window_days,
+                due_on=obligation.due_on,
+                exemptions=_for_module(person_exemptions, module_id),
+            )
+            pairs.append(
+                CompliancePair(
+                    staff_id,
+                    agency_ref,
+                    job_role_ref,
+                    team_ref,
+                    module_ref,
+                    result.status,
+                    obligation.anchor_on,
+                    obligation.due_on,
+                    obligation.via,
+                    result.completion,
+                    result.exemption,
+                )
+            )
+    return pairs
+
+
+def _stream(rows):
+    return rows.iterator(CHUNK_SIZE) if isinstance(rows, QuerySet) else rows
+
+
+def _module_refs(module) -> dict[int, ModuleRef]:
+    queryset = _filter(Module.objects.filter(active=True).order_by(), "pk", module)
+    fields = ("id", "code", "title", "tier", "validity_months", "renewal_window_days")
+    return {row[0]: ModuleRef(*row) for row in queryset.values_list(*fields)}
+
+
+def _requirements_by_role(*, on, module_ids):
+    """Requirements in force on `on`, by job role: [(module id, starts_on, due_within_days)]."""
+    by_role = defaultdict(list)
+    rows = (
+        Requirement.objects.filter(module_id__in=module_ids, starts_on__lte=on)
+        .order_by()
+        .values_list("job_role_id", "module_id", "starts_on", "due_within_days")
+    )
+    for job_role_id, module_id, starts_on, due_within_days in rows:
+        by_role[job_role_id].append((module_id, starts_on, due_within_days))
+    return by_role
+
+
+def _assignments_by_staff(*, on, staff_ids, module_ids):
+    """Assignments begun by `on`, by person: {module id: obligation}."""
+    by_staff = defaultdict(dict)
+    rows = (
+        Assignment.objects.filter(staff_id__in=staff_ids, module_id__in=module_ids, assigned_on__lte=on)
+        .order_by()
+        .values_list("staff_id", "module_id", "assigned_on", "due_on")
+    )
+    for staff_id, module_id, assigned_on, due_on in _stream(rows):
+        by_staff[staff_id][module_id] = assignment_obligation(assigned_on=assigned_on, due_on=due_on)
+    return by_staff
+
+
+def _completions_by_pair(*, on, staff_ids, module_ids):
+    """Counted completions made by `on`, by (person, module). The pure function picks the best."""
+    by_pair = defaultdict(list)
+    rows = (
+        Completion.objects.filter(
+            staff_id__in=staff_ids,
+            module_id__in=module_ids,
+            verification=Verification.VERIFIED,
+            completed_on__lte=on,
+        )
+        .order_by()
+        .values_list("staff_id", "module_id", "completed_on", "expires_on", "id")
+    )
+    for staff_id, module_id, completed_on, expires_on, completion_id in _stream(rows):
+        by_pair[staff_id, module_id].append(CompletionFact(completed_on, expires_on, True, completion_id))
+    return by_pair
+
+
+def _exemptions_by_staff(*, on, staff_ids, module_ids):
+    """Exemptions covering `on`, by person: [(module id or None for every module, exemption)]."""
+    by_staff = defaultdict(list)
+    rows = (
+        Exemption.objects.filter(staff_id__in=staff_ids, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .filter(Q(module_id__isnull=True) | Q(module_id__in=module_ids))
+        .order_by()
+        .values_list("staff_id", "module_id", "starts_on", "ends_on", "id")
+    )
+    for staff_id, module_id, starts_on, ends_on, exemption_id in _stream(rows):
+        by_staff[staff_id].append((module_id, ExemptionFact(starts_on, ends_on, exemption_id)))
+    return by_staff
+
+
+def _for_module(person_exemptions, module_id):
+    if not person_exemptions:
+        return ()
+    return [fact for exempt_module, fact in person_exemptions if exempt_module in (None, module_id)]
+
+
+def _obligations(*, start_date, role_since, requirements, assignments) -> dict[int, Obligation]:
+    obligations = {}
+    for module_id, starts_on, due_within_days in requirements:
+        obligations[module_id] = requirement_obligation(
+            start_date=start_date,
+            role_since=role_since,
+            requirement_starts_on=starts_on,
+            due_within_days=due_within_days,
+        )
+    for module_id, assigned in assignments.items():
+        obligations[module_id] = combined_obligation(obligations.get(module_id), assigned)
+    return obligations
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures over pairs: plain functions that every page, export, digest and command shares
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceSummary:
+    """Counts of pairs by status and of people, with the compliance rate.
+
+    rate = valid pairs / (required pairs - exempt pairs), None when nothing is left to measure
+    (no pairs, or every pair exempt): "no figure" is honest where 0% or 100% would mislead.
+    A person is compliant when every one of their pairs is valid or exempt; people are those with
+    at least one pair in the group.
+    """
+
+    counts: Mapping[Status, int]
+    people_total: int
+    people_compliant: int
+
+    def count(self, status: Status) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def required(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def exempt(self) -> int:
+        return self.count(Status.EXEMPT)
+
+    @property
+    def valid(self) -> int:
+        return self.count(Status.COMPLIANT) + self.count(Status.RENEWAL_DUE)
+
+    @property
+    def not_valid(self) -> int:
+        return self.required - self.exempt - self.valid
+
+    @property
+    def rate(self) -> float | None:
+        denominator = self.required - self.exempt
+        return self.valid / denominator if denominator else None
+
+    def status_counts(self) -> dict[str, int]:
+        """Every status, in report order, as plain strings: {"compliant": n, ..., "exempt": n}."""
+        return {status.value: self.count(status) for status in Status}
+
+
+def compliance_summary(pairs: Iterable[CompliancePair]) -> ComplianceSummary:
+    pairs = pairs if isinstance(pairs, list | tuple) else list(pairs)
+    counts = Counter(pair.status for pair in pairs)
+    people = {pair.staff_id for pair in pairs}
+    not_compliant = {pair.staff_id for pair in pairs if pair.status in _NOT_OK}
+    return ComplianceSummary(
+        counts={status: counts[status] for status in Status},
+        people_total=len(people),
+        people_compliant=len(people) - len(not_compliant),
+    )
+
+
+# A person with any pair in one of these statuses is not compliant.
+_NOT_OK = frozenset(status for status in Status if not status.is_valid and status is not Status.EXEMPT)
+
+
+def summaries_by(
+    pairs: Iterable[CompliancePair], key: Callable[[CompliancePair], Hashable]
+) -> dict[Hashable, ComplianceSummary]:
+    """One summary per value of `key`, e.g. key=lambda p: (p.agency, p.module) for a heat map.
+    Groups appear in the order first met; sort them for display."""
+    groups = defaultdict(list)
+    for pair in pairs:
+        groups[key(pair)].append(pair)
+    return {group: compliance_summary(members) for group, members in groups.items()}
+
+
+def by_agency(pairs) -> dict[AgencyRef, ComplianceSummary]:
+    return summaries_by(pairs, attrgetter("agency"))
+
+
+def by_module(pairs) -> dict[ModuleRef, ComplianceSummary]:
+    return summaries_by(pairs, attrgetter("module"))
+
+
+def by_job_role(pairs) -> dict[JobRoleRef, ComplianceSummary]:
+    return summaries_by(pairs, attrgetter("job_role"))
+
+
+def by_tier(pairs) -> dict[int, ComplianceSummary]:
+    """By the tier of the person's job role (the workforce tier, 1 Awareness to 4 Strategic)."""
+    return summaries_by(pairs, attrgetter("job_role.tier"))
+
+
+def by_team(pairs) -> dict[TeamRef | None, ComplianceSummary]:
+    return summaries_by(pairs, attrgetter("team"))
+
+
+def worst_status_by_person(pairs: Iterable[CompliancePair]) -> dict[int, Status]:
+    """Each person's most severe status (training.compliance.SEVERITY_ORDER), by staff id."""
+    statuses = defaultdict(list)
+    for pair in pairs:
+        statuses[pair.staff_id].append(pair.status)
+    return {staff_id: worst_status(person) for staff_id, person in statuses.items()}
+
+
+def pairs_by_person(pairs: Iterable[CompliancePair]) -> dict[int, list[CompliancePair]]:
+    by_person = defaultdict(list)
+    for pair in pairs:
+        by_person[pair.staff_id].append(pair)
+    return by_person

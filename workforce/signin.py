@@ -1,0 +1,251 @@
+"""Emailed sign-in links: how a staff member opens their own record without an account.
+
+A staff member enters their work email address. Whatever the address, the page answers the same
+(it never reveals whether someone is on a staff list), and the email itself is queued for the
+worker, so that the answer takes as long whether or not an email goes out. An address belonging to
+current staff (not leavers) gets one email with one link; when the address is on two agencies'
+staff lists, the one link opens both records and the person picks.
+
+The link carries the staff ids and the address they were sent to, signed with the site's secret
+key (django.core.signing.TimestampSigner, salted for this purpose only). It works for seven days,
+as often as the person likes, and stops working sooner when the person leaves or their work
+address changes (the link then names the wrong address).
+
+Requests are limited through Django's cache, which every process shares (the database cache by
+default, Redis where it runs): a few links per address per hour, so the form cannot be used to
+flood anyone's inbox, and a ceiling per client address, so it cannot be used to mail many inboxes.
+"""
+
+import datetime
+import hashlib
+import logging
+import time
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import StaffMember
+
+logger = logging.getLogger(__name__)
+
+SALT = "workforce.staff-signin-link"
+LINK_MAX_AGE = datetime.timedelta(days=7)
+RATE_WINDOW_SECONDS = 60 * 60
+
+EXPIRED = "expired"
+INVALID = "invalid"
+NO_LONGER_VALID = "no_longer_valid"
+
+
+class LinkRefused(Exception):
+    """A sign-in link that cannot be used; `reason` says why, `email` is the address an expired or
+    out-of-date link was sent to (known only when the signature itself was good)."""
+
+    def __init__(self, reason, email=""):
+        super().__init__(reason)
+        self.reason = reason
+        self.email = email
+
+
+def normalise_email(email) -> str:
+    return (email or "").strip().lower()
+
+
+def _not_left_q(today):
+    return Q(left_on__isnull=True) | Q(left_on__gt=today)
+
+
+def staff_for_email(email, *, today):
+    """The staff records a sign-in link for `email` opens: everyone with that work address who has
+    not left (a new starter too, before their start date: they can see what will be asked)."""
+    email = normalise_email(email)
+    if not email:
+        return StaffMember.objects.none()
+    return (
+        StaffMember.objects.filter(email=email)
+        .filter(_not_left_q(today))
+        .select_related("agency")
+        .order_by("agency__name", "staff_number")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens and links
+# ---------------------------------------------------------------------------------------------
+
+
+def _signer():
+    return signing.TimestampSigner(salt=SALT)
+
+
+def signin_token(*, staff_ids, email) -> str:
+    return _signer().sign_object({"s": sorted(staff_ids), "e": normalise_email(email)})
+
+
+def signin_url(*, staff_ids, email) -> str:
+    token = signin_token(staff_ids=staff_ids, email=email)
+    return settings.SITE_URL + reverse("staff_signin_open", kwargs={"token": token})
+
+
+def signin_url_for_staff(staff, *, today=None):
+    """A fresh sign-in link for one person (for example in a reminder), or None when they cannot be
+    reached or have left. It opens every current record with the same address, like a requested link."""
+    today = today or timezone.localdate()
+    if not staff.email:
+        return None
+    ids = list(staff_for_email(staff.email, today=today).values_list("pk", flat=True))
+    if not ids:
+        return None
+    return signin_url(staff_ids=ids, email=staff.email)
+
+
+def link_expires_on(*, today) -> datetime.date:
+    return today + LINK_MAX_AGE
+
+
+def staff_for_token(token, *, today=None) -> list:
+    """The staff records a link opens, or LinkRefused saying why.
+
+    A forged or mangled link is INVALID; a genuine one older than seven days is EXPIRED (however
+    often it was used before); a genuine, fresh link whose people have all left, or whose address
+    is no longer theirs, is NO_LONGER_VALID.
+    """
+    today = today or timezone.localdate()
+    try:
+        payload = _signer().unsign_object(token, max_age=LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise LinkRefused(EXPIRED, _email_of_expired(token)) from None
+    except (signing.BadSignature, ValueError, UnicodeDecodeError):
+        raise LinkRefused(INVALID) from None
+    ids, email = _parse_payload(payload)
+    if ids is None:
+        raise LinkRefused(INVALID)
+    current = StaffMember.objects.filter(pk__in=ids, email=email).filter(_not_left_q(today))
+    staff = list(current.select_related("agency"))
+    if not staff:
+        raise LinkRefused(NO_LONGER_VALID, email)
+    return staff
+
+
+def _parse_payload(payload):
+    if not isinstance(payload, dict):
+        return None, ""
+    ids, email = payload.get("s"), payload.get("e")
+    if not isinstance(ids, list) or not ids or not all(isinstance(pk, int) for pk in ids):
+        return None, ""
+    if not isinstance(email, str) or not email:
+        return None, ""
+    return ids, email
+
+
+def _email_of_expired(token) -> str:
+    """The address an expired link was sent to, to offer a new link. The signature was checked
+    before the age was, so the payload is genuine."""
+    try:
+        payload = _signer().unsign_object(token)
+    except (signing.BadSignature, ValueError, UnicodeDecodeError):
+        return ""
+    return _parse_payload(payload)[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests: the same answer for every address, at most a few emails per address per hour
+# ---------------------------------------------------------------------------------------------
+
+
+def _address_key(email) -> str:
+    # Hashed: the cache holds no addresses, and keys stay short and safe for every backend.
+    return "staff-signin:address:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _take_address_slot(email) -> bool:
+    """Each link sent takes one of the address's slots for an hour; with every slot taken, no more.
+
+    cache.add is atomic on every backend (Redis SET NX, an insert in the database cache), so two
+    requests at once cannot take the same slot: the limit holds however many processes serve.
+    """
+    base = _address_key(email)
+    now = int(time.time())
+    for slot in range(settings.STAFF_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR):
+        if cache.add(f"{base}:{slot}", now, timeout=RATE_WINDOW_SECONDS):
+            return True
+    return False
+
+
+def _within_client_limit(client_ip) -> bool:
+    """A fixed hourly count of requests per client address (any email address)."""
+    if not client_ip:
+        return True
+    key = f"staff-signin:client:{hashlib.sha256(client_ip.encode()).hexdigest()}:{int(time.time()) // 3600}"
+    cache.add(key, 0, timeout=2 * RATE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=2 * RATE_WINDOW_SECONDS)
+        count = 1
+    # The database cache's incr rewrites the row with the default timeout; keep the full hour.
+    cache.touch(key, 2 * RATE_WINDOW_SECONDS)
+    return count <= settings.STAFF_SIGNIN_REQUESTS_PER_CLIENT_PER_HOUR
+
+
+def signin_link_request(*, email, client_ip="", today=None) -> bool:
+    """Someone asked for a sign-in link for `email`. Queues the email when the address belongs to
+    current staff and the limits allow; returns whether an email was queued (for logs and tests
+    only: the person asking is told the same thing either way)."""
+    today = today or timezone.localdate()
+    email = normalise_email(email)
+    if not _within_client_limit(client_ip):
+        logger.warning("Sign-in link refused: too many requests from one client this hour.")
+        return False
+    if not _take_address_slot(email):
+        logger.info("Sign-in link refused: the hourly limit for one address was reached.")
+        return False
+    staff_ids = list(staff_for_email(email, today=today).values_list("pk", flat=True))
+    if not staff_ids:
+        return False
+    from .tasks import signin_link_send_task
+
+    try:
+        signin_link_send_task.delay(staff_ids=staff_ids, email=email)
+    except Exception:  # a broker outage must not change the answer the person sees
+        logger.exception("Could not queue a sign-in link for staff %s.", staff_ids)
+        return False
+    return True
+
+
+def signin_link_send(*, staff_ids, email, today=None) -> bool:
+    """Send the sign-in email for these staff records to `email` (the worker calls this). Checks
+    again that the people have not left and still use this address; returns whether it sent."""
+    today = today or timezone.localdate()
+    staff = list(staff_for_email(email, today=today).filter(pk__in=staff_ids).select_related("job_role"))
+    if not staff:
+        return False
+    context = {
+        "staff": staff,
+        "first_name": staff[0].first_name,
+        "url": signin_url(staff_ids=[person.pk for person in staff], email=email),
+        "expires_on": link_expires_on(today=today),
+        "days": LINK_MAX_AGE.days,
+        "site_url": settings.SITE_URL,
+        "request_url": settings.SITE_URL + reverse("staff_signin"),
+    }
+    subject = render_to_string("workforce/email/signin_link-subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string("workforce/email/signin_link-body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((staff[0].full_name, email))],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    html = render_to_string("workforce/email/signin_link-body.html", context)
+    message.attach_alternative(html, "text/html")
+    message.send()
+    logger.info("Sent a sign-in link for staff %s.", [person.pk for person in staff])
+    return True

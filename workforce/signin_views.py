@@ -1,0 +1,76 @@
+"""Staff sign-in by emailed link: ask for a link, open it, choose a record, sign out.
+
+No account is involved: opening a good link puts the staff ids in the session (workforce.access,
+the one scoping mechanism), and the staff member's pages (training.record_views) read them
+from there.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import access, signin
+from .forms import SigninLinkRequestForm
+
+REFUSED_STATUS = {signin.INVALID: 400, signin.EXPIRED: 403, signin.NO_LONGER_VALID: 403}
+
+
+@require_http_methods(["GET", "POST"])
+def signin_request(request):
+    """The same page follows every valid request, known address or not: it reveals nothing."""
+    if request.method == "POST":
+        form = SigninLinkRequestForm(request.POST)
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            signin.signin_link_request(email=email, client_ip=request.META.get("REMOTE_ADDR", ""))
+            context = {
+                "email": signin.normalise_email(email),
+                "days": signin.LINK_MAX_AGE.days,
+                "limit": settings.STAFF_SIGNIN_LINKS_PER_ADDRESS_PER_HOUR,
+            }
+            return render(request, "workforce/signin/sent.html", context)
+    else:
+        form = SigninLinkRequestForm(initial={"email": request.GET.get("email", "")[:254]})
+    return render(request, "workforce/signin/request.html", {"form": form})
+
+
+@never_cache
+def signin_open(request, token):
+    try:
+        staff = signin.staff_for_token(token)
+    except signin.LinkRefused as refused:
+        context = {
+            "reason": refused.reason,
+            "form": SigninLinkRequestForm(initial={"email": refused.email}),
+            "days": signin.LINK_MAX_AGE.days,
+        }
+        status = REFUSED_STATUS[refused.reason]
+        return render(request, "workforce/signin/refused.html", context, status=status)
+    access.staff_session_start(request, [person.pk for person in staff])
+    # Straight on to a page without the token in its address (history, referrers).
+    return redirect("staff_home")
+
+
+@never_cache
+@access.staff_session_required
+def staff_home(request):
+    """One record opens at once; someone on two agencies' staff lists chooses."""
+    records = list(
+        access.signed_in_staff(request).select_related("agency", "job_role").order_by("agency__name")
+    )
+    if not records:
+        # Everyone the link opened has left since: the session opens nothing any more.
+        access.staff_session_end(request)
+        return redirect("staff_signin")
+    if len(records) == 1:
+        return redirect("records:my_record", pk=records[0].pk)
+    return render(request, "workforce/signin/choose.html", {"records": records})
+
+
+@require_POST
+def signout(request):
+    access.staff_session_end(request)
+    messages.success(request, "You have signed out. To open your record again, ask for a new sign-in link.")
+    return redirect("staff_signin")
