@@ -19,7 +19,9 @@ Then, best of --repeat runs each:
 
 Times are wall-clock seconds with the process's CPU seconds beside them; wall time on a busy
 machine says more about the machine, CPU time about the code. Neither counts the database
-server's own work. Page timings are added beside these as the pages arrive.
+server's own work. Then the pages, as a signed-in lead gets them through Django's test Client
+(median of at least 3 renders each): the partnership dashboard (target under 1 s), the largest
+agency's page and one person's page (targets under 300 ms).
 """
 
 import argparse
@@ -72,6 +74,7 @@ def measure(env, options, *, seed_seconds):
         }
     )
     figures.update(_selector(options.repeat))
+    figures.update(_pages(options.repeat))
     return figures
 
 
@@ -132,6 +135,76 @@ def _timed(function):
     cpu_started, started = time.process_time(), time.perf_counter()
     result = function()
     return time.perf_counter() - started, time.process_time() - cpu_started, result
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages: the dashboard, the largest agency's page and a person's page, as a signed-in lead sees them
+# ---------------------------------------------------------------------------------------------
+
+PAGE_TARGETS = {"dashboard": 1.0, "agency page": 0.3, "person page": 0.3}
+
+
+def _pages(repeat):
+    """Median seconds of `repeat` renders of each page through Django's test Client (the whole
+    request: middleware, access checks, queries, the engine, the template), after one warm-up."""
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # lets the test Client in (ALLOWED_HOSTS)
+    # DJANGO_DEBUG=false selects the hashed-manifest static storage, which needs collectstatic;
+    # the pages' static URLs are not what is measured, so plain storage stands in.
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        return _measure_pages(repeat)
+
+
+def _measure_pages(repeat):
+    import statistics
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Count, Q
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from workforce.models import Agency, StaffMember
+
+    today = timezone.localdate()
+    current = Q(staff__left_on__isnull=True) | Q(staff__left_on__gt=today)
+    agency = Agency.objects.annotate(current=Count("staff", filter=current)).order_by("-current").first()
+    person = StaffMember.objects.filter(agency=agency, left_on__isnull=True).order_by("pk").first()
+    lead = get_user_model().objects.filter(groups__name="Partnership lead").order_by("pk").first()
+    client = Client()
+    client.force_login(lead)
+    urls = {
+        "dashboard": reverse("compliance:dashboard"),
+        "agency page": reverse("agency_staff", kwargs={"slug": agency.slug}),
+        "person page": reverse("staff_detail", kwargs={"pk": person.pk}),
+    }
+    figures = {}
+    for name, url in urls.items():
+        client.get(url)  # warm-up: template compilation, connection set-up
+        walls, cpus = [], []
+        for _ in range(max(repeat, 3)):
+            with CaptureQueriesContext(connection) as queries:
+                wall, cpu, response = _timed(lambda url=url: client.get(url))
+            assert response.status_code == 200, (url, response.status_code)
+            walls.append(wall)
+            cpus.append(cpu)
+        median = statistics.median(walls)
+        verdict = "meets" if median < PAGE_TARGETS[name] else "misses"
+        figures[f"{name}: median seconds"] = f"{median:.3f} ({verdict} the {PAGE_TARGETS[name]:g} s target)"
+        figures[f"{name}: median CPU seconds"] = _seconds(statistics.median(cpus))
+        figures[f"{name}: queries"] = len(queries)
+    figures["agency page: agency"] = f"{agency.slug} ({agency.current:,} current staff)"
+    return figures
 
 
 if __name__ == "__main__":

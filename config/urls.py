@@ -13,9 +13,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("strategy/", include("strategy.urls")),
     path("notifications/", include("notifications.urls")),
+    path("reminders/", include("notifications.outbox_urls")),
     path("my/", include("workforce.signin_urls")),
     path("", include("training.record_urls")),
     path("compliance/", include("training.compliance_urls")),
+    path("imports/", include("workforce.import_urls")),
     path("", include("workforce.urls")),
 ]
 

@@ -150,13 +150,16 @@ class ReminderMessage(models.Model):
 class ReminderItem(models.Model):
     """One reminder: a kind, a recipient, the person and module it is about, a cycle and a stage.
 
-    `key` is built from those by services.item_key and is unique, so the same reminder is planned
-    at most once; `series` is the key without the stage (every stage of one cycle for one recipient),
-    which catch-up and supersession work on. Digests and reviews have no person or module; their
-    cycle is the period (the Monday, the 1st of the month, the last upload, the day).
+    `key` is built from those by selectors.item_key and is unique, so the same reminder is planned
+    at most once; `series` names every stage of one cycle for one recipient (the key's parts
+    without the stage), which catch-up and supersession work on. Digests and reviews have no
+    person or module; their cycle is the period (the Monday, the 1st of the month, the last
+    upload, the day).
     """
 
-    key = models.CharField(max_length=400)
+    key = models.UUIDField(
+        help_text="A name-based UUID of the kind, recipient, person, module, cycle and stage."
+    )
     series = models.CharField(max_length=400)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     recipient = models.EmailField(max_length=254)
@@ -194,8 +197,6 @@ class ReminderItem(models.Model):
             ),
         ]
         indexes = [
-            # Catch-up and supersession look items up by series.
-            models.Index(fields=["series"], name="item_series_idx"),
             # The outbox page and reminders_outbox, newest first or since a date.
             models.Index(fields=["planned_for"], name="item_planned_for_idx"),
             # Skipped items are the bulk and nobody filters for them by status: leave them out.

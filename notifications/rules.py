@@ -18,7 +18,8 @@ Words used here:
 
 import calendar
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import models
 
@@ -165,14 +166,14 @@ def policy_errors(policy: Policy, *, validity_months: int | None) -> dict[str, s
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
-class Stage:
-    """One reminder of a series. Sorted by trigger date, then by its place in the sequence."""
+class Stage(NamedTuple):
+    """One reminder of a series. Sorted by trigger date, then by its place in the sequence (a
+    NamedTuple: the planner makes hundreds of thousands on the first run after go-live)."""
 
     trigger: datetime.date
     order: int
-    kind: str = field(compare=False)
-    label: str = field(compare=False)
+    kind: str
+    label: str
 
 
 def stage_label(letter: str, offset_days: int) -> str:

@@ -8,9 +8,11 @@ asked once which of the computed keys already exist.
 """
 
 import datetime
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -106,10 +108,15 @@ def series_key(
     return "|".join(str(part) for part in parts)
 
 
-def item_key(*, kind: str, series: str, stage: str) -> str:
-    """The deterministic key of section 4: kind, recipient, person, module, cycle date, stage
-    (the recipient, person, module, agency and cycle date are in the series)."""
-    return f"{kind}|{series}|{stage}"
+KEY_NAMESPACE = uuid.UUID("6f1d3c52-52a5-4f0c-9a57-2d8f1e0c4b7e")
+
+
+def item_key(*, kind: str, series: str, stage: str) -> uuid.UUID:
+    """The deterministic key of section 4: kind, recipient, person, module, cycle date and stage
+    (the recipient, person, module, agency and cycle date are in the series), as a name-based
+    UUID of those parts. The parts themselves are columns of the row; the key is compact because
+    the first run after go-live writes and indexes hundreds of thousands of them."""
+    return uuid.uuid5(KEY_NAMESPACE, f"{kind}|{series}|{stage}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,9 +124,10 @@ def item_key(*, kind: str, series: str, stage: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedItem:
-    key: str
+class PlannedItem(NamedTuple):
+    """One outbox row to write (a NamedTuple: cheap to make by the hundred thousand)."""
+
+    key: uuid.UUID
     series: str
     kind: str
     recipient: str
@@ -424,9 +432,10 @@ def _rows_matching(column: str, values: Iterable[str], fields: tuple[str, ...]):
         # an array parameter costs more than the query itself. Keys never contain a newline.
         table = ReminderItem._meta.db_table
         columns = ", ".join(connection.ops.quote_name(name) for name in fields)
-        where = f"{connection.ops.quote_name(column)} = ANY(string_to_array(%s, E'\\n'))"
+        cast = "::uuid[]" if column == "key" else ""
+        where = f"{connection.ops.quote_name(column)} = ANY(string_to_array(%s, E'\\n'){cast})"
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", ["\n".join(values)])  # noqa: S608
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", ["\n".join(map(str, values))])  # noqa: S608
             return cursor.fetchall()
     rows = []
     for chunk in _chunks(values, SQLITE_CHUNK):
@@ -457,23 +466,23 @@ def reminder_plan(*, day: datetime.date) -> Plan:
     existing = {row[0] for row in _rows_matching("key", list(by_latest_key), ("key",))}
     fresh = [(series, latest) for key, (series, latest) in by_latest_key.items() if key not in existing]
 
-    # Rows already in the new series: earlier stages planned before, and pending ones to supersede.
-    in_series = defaultdict(dict)
-    for item_id, key, series_name, status in _rows_matching(
-        "series", [series.series for series, _ in fresh], ("id", "key", "series", "status")
-    ):
-        in_series[series_name][key] = (item_id, status)
-
-    plan = Plan(day=day)
+    # Earlier stages of the series with a new latest stage: recorded as skipped unless already in
+    # the outbox; those still pending there are superseded.
+    earlier = {}
     for series, latest in fresh:
-        plan.items.append(latest)
-        known = in_series.get(series.series, {})
         reason = f"not sent: a later reminder ({latest.stage}, {rules.long_date(latest.stage_date)}) was due"
         for stage in series.catch.earlier:
-            earlier = series.item(stage, status=ItemStatus.SKIPPED, reason=reason)
-            if earlier.key not in known:
-                plan.items.append(earlier)
-        plan.superseded_ids += [item_id for item_id, status in known.values() if status == ItemStatus.PENDING]
+            item = series.item(stage, status=ItemStatus.SKIPPED, reason=reason)
+            earlier[item.key] = item
+    known = {
+        key: (item_id, status)
+        for item_id, key, status in _rows_matching("key", list(earlier), ("id", "key", "status"))
+    }
+
+    plan = Plan(day=day)
+    plan.items = [latest for _, latest in fresh]
+    plan.items += [item for key, item in earlier.items() if key not in known]
+    plan.superseded_ids = [item_id for item_id, status in known.values() if status == ItemStatus.PENDING]
     return plan
 
 
@@ -489,50 +498,98 @@ def tomorrow_preview(*, today: datetime.date | None = None) -> Plan:
 # ---------------------------------------------------------------------------------------------
 
 
+def _pair_fact_rows(*, staff_ids, job_role_ids, module_ids, today):
+    """Requirements in force, assignments begun, counted completions and covering exemptions of a
+    few people and modules, in one round trip: (source, person or role, module, date, date, number).
+
+    The sender runs this for every message, so it is one UNION query rather than four ORM
+    queries (the same filters as training.selectors.compliance_pairs uses).
+    """
+    tables = {
+        "requirement": Requirement._meta.db_table,
+        "assignment": Assignment._meta.db_table,
+        "completion": Completion._meta.db_table,
+        "exemption": Exemption._meta.db_table,
+    }
+
+    def among(values):
+        return "(" + ", ".join(["%s"] * len(values)) + ")", list(values)
+
+    staff_in, staff_params = among(staff_ids)
+    roles_in, role_params = among(job_role_ids)
+    modules_in, module_params = among(module_ids)
+    sql = f"""
+        SELECT 'r', job_role_id, module_id, starts_on, CAST(NULL AS DATE), due_within_days
+          FROM {tables["requirement"]}
+         WHERE job_role_id IN {roles_in} AND module_id IN {modules_in} AND starts_on <= %s
+        UNION ALL
+        SELECT 'a', staff_id, module_id, assigned_on, due_on, id
+          FROM {tables["assignment"]}
+         WHERE staff_id IN {staff_in} AND module_id IN {modules_in} AND assigned_on <= %s
+        UNION ALL
+        SELECT 'c', staff_id, module_id, completed_on, expires_on, id
+          FROM {tables["completion"]}
+         WHERE staff_id IN {staff_in} AND module_id IN {modules_in} AND verification = %s
+           AND completed_on <= %s
+        UNION ALL
+        SELECT 'e', staff_id, module_id, starts_on, ends_on, id
+          FROM {tables["exemption"]}
+         WHERE staff_id IN {staff_in} AND starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s)
+           AND (module_id IS NULL OR module_id IN {modules_in})
+    """  # noqa: S608 - table names are ours; every value is a parameter
+    params = [*role_params, *module_params, today]
+    params += [*staff_params, *module_params, today]
+    params += [*staff_params, *module_params, Verification.VERIFIED.value, today]
+    params += [*staff_params, today, today, *module_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # SQLite returns dates as text from raw SQL.
+    return [
+        (source, owner, module, _date(first), _date(second), number)
+        for source, owner, module, first, second, number in rows
+    ]
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def pair_statuses(items, *, today: datetime.date) -> dict[tuple[int, int], object]:
     """The status on `today` of the (person, module) pairs that a message's items are about, by
-    (staff id, module id); a pair that no longer exists is missing. Four narrow queries whatever
+    (staff id, module id); a pair that no longer exists is missing. One query whatever
     the items: the rules are training.compliance's pure functions, and which pairs exist follows
     training.selectors.compliance_pairs (current staff, active module and agency, a requirement of
     the person's role in force, or an assignment that began). tests/notifications/
     test_recheck.py checks the two agree. The sender runs this for every message, so it reads only
-    the rows of these few pairs, not the partnership's reference tables.
+    the rows of these few pairs (one query), not the partnership's reference tables.
 
     Items need `staff`, `staff__agency` and `module` loaded.
     """
     people = {item.staff_id: item.staff for item in items}
     modules = {item.module_id: item.module for item in items}
     wanted = {(item.staff_id, item.module_id) for item in items}
-    on_day = {"staff_id__in": list(people), "module_id__in": list(modules)}
     requirements = defaultdict(list)
-    rows = Requirement.objects.filter(
-        job_role_id__in={staff.job_role_id for staff in people.values()},
-        module_id__in=list(modules),
-        starts_on__lte=today,
-    ).values_list("job_role_id", "module_id", "starts_on", "due_within_days")
-    for job_role_id, module_id, starts_on, due_within_days in rows:
-        requirements[job_role_id, module_id].append((starts_on, due_within_days))
-    assignments = {
-        (staff_id, module_id): compliance.assignment_obligation(assigned_on=assigned_on, due_on=due_on)
-        for staff_id, module_id, assigned_on, due_on in Assignment.objects.filter(
-            assigned_on__lte=today, **on_day
-        ).values_list("staff_id", "module_id", "assigned_on", "due_on")
-    }
+    assignments = {}
     completions = defaultdict(list)
-    for staff_id, module_id, completed_on, expires_on, completion_id in Completion.objects.filter(
-        verification=Verification.VERIFIED, completed_on__lte=today, **on_day
-    ).values_list("staff_id", "module_id", "completed_on", "expires_on", "id"):
-        completions[staff_id, module_id].append(
-            compliance.CompletionFact(completed_on, expires_on, True, completion_id)
-        )
     exemptions = defaultdict(list)
-    for staff_id, module_id, starts_on, ends_on, exemption_id in (
-        Exemption.objects.filter(staff_id__in=list(people), starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .filter(Q(module_id__isnull=True) | Q(module_id__in=list(modules)))
-        .values_list("staff_id", "module_id", "starts_on", "ends_on", "id")
-    ):
-        exemptions[staff_id].append((module_id, compliance.ExemptionFact(starts_on, ends_on, exemption_id)))
+    rows = _pair_fact_rows(
+        staff_ids=list(people),
+        job_role_ids=list({staff.job_role_id for staff in people.values()}),
+        module_ids=list(modules),
+        today=today,
+    )
+    for source, owner_id, module_id, first, second, number in rows:
+        if source == "r":
+            requirements[owner_id, module_id].append((first, number))
+        elif source == "a":
+            assignments[owner_id, module_id] = compliance.assignment_obligation(
+                assigned_on=first, due_on=second
+            )
+        elif source == "c":
+            completions[owner_id, module_id].append(compliance.CompletionFact(first, second, True, number))
+        else:
+            exemptions[owner_id].append((module_id, compliance.ExemptionFact(first, second, number)))
 
     statuses = {}
     for staff_id, module_id in wanted:

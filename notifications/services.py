@@ -12,7 +12,6 @@ import datetime
 import logging
 import random
 import smtplib
-import socket
 import uuid
 from dataclasses import dataclass, field
 
@@ -232,9 +231,7 @@ def messages_open(*, day: datetime.date, recipients: set[str]) -> dict[str, int]
     to_open = sorted(recipient for recipient in missing if recipient not in todays)
     to_reopen = [recipient for recipient in missing if todays.get(recipient) == MessageStatus.CANCELLED]
     if to_open:
-        ReminderMessage.objects.bulk_create(
-            [ReminderMessage(recipient=recipient, day=day) for recipient in to_open], ignore_conflicts=True
-        )
+        _messages_insert(to_open, day=day)
     if to_reopen:
         ReminderMessage.objects.filter(
             day=day, status=MessageStatus.CANCELLED, recipient__in=to_reopen
@@ -242,6 +239,33 @@ def messages_open(*, day: datetime.date, recipients: set[str]) -> dict[str, int]
     if to_open or to_reopen:
         open_ = _open_messages()
     return {recipient: open_[recipient] for recipient in recipients if recipient in open_}
+
+
+def _messages_insert(recipients: list[str], *, day: datetime.date) -> None:
+    """New pending messages for (recipient, day), ignoring any that exist. On PostgreSQL one
+    INSERT ... SELECT over the recipients (no model instance per row: the first run after go-live
+    opens tens of thousands); the other columns take the model's defaults."""
+    if connection.vendor != "postgresql":
+        ReminderMessage.objects.bulk_create(
+            [ReminderMessage(recipient=recipient, day=day) for recipient in recipients], ignore_conflicts=True
+        )
+        return
+    template = ReminderMessage(recipient="", day=day)
+    columns, values = [], []
+    for model_field in ReminderMessage._meta.concrete_fields:
+        if model_field.primary_key or model_field.name == "recipient":
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        values.append(model_field.get_db_prep_save(model_field.pre_save(template, add=True), connection))
+    table = connection.ops.quote_name(ReminderMessage._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(values))
+    sql = (
+        f"INSERT INTO {table} (recipient, {', '.join(columns)}) "  # noqa: S608 - our own names
+        f"SELECT recipient, {placeholders} FROM unnest(string_to_array(%s, E'\\n')) AS recipient "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, "\n".join(recipients)])
 
 
 def _open_messages() -> dict[str, int]:
@@ -366,7 +390,7 @@ def message_send(
         return SendOutcome("not_claimed")
     items = list(
         ReminderItem.objects.filter(message_id=message_id, status=ItemStatus.PENDING).select_related(
-            "message", "staff", "staff__agency", "module", "agency"
+            "message", "staff", "staff__agency", "staff__job_role", "module", "agency"
         )
     )
     message = items[0].message if items else ReminderMessage.objects.get(id=message_id)
@@ -490,15 +514,15 @@ def _fail(message, claim_token, live, error, cancelled, stored):
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Worth trying again later: disconnects, timeouts, refused connections and 4xx replies."""
+    """Worth trying again later: 4xx replies, and anything that is not an answer from the server
+    (disconnects, timeouts, refused connections, a send cut short by the task's soft time limit).
+    Only a 5xx reply is final. Retries are bounded by REMINDER_MAX_ATTEMPTS."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return bool(codes) and all(400 <= code < 500 for code in codes)
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | ConnectionError):
-        return True
-    return isinstance(exc, OSError)
+    return True
 
 
 def describe_smtp_error(exc: BaseException) -> str:

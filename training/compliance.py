@@ -6,6 +6,7 @@ Nothing here reads the clock or the database: callers pass `today` and the value
 import calendar
 import datetime
 import enum
+import functools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -190,7 +191,14 @@ def anchor_date(
 
 def due_date(*, anchor: datetime.date, due_within_days: int) -> datetime.date:
     """The date by which a person new to a requirement must first complete it."""
-    return anchor + datetime.timedelta(days=due_within_days)
+    return anchor + _days(due_within_days)
+
+
+@functools.cache
+def _days(count: int) -> datetime.timedelta:
+    # Building a timedelta costs more than the addition itself; a report makes 150,000 of them
+    # from a handful of distinct values.
+    return datetime.timedelta(days=count)
 
 
 def requirement_obligation(
@@ -236,13 +244,12 @@ def best_completion(completions: Iterable[Any], *, on: datetime.date | None = No
     Only counted (verified) completions take part. With `on`, completions dated after `on` do not
     exist yet on that day, so a report for a past date sees only what was known then.
     """
-    best = best_key = None
+    best = None
     for completion in completions:
         if not completion.counts or (on is not None and completion.completed_on > on):
             continue
-        key = _best_key(completion)
-        if best is None or key > best_key:
-            best, best_key = completion, key
+        if best is None or _best_key(completion) > _best_key(best):
+            best = completion
     return best
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from workforce.models import Agency, JobRole, StaffMember, Team
@@ -50,16 +51,29 @@ from .models import Assignment, Completion, Exemption, Module, Requirement, Veri
 CHUNK_SIZE = 5000
 
 
-@dataclass(frozen=True, slots=True)
-class AgencyRef:
+class _Ref:
+    """Equal and hashed by id alone (one row, one reference): grouping 150,000 pairs by a reference
+    should not hash every field."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.id == other.id
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.id))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AgencyRef(_Ref):
     id: int
     slug: str
     name: str
     active: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleRef:
+@dataclass(frozen=True, slots=True, eq=False)
+class ModuleRef(_Ref):
     id: int
     code: str
     title: str
@@ -68,15 +82,15 @@ class ModuleRef:
     renewal_window_days: int
 
 
-@dataclass(frozen=True, slots=True)
-class JobRoleRef:
+@dataclass(frozen=True, slots=True, eq=False)
+class JobRoleRef(_Ref):
     id: int
     name: str
     tier: int
 
 
-@dataclass(frozen=True, slots=True)
-class TeamRef:
+@dataclass(frozen=True, slots=True, eq=False)
+class TeamRef(_Ref):
     id: int
     name: str
 
@@ -351,6 +365,147 @@ def _obligations(*, start_date, role_since, requirements, assignments) -> dict[i
     for module_id, assigned in assignments.items():
         obligations[module_id] = combined_obligation(obligations.get(module_id), assigned)
     return obligations
+
+
+# ---------------------------------------------------------------------------------------------
+# Statuses classified in SQL: the same rules as a CASE, for figures over a whole partnership
+# ---------------------------------------------------------------------------------------------
+
+
+class StatusRow(NamedTuple):
+    """One pair's status without its dates: enough for counts, rates and worst statuses."""
+
+    staff_id: int
+    agency_id: int
+    team_id: int | None
+    job_role_id: int
+    module_id: int
+    status: Status
+
+
+NEVER = datetime.date(9999, 12, 31)  # stands for "never expires" where SQL needs a date to compare
+
+_STATUS_SQL = """
+WITH staff AS ({scope}),
+cutoffs (requirement_id, cutoff) AS (VALUES {cutoffs}),
+windows (module_id, renewal_from) AS (VALUES {windows}),
+obligations AS (
+    SELECT s.id AS staff_id, r.module_id AS module_id,
+        CASE WHEN r.starts_on <= c.cutoff
+            AND (s.start_date IS NULL OR s.start_date <= c.cutoff)
+            AND (s.role_since IS NULL OR s.role_since < c.cutoff) THEN 1 ELSE 0 END AS past_due
+    FROM staff s
+    JOIN training_requirement r ON r.job_role_id = s.job_role_id
+    JOIN cutoffs c ON c.requirement_id = r.id
+    UNION ALL
+    SELECT a.staff_id, a.module_id, CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END
+    FROM training_assignment a
+    JOIN windows w ON w.module_id = a.module_id
+    WHERE a.assigned_on <= %s AND a.staff_id IN (SELECT id FROM staff)
+),
+pairs AS (
+    SELECT staff_id, module_id, MAX(past_due) AS past_due FROM obligations GROUP BY staff_id, module_id
+),
+best AS (
+    SELECT staff_id, module_id, MAX(COALESCE(expires_on, %s)) AS expires_on
+    FROM training_completion
+    WHERE verification = %s AND completed_on <= %s AND staff_id IN (SELECT id FROM staff)
+    GROUP BY staff_id, module_id
+),
+exempt AS (
+    SELECT DISTINCT staff_id, module_id FROM training_exemption
+    WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s) AND staff_id IN (SELECT id FROM staff)
+)
+SELECT p.staff_id, s.agency_id, s.team_id, s.job_role_id, p.module_id,
+    CASE
+        WHEN EXISTS (
+            SELECT 1 FROM exempt e
+            WHERE e.staff_id = p.staff_id AND (e.module_id IS NULL OR e.module_id = p.module_id)
+        ) THEN 'exempt'
+        WHEN b.expires_on IS NULL THEN CASE WHEN p.past_due = 1 THEN 'overdue' ELSE 'due' END
+        WHEN b.expires_on <= %s THEN 'expired'
+        WHEN b.expires_on <= w.renewal_from THEN 'renewal_due'
+        ELSE 'compliant'
+    END
+FROM pairs p
+JOIN staff s ON s.id = p.staff_id
+JOIN windows w ON w.module_id = p.module_id
+LEFT JOIN best b ON b.staff_id = p.staff_id AND b.module_id = p.module_id
+"""
+
+
+def compliance_statuses(
+    *,
+    on: datetime.date,
+    staff: QuerySet | None = None,
+    agency=None,
+    team=None,
+    job_role=None,
+    tier=None,
+    module=None,
+    include_inactive_agencies: bool | None = None,
+) -> list[StatusRow]:
+    """The status of every pair in a scope (the scope and pairs of `compliance_pairs`), classified
+    by the database: three queries, and a few times faster than `compliance_pairs` at partnership
+    scale because no pair passes through Python's rules one by one.
+
+    For figures only (counts, rates, worst statuses: compliance_summary, summaries_by and
+    worst_status_by_person accept these rows); a page that shows dates or how a pair was met uses
+    `compliance_pairs`. The SQL restates training.compliance.pair_status without date arithmetic:
+    with D the report date, a requirement is past due when every one of start date, role date
+    and requirement start is on or before D - due_within_days (the anchor is their latest), and
+    renewal is due when the best expiry is on or before D + renewal window. A property test checks
+    the two agree on random histories.
+    """
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    modules = _module_refs(module)
+    if not modules:
+        return []
+    requirements = (
+        Requirement.objects.filter(module_id__in=list(modules), starts_on__lte=on)
+        .order_by()
+        .values_list("id", "due_within_days")
+    )
+    # (-1, D) stands in for "no requirements": VALUES needs at least one row; it matches nothing.
+    cutoffs = [(pk, on - datetime.timedelta(days=days)) for pk, days in requirements] or [(-1, on)]
+    windows = [(pk, on + datetime.timedelta(days=ref.renewal_window_days)) for pk, ref in modules.items()]
+    scope_sql, scope_params = scope.values_list(
+        "id", "agency_id", "team_id", "job_role_id", "start_date", "role_since"
+    ).query.sql_with_params()
+    # Only placeholders and Django's own SQL for the scope are formatted in; every value is a parameter.
+    sql = _STATUS_SQL.format(
+        scope=scope_sql,
+        cutoffs=", ".join(["(%s, %s)"] * len(cutoffs)),
+        windows=", ".join(["(%s, %s)"] * len(windows)),
+    )
+    params = [
+        *scope_params,
+        *(value for row in cutoffs for value in row),
+        *(value for row in windows for value in row),
+        on,  # assignment past due
+        on,  # assignment begun
+        NEVER,
+        Verification.VERIFIED.value,
+        on,  # completed by
+        on,  # exemption started
+        on,  # exemption not yet ended
+        on,  # expired
+    ]
+    statuses = {status.value: status for status in Status}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            StatusRow(staff_id, agency_id, team_id, job_role_id, module_id, statuses[status])
+            for staff_id, agency_id, team_id, job_role_id, module_id, status in cursor.fetchall()
+        ]
 
 
 # ---------------------------------------------------------------------------------------------

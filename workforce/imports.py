@@ -502,12 +502,34 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
 
 def _copy_dicts(cursor, table, fields, rows):
     quote = connection.ops.quote_name
-    names = [field.attname for field in fields]
+    plan = [(field.attname, _as_text(field)) for field in fields]
     columns = ", ".join(quote(field.column) for field in fields)
     with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
         for row in rows:
             get = row.get
-            copy.write_row([get(name) for name in names])
+            copy.write_row([get(name) if text is None else text(get(name)) for name, text in plan])
+
+
+def _as_text(field):
+    """For date and time columns, a function writing each distinct value's ISO text once.
+
+    The driver formats a timezone-aware datetime in about 9 microseconds and a date in 2.5; an
+    import writes the same timestamp on every row and the same few thousand dates again and again,
+    and the server reads ISO text as quickly as its own format.
+    """
+    if field.get_internal_type() not in ("DateField", "DateTimeField"):
+        return None
+    texts = {}
+
+    def text(value):
+        if value is None:
+            return None
+        known = texts.get(value)
+        if known is None:
+            known = texts[value] = value.isoformat()
+        return known
+
+    return text
 
 
 def bulk_change_with_history(model, objs, fields, *, user, reason, when):
@@ -557,10 +579,16 @@ def _getters(fields, *, source=None, fixed=None):
     getters = []
     for field in fields:
         if fixed and field.attname in fixed:
-            getters.append(lambda obj, value=fixed[field.attname]: value)
+            value = fixed[field.attname]
+            as_text = _as_text(field)
+            value = as_text(value) if as_text is not None else value
+            getters.append(lambda obj, value=value: value)
             continue
         model_field = source.get(field.attname, field) if source else field
-        if model_field.get_internal_type() in _PLAIN_TYPES:
+        as_text = _as_text(model_field)
+        if as_text is not None:
+            getters.append(lambda obj, name=model_field.attname, as_text=as_text: as_text(getattr(obj, name)))
+        elif model_field.get_internal_type() in _PLAIN_TYPES:
             getters.append(operator.attrgetter(model_field.attname))
         else:
             getters.append(lambda obj, f=model_field: f.get_db_prep_save(getattr(obj, f.attname), connection))

@@ -12,6 +12,10 @@ time to the C parser and uses openpyxl's helpers for the parts that need care (n
 are dates, Excel serial dates). XML parts are parsed without DTDs: defusedxml for the small parts,
 and for the sheet itself the parser only ever sees slices of the sheet's rows wrapped in the sheet's
 own root tag, never the document prolog where a DTD could be declared.
+
+ODS is read from content.xml with defusedxml rather than through tablib (what
+django-import-export[ods] installs): tablib drops repeated empty cells, which shifts the columns
+after an empty cell, and joins every sheet of the workbook into one.
 """
 
 import codecs

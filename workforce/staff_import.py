@@ -19,9 +19,12 @@ missing from the file get a leaving date of the import day, and more than 10% of
 current staff leaving needs a second confirmation. New starters not yet started (a start date
 after today) are not current staff, so a complete list without them leaves them as they are.
 
-Rows are written in bulk with their history rows (simple_history's bulk helpers), each history row
-carrying the actor and the reason "Staff list import #<id>"; the row-by-row path of
+Rows are written in bulk with their history rows (workforce.imports.bulk_insert_with_history and
+bulk_change_with_history: COPY on PostgreSQL, simple_history's bulk helpers elsewhere), each
+history row carrying the actor and the reason "Staff list import #<id>"; the row-by-row path of
 django-import-export cannot check and apply a 50,000-row file in the time a person will wait.
+The check keeps its clean rows beside the upload (tied to the file's hash), so the commit does not
+read a large workbook a second time.
 """
 
 import datetime
@@ -60,6 +63,7 @@ from .resources import (
     StaffResource,
     match_headers,
     missing_column_errors,
+    uk_date,
 )
 from .spreadsheets import SpreadsheetRefused, open_sheet, write_csv, write_xlsx
 
@@ -552,12 +556,17 @@ def _plan(parsed, *, agency, today, complete_list):
             left_on = values.get("left_on")
         else:
             matched.add(person[0])
+            left_on = values["left_on"] if "left_on" in values else person[10]
+            start = values["start_date"] if "start_date" in values else person[9]
+            if left_on is not None and start is not None and left_on < start:
+                # Only possible when the file lacks one of the two columns: the row itself was checked.
+                plan.errors.append(_leaves_before_start(number, values, person, parsed.match))
+                continue
             changes = _changes(person, values, plan.teams)
             if changes:
                 plan.updates.append((number, person, changes))
             else:
                 plan.unchanged += 1
-            left_on = values["left_on"] if "left_on" in values else person[10]
         if left_on is None or left_on > today:
             future_emails.append((number, values["email"], person[0] if person else None))
     current = [person for person in existing if _is_current(person, today)]
@@ -615,6 +624,14 @@ def _changes(person, values, teams):
         if name in values and values[name] != person[index]:
             changes[name] = (person[index], values[name])
     return changes
+
+
+def _leaves_before_start(number, values, person, match):
+    if "left_on" in values:
+        message = f"The leaving date is before {person[2]} {person[3]}'s start date ({uk_date(person[9])})."
+        return RowError(number, match.written["left_on"], values["left_on"].isoformat(), message)
+    message = f"The start date is after {person[2]} {person[3]}'s leaving date ({uk_date(person[10])})."
+    return RowError(number, match.written["start_date"], values["start_date"].isoformat(), message)
 
 
 def _ambiguous(number, values, candidates, match):

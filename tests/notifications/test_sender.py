@@ -1,6 +1,7 @@
 """The sender, through a real SMTP server on localhost: claim, re-check, render, send, record."""
 
 import datetime
+import smtplib
 
 import pytest
 from django.utils import timezone
@@ -397,3 +398,50 @@ def test_superseded_items_in_a_message_are_skipped(world, smtp_settings):
     assert ReminderItem.objects.get(stage="U+0").status == ItemStatus.SKIPPED
     assert ReminderItem.objects.get(stage="U+14").status == ItemStatus.SENT
     assert len(smtp_settings.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (smtplib.SMTPDataError(451, b"4.3.0 Try again later"), True),
+        (smtplib.SMTPDataError(554, b"5.7.1 Rejected"), False),
+        (smtplib.SMTPSenderRefused(550, b"5.7.1 Sender refused", "hsb@example.org"), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"4.2.0 Busy")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"5.1.1 Unknown user")}), False),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), True),
+        (TimeoutError("timed out"), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
+    ],
+)
+def test_only_a_5xx_answer_is_final(error, transient):
+    assert services.is_transient(error) is transient
+
+
+def test_a_weekly_digest_waits_for_eight_oclock(world, settings):
+    agency, module, role = world
+    person(agency, role, start=START, manager="boss@example.org")
+    monday = D(2026, 4, 20)
+    early = timezone.make_aware(datetime.datetime(2026, 4, 20, 6, 30))
+
+    result = services.reminders_plan(day=monday, queue=False, now=early)
+
+    boss = ReminderMessage.objects.get(recipient="boss@example.org")
+    assert boss.id not in result.message_ids  # not queued at 06:30
+    assert timezone.localtime(boss.send_after).time() == datetime.time(8, 0)
+    assert not services.message_claim(message_id=boss.id, claim_token="early", now=early)
+    assert (
+        boss.id not in services.outbox_sweep(now=early + datetime.timedelta(minutes=80), queue=False).queued
+    )
+    at_eight = timezone.make_aware(datetime.datetime(2026, 4, 20, 8, 0))
+    assert boss.id in services.outbox_sweep(now=at_eight, queue=False).queued
+    assert services.message_claim(message_id=boss.id, claim_token="on-time", now=at_eight)
+
+
+def test_the_sweeper_starts_a_planner_run_that_did_not_happen(world):
+    before = timezone.make_aware(datetime.datetime(2026, 4, 20, 6, 20))
+    after = timezone.make_aware(datetime.datetime(2026, 4, 20, 6, 40))
+
+    assert not services.planner_run_missing(now=before)
+    assert services.planner_run_missing(now=after)
+    services.reminders_plan(day=D(2026, 4, 20), queue=False, now=after)
+    assert not services.planner_run_missing(now=after)

@@ -38,6 +38,7 @@ from training.selectors import (
     by_team,
     by_tier,
     compliance_pairs,
+    compliance_statuses,
     compliance_summary,
     current_staff,
     summaries_by,
@@ -48,6 +49,7 @@ from workforce.models import Agency, JobRole, Sector, StaffMember
 D = datetime.date
 ON = D(2026, 3, 4)
 PAIR_QUERIES = 9
+STATUS_QUERIES = 3
 
 
 def statuses(pairs):
@@ -273,6 +275,42 @@ def test_current_staff(world):
     }
 
 
+def test_statuses_classified_in_sql_match_the_pairs(world):
+    for on in (ON, D(2026, 3, 5), D(2025, 12, 1), D(2026, 4, 1), D(2026, 6, 1)):
+        rows = compliance_statuses(on=on)
+        assert {(row.staff_id, row.module_id): row.status for row in rows} == {
+            (pair.staff_id, pair.module.id): pair.status for pair in compliance_pairs(on=on)
+        }
+
+
+def test_statuses_classified_in_sql_respect_the_scope(world):
+    agency_a, agency_b, inactive = world["agencies"]
+    for scope in (
+        {"agency": agency_b},
+        {"agency": inactive},
+        {"tier": 1},
+        {"module": world["extra"]},
+        {"staff": StaffMember.objects.filter(pk=world["ids"]["dan"])},
+    ):
+        assert sorted(compliance_statuses(on=ON, **scope)) == sorted(
+            (p.staff_id, p.agency.id, p.team.id if p.team else None, p.job_role.id, p.module.id, p.status)
+            for p in compliance_pairs(on=ON, **scope)
+        ), scope
+
+
+def test_figures_from_sql_statuses_equal_figures_from_pairs(world):
+    rows, pairs = compliance_statuses(on=ON), compliance_pairs(on=ON)
+    assert compliance_summary(rows) == compliance_summary(pairs)
+    assert worst_status_by_person(rows) == worst_status_by_person(pairs)
+    per_agency = summaries_by(rows, lambda row: row.agency_id)
+    assert per_agency == {ref.id: summary for ref, summary in by_agency(pairs).items()}
+
+
+def test_no_active_module_means_no_statuses(world):
+    Module.objects.update(active=False)
+    assert compliance_statuses(on=ON) == []
+
+
 # --- figures over pairs ----------------------------------------------------------------------
 
 
@@ -379,6 +417,11 @@ def test_query_count_does_not_grow_with_people(db, django_assert_max_num_queries
     with django_assert_max_num_queries(PAIR_QUERIES):
         scoped = compliance_pairs(on=ON, agency=agency, tier=role.tier, module=[modules[0], modules[2]])
     assert len(scoped) == 50 + 33
+    with django_assert_max_num_queries(STATUS_QUERIES):
+        rows = compliance_statuses(on=ON)
+    assert sorted((row.staff_id, row.module_id, row.status) for row in rows) == sorted(
+        (pair.staff_id, pair.module.id, pair.status) for pair in many_pairs
+    )
 
 
 # --- pure function and set-based selector agree on random histories ------------------------------
@@ -415,13 +458,17 @@ def histories(draw):
     ]
     people = [draw(_people(modules, roles)) for _ in range(draw(st.integers(1, 8)))]
     edges = sorted(_edges(modules, roles, people))
+    # Every pair is decided on a few dates by both selectors, and on up to 20 edge dates by the SQL
+    # one (a single query per date).
     on = [draw(st.integers(0, 80)), *draw(st.lists(st.sampled_from(edges), min_size=4, max_size=10))]
+    more_on = draw(st.permutations(edges))[:20]
     return {
         "modules": modules,
         "roles": roles,
         "agencies_active": [True, draw(st.booleans())],
         "people": people,
         "on": on,
+        "more_on": more_on,
         "scope": draw(st.sampled_from([None, None, 0, 1])),
     }
 
@@ -650,9 +697,11 @@ def _observed(pairs):
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, phases=[__import__("hypothesis").Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=histories())
-def test_set_based_selector_agrees_with_the_pure_function(history):
+def test_set_based_selectors_agree_with_the_pure_function(history):
+    """compliance_pairs (pure function per pair) and compliance_statuses (the rules as SQL) against
+    the pure function applied to plain Python data, on the history's edge dates."""
     # Each example runs in a savepoint that is rolled back, so examples never see each other's rows.
     with transaction.atomic():
         agencies, modules, _, staff, completions = _build(history)
@@ -664,4 +713,19 @@ def test_set_based_selector_agrees_with_the_pure_function(history):
                 history, on, agencies=agencies, modules=modules, staff=staff, completions=completions
             )
             assert observed == expected
+            _assert_sql_statuses_agree(on, scope, expected)
+        for offset in history["more_on"]:
+            on = _day(offset)
+            scope = None if history["scope"] is None else agencies[history["scope"]]
+            expected = _reference(
+                history, on, agencies=agencies, modules=modules, staff=staff, completions=completions
+            )
+            _assert_sql_statuses_agree(on, scope, expected)
         transaction.set_rollback(True)
+
+
+def _assert_sql_statuses_agree(on, scope, expected):
+    classified = compliance_statuses(on=on, agency=scope)
+    assert {(row.staff_id, row.module_id): row.status for row in classified} == {
+        key: value[0] for key, value in expected.items()
+    }, on

@@ -5,13 +5,11 @@ person's status changes on their record."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 
 from tests.factories import LeadFactory
 from tests.training.records_fixtures import PDF_BYTES
 from training.models import Completion, Verification
-from workforce.access import LEAD_GROUP
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
@@ -23,9 +21,6 @@ def test_a_staff_member_declares_a_completion_and_the_lead_verifies_it(
     live_server, browser_page, settings, staff_a, required, media, eager_tasks, isolated_cache
 ):
     settings.SITE_URL = live_server.url
-    # A transactional test that ran before this one may have emptied the tables the migrations
-    # filled, the groups among them.
-    Group.objects.get_or_create(name=LEAD_GROUP)
     LeadFactory(username="lead", first_name="Priya", last_name="Sharma")
     base = live_server.url
 

@@ -2,9 +2,11 @@
 12-month trend drawn from them on the dashboard."""
 
 import datetime
+from io import StringIO
 
 import pytest
 from celery.schedules import crontab
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -124,3 +126,21 @@ def test_the_trend_follows_an_agency_filter(client, lead, scene):
     response = client.get(reverse("compliance:dashboard"), {"agency": scene.agency_b.slug})
     assert response.context["trend"][-1].summary.count("compliant") == 2
     assert "Compliance rate by month, Agency B" in response.content.decode()
+
+
+def test_seed_demo_backfills_a_year_of_snapshots_once(db, settings, tmp_path):
+    settings.DEMO_LOGINS_FILE = str(tmp_path / "demo-logins.txt")
+    call_command("seed_demo", "--staff", "40", "--json", stdout=StringIO(), stderr=StringIO())
+    dates = list(
+        ComplianceSnapshot.objects.filter(scope=SnapshotScope.PARTNERSHIP).values_list("taken_on", flat=True)
+    )
+    assert len(dates) == 12 and dates[-1] == ON and dates[0] == datetime.date(2025, 4, 4)
+    assert partnership(ON).people_total > 0
+    call_command("seed_demo", "--staff", "40", "--json", stdout=StringIO(), stderr=StringIO())
+    assert ComplianceSnapshot.objects.filter(scope=SnapshotScope.PARTNERSHIP).count() == 12
+
+
+def test_seed_demo_without_staff_takes_no_snapshots(db, settings, tmp_path):
+    settings.DEMO_LOGINS_FILE = str(tmp_path / "demo-logins.txt")
+    call_command("seed_demo", "--staff", "0", "--json", stdout=StringIO(), stderr=StringIO())
+    assert not ComplianceSnapshot.objects.exists()

@@ -918,7 +918,7 @@ CELL = st.one_of(
 
 @pytest.mark.django_db
 @hypothesis_settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -1020,3 +1020,19 @@ class TestRowByRowResource:
         )
         again = StaffResource(agency=agency_a, today=TODAY).import_data(dataset, raise_errors=True)
         assert again.totals["skip"] == 1
+
+
+@pytest.mark.django_db
+def test_a_leaving_date_before_the_recorded_start_date_is_refused(agency_a, roles):
+    apply(agency_a, csv_bytes([staff_row("E1", start="2024-05-01")]))
+    headers = [h for h in HEADERS if h != "Start date"]
+    row = [v for h, v in zip(HEADERS, staff_row("E1", left="2024-04-30"), strict=True) if h != "Start date"]
+    preview = refused(agency_a, csv_bytes([row], headers=headers))
+    assert preview.errors == [
+        {
+            "row": 2,
+            "column": "Leaving date",
+            "value": "2024-04-30",
+            "message": "The leaving date is before Asha Patel's start date (1 May 2024).",
+        }
+    ]

@@ -5,34 +5,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0001_initial'),
-        ('workforce', '0003_import_record'),
+        ("training", "0001_initial"),
+        ("workforce", "0003_import_record"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ComplianceSnapshot',
+            name="ComplianceSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('taken_on', models.DateField(help_text='The date the figures describe.')),
-                ('scope', models.CharField(choices=[('partnership', 'Whole partnership'), ('agency', 'Agency'), ('module', 'Module')], max_length=20)),
-                ('compliant', models.PositiveIntegerField(default=0)),
-                ('renewal_due', models.PositiveIntegerField(default=0)),
-                ('expired', models.PositiveIntegerField(default=0)),
-                ('due', models.PositiveIntegerField(default=0)),
-                ('overdue', models.PositiveIntegerField(default=0)),
-                ('exempt', models.PositiveIntegerField(default=0)),
-                ('people_total', models.PositiveIntegerField(default=0)),
-                ('people_compliant', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workforce.agency')),
-                ('module', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='training.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("taken_on", models.DateField(help_text="The date the figures describe.")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("partnership", "Whole partnership"),
+                            ("agency", "Agency"),
+                            ("module", "Module"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("compliant", models.PositiveIntegerField(default=0)),
+                ("renewal_due", models.PositiveIntegerField(default=0)),
+                ("expired", models.PositiveIntegerField(default=0)),
+                ("due", models.PositiveIntegerField(default=0)),
+                ("overdue", models.PositiveIntegerField(default=0)),
+                ("exempt", models.PositiveIntegerField(default=0)),
+                ("people_total", models.PositiveIntegerField(default=0)),
+                ("people_compliant", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workforce.agency",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['taken_on'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('scope', 'partnership')), fields=('taken_on',), name='snapshot_unique_partnership_day'), models.UniqueConstraint(condition=models.Q(('scope', 'agency')), fields=('taken_on', 'agency'), name='snapshot_unique_agency_day'), models.UniqueConstraint(condition=models.Q(('scope', 'module')), fields=('taken_on', 'module'), name='snapshot_unique_module_day'), models.CheckConstraint(condition=models.Q(models.Q(('agency__isnull', True), ('module__isnull', True), ('scope', 'partnership')), models.Q(('agency__isnull', False), ('module__isnull', True), ('scope', 'agency')), models.Q(('agency__isnull', True), ('module__isnull', False), ('scope', 'module')), _connector='OR'), name='snapshot_scope_matches_subject')],
+                "ordering": ["taken_on"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("scope", "partnership")),
+                        fields=("taken_on",),
+                        name="snapshot_unique_partnership_day",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("scope", "agency")),
+                        fields=("taken_on", "agency"),
+                        name="snapshot_unique_agency_day",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("scope", "module")),
+                        fields=("taken_on", "module"),
+                        name="snapshot_unique_module_day",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("agency__isnull", True), ("module__isnull", True), ("scope", "partnership")
+                            ),
+                            models.Q(
+                                ("agency__isnull", False), ("module__isnull", True), ("scope", "agency")
+                            ),
+                            models.Q(
+                                ("agency__isnull", True), ("module__isnull", False), ("scope", "module")
+                            ),
+                            _connector="OR",
+                        ),
+                        name="snapshot_scope_matches_subject",
+                    ),
+                ],
             },
         ),
     ]

@@ -12,6 +12,7 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from training.snapshots import compliance_snapshot_backfill
 from workforce.demo import (
     DEFAULT_SEED,
     DEFAULT_STAFF,
@@ -68,6 +69,8 @@ class Command(BaseCommand):
 
         started = timezone.now()
         result = demo_seed(staff=staff, seed=seed, in_force_from=in_force_from, today=today)
+        if staff:  # a year of compliance snapshots for the dashboard's trend (taken dates are skipped)
+            compliance_snapshot_backfill(months=12, today=today)
         elapsed = (timezone.now() - started).total_seconds()
 
         self._report(say, result, in_force_from, elapsed)

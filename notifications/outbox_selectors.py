@@ -1,0 +1,123 @@
+"""Reads that shape the reminder engine's lead-facing pages (notifications.outbox_views): the
+preview of tomorrow's batch grouped into messages, the last planner run, and a person's reminders.
+
+They build on notifications.selectors (the engine's own reads) and add only what a page needs to
+show names: each touches the database a fixed number of times whatever the number of rows.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from training.models import Module
+from workforce.models import Agency, StaffMember
+
+from . import selectors
+from .models import PlannerRun
+from .rules import Kind
+
+PERSON_HISTORY_LIMIT = 20
+
+
+# ---------------------------------------------------------------------------------------------
+# Tomorrow's batch
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewLine:
+    kind: str
+    stage: str
+    cycle_date: datetime.date
+    staff: StaffMember | None
+    module: Module | None
+    agency: Agency | None
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+
+@dataclass
+class PreviewMessage:
+    recipient: str
+    lines: list[PreviewLine] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    day: datetime.date
+    by_kind: list[tuple[str, int]]
+    items: int
+    skipped: int
+    superseded: int
+    messages: list[PreviewMessage]
+
+
+def tomorrow_batch(*, today: datetime.date | None = None) -> Preview:
+    """What the planner would make tomorrow (notifications.selectors.tomorrow_preview, which writes
+    nothing), one message per recipient with every item it would list. Names come from three bulk
+    reads, whatever the size of the batch."""
+    today = today or timezone.localdate()
+    plan = selectors.tomorrow_preview(today=today)
+    pending = sorted(plan.pending, key=lambda item: (item.recipient, item.kind, item.stage, item.key))
+    people = StaffMember.objects.select_related("agency").in_bulk({i.staff_id for i in pending} - {None})
+    modules = Module.objects.in_bulk({i.module_id for i in pending} - {None})
+    agencies = Agency.objects.in_bulk({i.agency_id for i in pending} - {None})
+    messages: dict[str, PreviewMessage] = {}
+    for item in pending:
+        message = messages.setdefault(item.recipient, PreviewMessage(item.recipient))
+        message.lines.append(
+            PreviewLine(
+                kind=item.kind,
+                stage=item.stage,
+                cycle_date=item.cycle_date,
+                staff=people.get(item.staff_id),
+                module=modules.get(item.module_id),
+                agency=agencies.get(item.agency_id),
+            )
+        )
+    labels = dict(Kind.choices)
+    by_kind = [(labels[kind], count) for kind, count in plan.planned_by_kind().items() if count]
+    return Preview(
+        day=plan.day,
+        by_kind=by_kind,
+        items=len(pending),
+        skipped=len(plan.skipped),
+        superseded=len(plan.superseded_ids),
+        messages=list(messages.values()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox page
+# ---------------------------------------------------------------------------------------------
+
+
+def last_planner_run() -> PlannerRun | None:
+    """The latest planner run, finished or not (the outbox page says when reminders were planned)."""
+    return PlannerRun.objects.order_by("-day").first()
+
+
+# ---------------------------------------------------------------------------------------------
+# The person page
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonReminders:
+    next: selectors.NextReminder | None
+    history: list
+    more: bool
+
+
+def person_reminders(staff: StaffMember, *, today: datetime.date | None = None) -> PersonReminders:
+    """A person's next scheduled reminder and their latest reminders, newest first (a fixed number
+    of queries: the person's compliance pairs, the policies and one page of their outbox items)."""
+    history = list(selectors.reminder_history_for(staff)[: PERSON_HISTORY_LIMIT + 1])
+    return PersonReminders(
+        next=selectors.next_reminder_for(staff, today=today),
+        history=history[:PERSON_HISTORY_LIMIT],
+        more=len(history) > PERSON_HISTORY_LIMIT,
+    )

@@ -1,0 +1,175 @@
+"""The reminder outbox for partnership leads: every reminder item with its status, error and
+reason; any message exactly as it was sent; sending a failed message again; tomorrow's batch.
+
+Thin views: lead only (anyone else gets 404, workforce.access decides), reads through
+notifications.selectors and notifications.outbox_selectors, the one write through
+notifications.services.message_resend.
+
+A message's HTML body was written by our templates from data that partner agencies upload (names,
+job titles), so it is treated as untrusted: it is never put into our own page. It is served on its
+own by `message_html` with a Content-Security-Policy `sandbox` (no scripts, no same-origin access,
+no forms, nothing loaded from elsewhere) and shown in an <iframe sandbox> on the message page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from workforce import access
+
+from . import outbox_selectors, selectors, services
+from .models import ItemStatus, MessageStatus, ReminderMessage
+from .outbox_forms import ALL, OutboxFilterForm
+
+ITEMS_PER_PAGE = 50
+MESSAGES_PER_PREVIEW_PAGE = 50
+
+# The stored HTML may style itself and show inline images, nothing more: no scripts (sandbox
+# without allow-scripts), no requests anywhere (default-src 'none'), no forms, no plugins, and only
+# our own pages may frame it.
+EMAIL_HTML_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+def _require_lead(user):
+    """Anyone but a lead gets 404, never 403: the page's existence is not revealed."""
+    if not access.is_lead(user):
+        raise Http404("Not found")
+
+
+def _message_or_404(message_id):
+    try:
+        return selectors.message_detail(message_id)
+    except ReminderMessage.DoesNotExist:
+        raise Http404("No such message.") from None
+
+
+@login_required
+@never_cache
+def outbox(request):
+    _require_lead(request.user)
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.filters()
+    status = filters.pop("status", None)
+    page = Paginator(_items(filters, status), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    # Counts by status under the other filters, so each is a link that narrows to that status.
+    counts = selectors.outbox_status_counts(**filters)
+    total = sum(counts.values())
+    status_links = [
+        {"value": None, "label": "Any but skipped", "count": total - counts[ItemStatus.SKIPPED]},
+        *({"value": value, "label": label, "count": counts[value]} for value, label in ItemStatus.choices),
+        {"value": ALL, "label": "Any, including skipped", "count": total},
+    ]
+    for link in status_links:
+        link["selected"] = link["value"] == status
+    context = {
+        "form": form,
+        "filtered": bool(filters or status),
+        "status": status,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "status_links": status_links,
+        "failed": counts[ItemStatus.FAILED],
+        "last_run": outbox_selectors.last_planner_run(),
+    }
+    return render(request, "notifications/outbox/outbox.html", context)
+
+
+def _items(filters, status):
+    if status == ALL:
+        return selectors.outbox_items(**filters)
+    if status:
+        return selectors.outbox_items(status=status, **filters)
+    # Catch-up records every earlier stage as skipped: they outnumber the rest and were never due
+    # to go, so they are shown only when asked for.
+    return selectors.outbox_items(**filters).exclude(status=ItemStatus.SKIPPED)
+
+
+@login_required
+@never_cache
+def message_detail(request, pk):
+    _require_lead(request.user)
+    message = _message_or_404(pk)
+    headers = [("To", message.recipient)]
+    if message.from_email:
+        headers.append(("From", message.from_email))
+    if message.reply_to:
+        headers.append(("Reply-To", message.reply_to))
+    headers += [(name, value) for name, value in sorted((message.headers or {}).items())]
+    context = {
+        "message": message,
+        "items": list(message.items.all()),
+        "headers": headers,
+        "can_resend": message.status == MessageStatus.FAILED,
+    }
+    return render(request, "notifications/outbox/message.html", context)
+
+
+@login_required
+@never_cache
+@xframe_options_sameorigin
+def message_html(request, pk):
+    """The HTML body alone, as sent, under a sandboxing Content-Security-Policy."""
+    _require_lead(request.user)
+    message = _message_or_404(pk)
+    if not message.html_body:
+        raise Http404("This message has no HTML body yet.")
+    response = HttpResponse(message.html_body, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = EMAIL_HTML_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+@require_POST
+def message_resend(request, pk):
+    _require_lead(request.user)
+    message = _message_or_404(pk)
+    try:
+        services.message_resend(message=message, actor=request.user)
+    except ValidationError:
+        # Already pending, sending or sent (a second click, or another lead was first): nothing
+        # to do, and nothing was changed.
+        messages.info(
+            request,
+            f"Nothing was sent again: this email is {message.get_status_display().lower()}, "
+            "and only an email that failed can be sent again.",
+        )
+    else:
+        messages.success(request, f"The email to {message.recipient} is queued to be sent again.")
+    return redirect(_back(request, message))
+
+
+def _back(request, message):
+    """Back to the page the button was on (the outbox, with its filters), else the message."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("outbox:message", kwargs={"pk": message.pk})
+
+
+@login_required
+@never_cache
+def tomorrow(request):
+    _require_lead(request.user)
+    preview = outbox_selectors.tomorrow_batch()
+    page = Paginator(preview.messages, MESSAGES_PER_PREVIEW_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "preview": preview,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+    }
+    return render(request, "notifications/outbox/tomorrow.html", context)
