@@ -15,7 +15,9 @@ Then, best of --repeat runs each:
   so Django's start-up is included);
 - the selector `compliance_pairs(on=today)` in this process: every (current staff member,
   required module) pair, with its query count and pairs per second;
-- the figures over those pairs (summary, by agency, by module), as the report computes them.
+- the figures over those pairs (summary, by agency, by module);
+- `compliance_statuses(on=today)`: the same statuses classified by the database in one query (what
+  compliance_report uses), with pairs per second.
 
 Times are wall-clock seconds with the process's CPU seconds beside them; wall time on a busy
 machine says more about the machine, CPU time about the code. Neither counts the database
@@ -74,6 +76,7 @@ def measure(env, options, *, seed_seconds):
         }
     )
     figures.update(_selector(options.repeat))
+    figures.update(_statuses(options.repeat))
     figures.update(_pages(options.repeat))
     return figures
 
@@ -120,6 +123,30 @@ def _selector(repeat):
         "selector: pairs per second": int(count / wall),
         "figures over the pairs: seconds": _seconds(figure_wall),
         "figures over the pairs: CPU seconds": _seconds(figure_cpu),
+    }
+
+
+def _statuses(repeat):
+    """compliance_statuses: the same pairs classified by the database (what compliance_report uses)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from training.selectors import compliance_statuses
+
+    today = timezone.localdate()
+    runs = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            wall, cpu, rows = _timed(lambda: compliance_statuses(on=today))
+        runs.append((wall, cpu, len(rows), len(queries)))
+        del rows
+    wall, cpu, count, query_count = min(runs)
+    return {
+        "statuses in SQL: seconds": _seconds(wall),
+        "statuses in SQL: CPU seconds": _seconds(cpu),
+        "statuses in SQL: queries": query_count,
+        "statuses in SQL: pairs per second": int(count / wall),
     }
 
 

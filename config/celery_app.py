@@ -1,9 +1,11 @@
 """The Celery application and every periodic schedule, declared here and nowhere else."""
 
+import logging
 import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -49,3 +51,13 @@ app.conf.beat_schedule = {
 }
 # Crontab entries are read in Europe/London (CELERY_TIMEZONE), so "06:30" means 06:30 local time.
 _ = crontab
+
+
+@beat_init.connect
+def sweep_when_beat_starts(sender, **kwargs):
+    """When beat starts (a deploy, `make run`): sweep the reminder outbox at once rather than at the
+    next ten-minute mark. The sweeper also starts today's planning if 06:30 passed without it."""
+    try:
+        sender.app.send_task("notifications.tasks.sweep_outbox")
+    except Exception:  # noqa: BLE001 - beat must start anyway; the ten-minute schedule follows
+        logging.getLogger(__name__).exception("Could not queue the start-up sweep of the reminder outbox")

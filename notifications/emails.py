@@ -8,6 +8,8 @@ footer, so a recipient with three items gets one email listing the three.
 
 import contextlib
 import smtplib
+import sys
+import threading
 from dataclasses import dataclass, field
 from email.utils import formataddr
 
@@ -265,7 +267,9 @@ def _sender(items) -> tuple[str, str]:
 # Delivery over a reused SMTP connection
 # ---------------------------------------------------------------------------------------------
 
-_shared = {"settings": None, "connection": None}
+# One connection per worker thread (a prefork worker process has one thread; the threads pool
+# that `make run` uses has several, which must not share an SMTP session).
+_shared = threading.local()
 
 
 def _connection_settings():
@@ -278,21 +282,25 @@ def _connection_settings():
 
 
 def shared_connection():
-    """One email connection per worker process, opened on first use and kept open, so a worker
-    sending many messages does one SMTP handshake, not one per email."""
+    """One email connection per worker process (or thread), opened on first use and kept open, so
+    a worker sending many messages does one SMTP handshake, not one per email."""
     current = _connection_settings()
-    if _shared["connection"] is None or _shared["settings"] != current:
-        if _shared["connection"] is not None:
+    connection = getattr(_shared, "connection", None)
+    if connection is None or _shared.settings != current:
+        if connection is not None:
             with contextlib.suppress(Exception):
-                _shared["connection"].close()
-        _shared.update(settings=current, connection=get_connection(fail_silently=False))
-    return _shared["connection"]
+                connection.close()
+        _shared.settings, _shared.connection = current, get_connection(fail_silently=False)
+    return _shared.connection
 
 
 @contextlib.contextmanager
 def smtp_connection():
-    """A connection for a batch of messages (the send_reminders command), closed at the end."""
-    connection = get_connection(fail_silently=False)
+    """A connection for a batch of messages (the send_reminders command), closed at the end.
+
+    With the console backend (the embedded default) the emails are printed to standard error:
+    standard output carries only the command's report (one JSON object with --json)."""
+    connection = get_connection(fail_silently=False, stream=sys.stderr)
     try:
         yield connection
     finally:

@@ -14,7 +14,7 @@ from training.models import Module
 from workforce.models import Agency, StaffMember
 
 from . import selectors
-from .models import PlannerRun
+from .models import ItemStatus, PlannerRun
 from .rules import Kind
 
 PERSON_HISTORY_LIMIT = 20
@@ -110,14 +110,18 @@ class PersonReminders:
     next: selectors.NextReminder | None
     history: list
     more: bool
+    skipped: int
 
 
 def person_reminders(staff: StaffMember, *, today: datetime.date | None = None) -> PersonReminders:
-    """A person's next scheduled reminder and their latest reminders, newest first (a fixed number
-    of queries: the person's compliance pairs, the policies and one page of their outbox items)."""
-    history = list(selectors.reminder_history_for(staff)[: PERSON_HISTORY_LIMIT + 1])
+    """A person's next scheduled reminder and their latest reminders, newest first, with a count of
+    the stages skipped by catch-up (never due to be sent, so not listed one by one). A fixed number
+    of queries: the person's compliance pairs, the policies, one page of items and one count."""
+    history = selectors.reminder_history_for(staff)
+    shown = list(history.exclude(status=ItemStatus.SKIPPED)[: PERSON_HISTORY_LIMIT + 1])
     return PersonReminders(
         next=selectors.next_reminder_for(staff, today=today),
-        history=history[:PERSON_HISTORY_LIMIT],
-        more=len(history) > PERSON_HISTORY_LIMIT,
+        history=shown[:PERSON_HISTORY_LIMIT],
+        more=len(shown) > PERSON_HISTORY_LIMIT,
+        skipped=history.filter(status=ItemStatus.SKIPPED).count(),
     )

@@ -41,6 +41,15 @@ EMAIL_HTML_POLICY = (
 )
 
 
+# Why an email cannot be sent again, by its status.
+STATUS_WORDS = {
+    MessageStatus.PENDING: "is already waiting to be sent",
+    MessageStatus.SENDING: "is being sent now",
+    MessageStatus.SENT: "was sent",
+    MessageStatus.CANCELLED: "was cancelled because nothing in it still applied",
+}
+
+
 def _require_lead(user):
     """Anyone but a lead gets 404, never 403: the page's existence is not revealed."""
     if not access.is_lead(user):
@@ -141,9 +150,10 @@ def message_resend(request, pk):
     except ValidationError:
         # Already pending, sending or sent (a second click, or another lead was first): nothing
         # to do, and nothing was changed.
+        message.refresh_from_db(fields=["status"])
         messages.info(
             request,
-            f"Nothing was sent again: this email is {message.get_status_display().lower()}, "
+            f"Nothing was sent again: this email {STATUS_WORDS.get(message.status, 'did not fail')}, "
             "and only an email that failed can be sent again.",
         )
     else:

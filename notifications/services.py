@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -106,27 +106,6 @@ def reminders_plan(
     return PlanResult(day, plan.planned_by_kind(), skipped, len(plan.superseded_ids), message_ids)
 
 
-ITEM_COLUMNS = (
-    "key",
-    "series",
-    "kind",
-    "recipient",
-    "staff_id",
-    "module_id",
-    "agency_id",
-    "cycle_date",
-    "stage",
-    "stage_date",
-    "planned_for",
-    "status",
-    "reason",
-    "attempts",
-    "last_error",
-    "created_at",
-    "message_id",
-)
-
-
 def items_insert(
     items: list[selectors.PlannedItem],
     *,
@@ -137,10 +116,10 @@ def items_insert(
     """Insert planned items, ignoring any whose key is already in the outbox (the unique key is
     what makes planning twice harmless).
 
-    On PostgreSQL the rows are streamed with COPY into a temporary table and moved with one
-    INSERT ... ON CONFLICT DO NOTHING: the first run after go-live writes hundreds of thousands of
-    rows (every earlier stage is recorded as skipped), which COPY does several times faster than
-    parameterised inserts. Elsewhere, Django's bulk_create with ignore_conflicts.
+    On PostgreSQL one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING: the first run after
+    go-live writes hundreds of thousands of rows (every earlier stage is recorded as skipped),
+    which this does without a model instance or a query parameter per row. Elsewhere, Django's
+    bulk_create with ignore_conflicts.
     """
 
     def message_of(item):
@@ -151,39 +130,47 @@ def items_insert(
             [_item_row(item, day, message_of(item)) for item in items], ignore_conflicts=True
         )
         return
-    table = connection.ops.quote_name(ReminderItem._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(column) for column in ITEM_COLUMNS)
+    # One text parameter per column, split and zipped back into rows by the server: no per-row
+    # parameters to adapt and no temporary table. No value contains a newline (keys, addresses,
+    # labels, dates, numbers and the engine's own reasons); an empty number is NULL.
+    columns = {
+        "key": ("uuid", [str(item.key) for item in items]),
+        "series": ("text", [item.series for item in items]),
+        "kind": ("text", [item.kind for item in items]),
+        "recipient": ("text", [item.recipient for item in items]),
+        "staff_id": ("bigint", [_number(item.staff_id) for item in items]),
+        "module_id": ("bigint", [_number(item.module_id) for item in items]),
+        "agency_id": ("bigint", [_number(item.agency_id) for item in items]),
+        "cycle_date": ("date", [item.cycle_date.isoformat() for item in items]),
+        "stage": ("text", [item.stage for item in items]),
+        "stage_date": ("date", [item.stage_date.isoformat() for item in items]),
+        "status": ("text", [item.status for item in items]),
+        "reason": ("text", [item.reason for item in items]),
+        "message_id": ("bigint", [_number(message_of(item)) for item in items]),
+    }
+    quote = connection.ops.quote_name
+    null_if_empty = {"bigint": ", ''"}
+    arrays = ", ".join(
+        f"string_to_array(%s, E'\\n'{null_if_empty.get(kind, '')})::{kind}[]" for kind, _ in columns.values()
+    )
+    names = ", ".join(
+        quote(name) for name in [*columns, "planned_for", "attempts", "last_error", "created_at"]
+    )
+    # string_to_array('') is an empty array, not one empty string: a lone empty text reads as NULL.
+    values = ", ".join(
+        f"COALESCE(u.{name}, '')" if kind == "text" else f"u.{name}" for name, (kind, _) in columns.items()
+    )
+    sql = (
+        f"INSERT INTO {quote(ReminderItem._meta.db_table)} ({names}) "  # noqa: S608 - our own names
+        f"SELECT {values}, %s, 0, '', %s FROM unnest({arrays}) AS u({', '.join(columns)}) "
+        "ON CONFLICT (key) DO NOTHING"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.planned_items")
-        create = f"CREATE TEMPORARY TABLE planned_items ON COMMIT DROP AS SELECT {columns} FROM {table}"  # noqa: S608
-        cursor.execute(create + " WITH NO DATA")
-        with cursor.cursor.copy(f"COPY planned_items ({columns}) FROM STDIN") as copy:
-            for item in items:
-                copy.write_row(
-                    (
-                        item.key,
-                        item.series,
-                        item.kind,
-                        item.recipient,
-                        item.staff_id,
-                        item.module_id,
-                        item.agency_id,
-                        item.cycle_date,
-                        item.stage,
-                        item.stage_date,
-                        day,
-                        item.status,
-                        item.reason,
-                        0,
-                        "",
-                        now,
-                        message_of(item),
-                    )
-                )
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM planned_items "  # noqa: S608 - our own names
-            "ON CONFLICT (key) DO NOTHING"
-        )
+        cursor.execute(sql, [day, now, *("\n".join(values) for _, values in columns.values())])
+
+
+def _number(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _item_row(item: selectors.PlannedItem, day: datetime.date, message_id: int | None) -> ReminderItem:
@@ -389,12 +376,22 @@ def message_send(
     if not message_claim(message_id=message_id, claim_token=claim_token, now=now):
         return SendOutcome("not_claimed")
     items = list(
-        ReminderItem.objects.filter(message_id=message_id, status=ItemStatus.PENDING).select_related(
-            "message", "staff", "staff__agency", "staff__job_role", "module", "agency"
-        )
+        ReminderItem.objects.filter(message_id=message_id, status=ItemStatus.PENDING)
+        .select_related("message", "staff", "staff__agency", "staff__job_role", "module", "agency")
+        .order_by()  # the email orders its parts itself; no ORDER BY to build or run
     )
     message = items[0].message if items else ReminderMessage.objects.get(id=message_id)
-    live, cancelled, facts = _recheck(items, today=today)
+    try:
+        live, cancelled, facts = _recheck(items, today=today)
+        if live:
+            email = emails.message_render(recipient=message.recipient, items=live, facts=facts, today=today)
+    except DatabaseError:
+        raise  # the database is unreachable: the claim runs out and the sweeper tries again
+    except Exception as exc:  # noqa: BLE001 - a bug must fail the message visibly, not loop for ever
+        logger.exception("Could not build message %s", message_id)
+        error = f"Could not build the email: {type(exc).__name__}: {exc}"
+        unsent = [item for item in items if item.status == ItemStatus.PENDING]
+        return _fail(message, claim_token, unsent, error, [], {})
     if not live:
         _finish(
             message,
@@ -403,18 +400,6 @@ def message_send(
             reason="nothing left to send: " + _reasons(cancelled),
         )
         return SendOutcome("cancelled", cancelled=len(cancelled))
-    try:
-        email = emails.message_render(recipient=message.recipient, items=live, facts=facts, today=today)
-    except Exception as exc:  # noqa: BLE001 - a rendering bug must fail visibly, not loop for ever
-        logger.exception("Could not render message %s", message_id)
-        return _fail(
-            message,
-            claim_token,
-            live,
-            f"Could not build the email: {type(exc).__name__}: {exc}",
-            cancelled,
-            {},
-        )
     # The email is stored with the outcome, so the outbox shows exactly what was (or would have
     # been) sent.
     stored = email.stored_fields()

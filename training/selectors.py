@@ -4,8 +4,10 @@ Compliance of many (person, module) pairs is computed here in a fixed number of 
 the number of people: a handful of set-based reads (small catalogue tables, current staff, role
 requirements, assignments, counted completions, exemptions covering the day) fetched as plain
 tuples, then combined in Python by the same pure function that decides one pair
-(training.compliance.pair_status). There is one implementation of the rules; this module only
-chooses which rows it sees.
+(training.compliance.pair_status): `compliance_pairs`, for pages that show each pair's dates and
+how it was met. For figures over a whole partnership, `compliance_statuses` states the same rules
+as one SQL query (a CASE over the same rows), a few times faster; a property test
+(tests/training/test_selectors.py) checks both against the pure function on random histories.
 
 What a pair is, on a date D:
 - the person is current staff on D (no start date or started on or before D; no leaving date or
@@ -200,8 +202,8 @@ def compliance_pairs(
 
     Scope: `staff` (an unsliced StaffMember queryset, e.g. workforce.access.visible_staff(user)),
     `agency`, `team`, `job_role`, `tier` (of the job role) and `module`; each a model instance or
-    id, or a list of them. Nine queries whatever the number of people; see the module docstring
-    for what counts as a pair.
+    id, or a list of them. `staff` must not repeat a person (workforce.access's querysets do not).
+    Nine queries whatever the number of people; see the module docstring for what counts as a pair.
     """
     scope = current_staff(
         on=on,
@@ -389,48 +391,57 @@ _STATUS_SQL = """
 WITH staff AS ({scope}),
 cutoffs (requirement_id, cutoff) AS (VALUES {cutoffs}),
 windows (module_id, renewal_from) AS (VALUES {windows}),
-obligations AS (
-    SELECT s.id AS staff_id, r.module_id AS module_id,
-        CASE WHEN r.starts_on <= c.cutoff
-            AND (s.start_date IS NULL OR s.start_date <= c.cutoff)
-            AND (s.role_since IS NULL OR s.role_since < c.cutoff) THEN 1 ELSE 0 END AS past_due
+assigned AS (
+    SELECT a.staff_id, a.module_id, a.due_on FROM training_assignment a
+    JOIN windows w ON w.module_id = a.module_id
+    WHERE a.assigned_on <= %s
+),
+pairs AS (
+    SELECT s.id AS staff_id, s.agency_id, s.team_id, s.job_role_id, r.module_id,
+        CASE WHEN (r.starts_on <= c.cutoff
+                AND (s.start_date IS NULL OR s.start_date <= c.cutoff)
+                AND (s.role_since IS NULL OR s.role_since <= c.cutoff))
+            OR a.due_on <= %s THEN 1 ELSE 0 END AS past_due
     FROM staff s
     JOIN training_requirement r ON r.job_role_id = s.job_role_id
     JOIN cutoffs c ON c.requirement_id = r.id
+    LEFT JOIN assigned a ON a.staff_id = s.id AND a.module_id = r.module_id
     UNION ALL
-    SELECT a.staff_id, a.module_id, CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END
-    FROM training_assignment a
-    JOIN windows w ON w.module_id = a.module_id
-    WHERE a.assigned_on <= %s AND a.staff_id IN (SELECT id FROM staff)
-),
-pairs AS (
-    SELECT staff_id, module_id, MAX(past_due) AS past_due FROM obligations GROUP BY staff_id, module_id
+    SELECT s.id, s.agency_id, s.team_id, s.job_role_id, a.module_id,
+        CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END
+    FROM assigned a
+    JOIN staff s ON s.id = a.staff_id
+    WHERE NOT EXISTS (
+        SELECT 1 FROM training_requirement r JOIN cutoffs c ON c.requirement_id = r.id
+        WHERE r.job_role_id = s.job_role_id AND r.module_id = a.module_id
+    )
 ),
 best AS (
-    SELECT staff_id, module_id, MAX(COALESCE(expires_on, %s)) AS expires_on
-    FROM training_completion
-    WHERE verification = %s AND completed_on <= %s AND staff_id IN (SELECT id FROM staff)
-    GROUP BY staff_id, module_id
+    SELECT c.staff_id, c.module_id, MAX(COALESCE(c.expires_on, %s)) AS expires_on
+    FROM training_completion c
+    JOIN staff s ON s.id = c.staff_id
+    WHERE c.verification = %s AND c.completed_on <= %s
+    GROUP BY c.staff_id, c.module_id
 ),
-exempt AS (
-    SELECT DISTINCT staff_id, module_id FROM training_exemption
-    WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s) AND staff_id IN (SELECT id FROM staff)
-)
-SELECT p.staff_id, s.agency_id, s.team_id, s.job_role_id, p.module_id,
+covering AS (
+    SELECT staff_id, module_id FROM training_exemption
+    WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s)
+),
+exempt_from_all AS (SELECT DISTINCT staff_id FROM covering WHERE module_id IS NULL),
+exempt_from_one AS (SELECT DISTINCT staff_id, module_id FROM covering WHERE module_id IS NOT NULL)
+SELECT p.staff_id, p.agency_id, p.team_id, p.job_role_id, p.module_id,
     CASE
-        WHEN EXISTS (
-            SELECT 1 FROM exempt e
-            WHERE e.staff_id = p.staff_id AND (e.module_id IS NULL OR e.module_id = p.module_id)
-        ) THEN 'exempt'
+        WHEN ea.staff_id IS NOT NULL OR eo.staff_id IS NOT NULL THEN 'exempt'
         WHEN b.expires_on IS NULL THEN CASE WHEN p.past_due = 1 THEN 'overdue' ELSE 'due' END
         WHEN b.expires_on <= %s THEN 'expired'
         WHEN b.expires_on <= w.renewal_from THEN 'renewal_due'
         ELSE 'compliant'
     END
 FROM pairs p
-JOIN staff s ON s.id = p.staff_id
 JOIN windows w ON w.module_id = p.module_id
 LEFT JOIN best b ON b.staff_id = p.staff_id AND b.module_id = p.module_id
+LEFT JOIN exempt_from_all ea ON ea.staff_id = p.staff_id
+LEFT JOIN exempt_from_one eo ON eo.staff_id = p.staff_id AND eo.module_id = p.module_id
 """
 
 
@@ -490,8 +501,9 @@ def compliance_statuses(
         *scope_params,
         *(value for row in cutoffs for value in row),
         *(value for row in windows for value in row),
-        on,  # assignment past due
         on,  # assignment begun
+        on,  # past due by an assignment, beside a requirement
+        on,  # past due by an assignment alone
         NEVER,
         Verification.VERIFIED.value,
         on,  # completed by

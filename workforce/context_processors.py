@@ -23,15 +23,27 @@ def _nav_items(role, user, path):
     # Staff pages sit under an agency, so they keep the agency section highlighted.
     in_agencies = path.startswith(agencies) or path.startswith("/staff/")
     if role == "lead":
-        compliance = reverse("compliance:dashboard")
         items = [
-            {"text": "Dashboard", "href": home, "active": path == home},
-            {"text": "Compliance", "href": compliance, "active": path.startswith(compliance)},
-            {"text": "Agencies", "href": agencies, "active": in_agencies},
+            _item("Home", home, path == home),
+            _item("Dashboard", reverse("compliance:dashboard"), path.startswith("/compliance/")),
+            _item("Agencies", agencies, in_agencies),
+            _item("Verification", reverse("records:verification_queue"), path.startswith("/training/verif")),
+            _item("Register", reverse("records:register"), path.startswith("/training/register")),
+            _item("Imports", reverse("imports:index"), path.startswith("/imports/")),
+            _item("Reminders", reverse("outbox:items"), path.startswith("/reminders/")),
+            _item("Strategy", reverse("strategy:overview"), path.startswith("/strategy/")),
         ]
         if user.is_staff:
-            items.append({"text": "Admin", "href": reverse("admin:index"), "active": False})
+            items.append(_item("Admin", reverse("admin:index"), False))
         return items
     if role == "agency_hr":
-        return [{"text": "Staff list", "href": home, "active": path == home or in_agencies}]
-    return [{"text": "Your training record", "href": home, "active": path == home}]
+        return [
+            _item("Staff list", home, path == home or in_agencies),
+            _item("Uploads", reverse("imports:index"), path.startswith("/imports/")),
+            _item("Action plan", reverse("strategy:action_list"), path.startswith("/strategy/")),
+        ]
+    return [_item("Your training record", home, path == home)]
+
+
+def _item(text, href, active):
+    return {"text": text, "href": href, "active": active}

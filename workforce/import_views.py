@@ -128,7 +128,7 @@ def staff_upload(request):
     initial = {}
     if request.GET.get("agency"):
         initial["agency"] = access.get_visible_agency_or_404(request.user, slug=request.GET["agency"])
-    form = StaffUploadForm(request.POST or None, request.FILES or None, agencies=agencies, initial=initial)
+    form = StaffUploadForm(*_bound(request), agencies=agencies, initial=initial)
     if request.method == "POST" and form.is_valid():
         record = staff_import.staff_import_create(
             actor=request.user,
@@ -146,7 +146,7 @@ def staff_upload(request):
 @require_http_methods(["GET", "POST"])
 def completion_upload(request):
     COMPLETIONS.require_upload(request.user)
-    form = CompletionUploadForm(request.POST or None, request.FILES or None)
+    form = CompletionUploadForm(*_bound(request))
     if request.method == "POST" and form.is_valid():
         record = completion_import.completion_import_create(
             actor=request.user, upload=form.cleaned_data["file"]
@@ -154,6 +154,11 @@ def completion_upload(request):
         return redirect("imports:status", pk=record.pk)
     context = {"form": form, "kind": COMPLETIONS, **_limits()}
     return render(request, "workforce/imports/upload.html", context)
+
+
+def _bound(request):
+    # A POST with no fields at all (no file chosen, nothing ticked) must still bind the form.
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
 
 
 def _limits():

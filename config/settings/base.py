@@ -25,13 +25,19 @@ if (
     env.read_env(str(env_file))
 
 
+BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "on", "off", "y", "n", "t", "f"}
+
+
 def env_or_fail(name, cast, **kwargs):
     """Read a variable, turning a malformed value into a message that names the variable."""
+    raw = os.environ.get(name)
+    if cast == env.bool and raw is not None and raw.strip().lower() not in BOOLEAN_WORDS:
+        raise ImproperlyConfigured(f"The environment variable {name} must be true or false, not {raw!r}.")
     try:
         return cast(name, **kwargs)
     except ImproperlyConfigured:
         raise
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any parse failure is reported against the variable
         raise ImproperlyConfigured(f"The environment variable {name} is malformed: {exc}") from exc
 
 
@@ -100,6 +106,18 @@ TEMPLATES = [
 # ---------------------------------------------------------------------------------------------
 
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}"
+
+
+def _check_scheme(name, schemes, default):
+    scheme = os.environ.get(name, default).split("://", 1)[0]
+    if scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} has an unknown scheme {scheme!r}; "
+            f"use one of: {', '.join(sorted(schemes))}."
+        )
+
+
+_check_scheme("DATABASE_URL", {"sqlite", "postgres", "postgresql", "pgsql", "psql"}, DEFAULT_DATABASE_URL)
 DATABASES = {"default": env_or_fail("DATABASE_URL", env.db_url, default=DEFAULT_DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: WAL lets readers run beside a writer, IMMEDIATE takes
@@ -198,6 +216,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 # Email
 # ---------------------------------------------------------------------------------------------
 
+_check_scheme("EMAIL_URL", set(environ.Env.EMAIL_SCHEMES), "consolemail://")
 EMAIL_CONFIG = env_or_fail("EMAIL_URL", env.email_url, default="consolemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env_or_fail("EMAIL_TIMEOUT", env.int, default=20)
@@ -291,7 +310,9 @@ REMINDER_SEND_TIME_LIMIT = env_or_fail("REMINDER_SEND_TIME_LIMIT", env.int, defa
 REMINDER_CLAIM_LEASE_SECONDS = env_or_fail("REMINDER_CLAIM_LEASE_SECONDS", env.int, default=300)
 REMINDER_SWEEP_AFTER_SECONDS = env_or_fail("REMINDER_SWEEP_AFTER_SECONDS", env.int, default=15 * 60)
 REMINDER_RETRY_BACKOFF_SECONDS = env_or_fail("REMINDER_RETRY_BACKOFF_SECONDS", env.float, default=60.0)
-REMINDER_RETRY_BACKOFF_MAX_SECONDS = env_or_fail("REMINDER_RETRY_BACKOFF_MAX_SECONDS", env.float, default=900.0)
+REMINDER_RETRY_BACKOFF_MAX_SECONDS = env_or_fail(
+    "REMINDER_RETRY_BACKOFF_MAX_SECONDS", env.float, default=900.0
+)
 REMINDER_MAX_ATTEMPTS = env_or_fail("REMINDER_MAX_ATTEMPTS", env.int, default=6)
 if REMINDER_CLAIM_LEASE_SECONDS <= REMINDER_SEND_TIME_LIMIT:
     raise ImproperlyConfigured(

@@ -1,5 +1,7 @@
 """Settings for the test suite: same database and broker as configured, fast hashing, local cache."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import REDIS_URL
 
@@ -13,3 +15,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_FAILURE_LIMIT = 5
+
+# On SQLite, a file (not the shared in-memory database) lets the Celery worker thread and the test
+# write through separate connections without "database table is locked"; pytest-xdist adds a
+# per-process suffix to the name.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405
+    # The process id keeps two test runs in one checkout apart; the file is removed at the end.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-tracker-{os.getpid()}.sqlite3")}  # noqa: F405

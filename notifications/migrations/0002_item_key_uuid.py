@@ -27,14 +27,32 @@ def keys_to_uuids(apps, schema_editor):
         item_model.objects.bulk_update(batch, ["key_uuid"])
 
 
+def uuids_to_keys(apps, schema_editor):
+    """Going back: the readable key is the kind, the series and the stage, as it was built."""
+    item_model = apps.get_model("notifications", "ReminderItem")
+    batch = []
+    for item in item_model.objects.only("id", "kind", "series", "stage").iterator(chunk_size=5000):
+        item.key = f"{item.kind}|{item.series}|{item.stage}"
+        batch.append(item)
+        if len(batch) == 5000:
+            item_model.objects.bulk_update(batch, ["key"])
+            batch = []
+    if batch:
+        item_model.objects.bulk_update(batch, ["key"])
+
+
 class Migration(migrations.Migration):
     dependencies = [("notifications", "0001_initial")]
 
     operations = [
         migrations.RemoveIndex(model_name="reminderitem", name="item_series_idx"),
         migrations.RemoveConstraint(model_name="reminderitem", name="item_unique_key"),
+        # A default only so that migrating back can add the old column to existing rows.
+        migrations.AlterField(
+            model_name="reminderitem", name="key", field=models.CharField(max_length=400, default="")
+        ),
         migrations.AddField(model_name="reminderitem", name="key_uuid", field=models.UUIDField(null=True)),
-        migrations.RunPython(keys_to_uuids, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(keys_to_uuids, uuids_to_keys, elidable=True),
         migrations.RemoveField(model_name="reminderitem", name="key"),
         migrations.RenameField(model_name="reminderitem", old_name="key_uuid", new_name="key"),
         migrations.AlterField(

@@ -23,9 +23,9 @@ CYCLE_WORDS = {
 }
 NAMED_STAGES = {
     "start": "when the training became required",
-    "weekly": "the week's digest",
-    "monthly": "the month's digest",
-    "daily": "the day's review",
+    "weekly": "each Monday",
+    "monthly": "on the 1st of each month",
+    "daily": "each day while needed",
 }
 STAGE = re.compile(r"^([A-Z])([+-])(\d+)$")
 # What an item's cycle date is, by the first letter of its stage or the stage's name.

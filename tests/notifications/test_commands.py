@@ -203,3 +203,12 @@ def test_reminders_outbox_refuses_a_bad_date(cohort):
         run("reminders_outbox", "--since", "yesterday")
 
     assert refused.value.returncode == 2
+
+
+def test_with_the_console_backend_emails_go_to_standard_error_and_stdout_stays_json(cohort, settings, capsys):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+    out, _ = run("send_reminders", "--today", "2026-04-23", "--json")
+
+    assert json.loads(out)["messages"] == 3
+    assert capsys.readouterr().err.count("Subject: ") == 3

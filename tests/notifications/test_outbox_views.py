@@ -150,7 +150,9 @@ def test_the_outbox_lists_every_item_with_its_details_and_status_counts(client, 
     html = response.content.decode()
     asha = world["asha"]
     assert f'href="{reverse("staff_detail", kwargs={"pk": asha.pk})}">Asha Patel</a>' in html
-    assert "5 Apr 2026" in html and "23 Apr 2026" in html  # cycle date and planned-for (short months in tables)
+    assert (
+        "5 Apr 2026" in html and "23 Apr 2026" in html
+    )  # cycle date and planned-for (short months in tables)
     assert "U+14</span>: 14 days after the due date" in html
     assert "asha<wbr>.patel<wbr>@example<wbr>.org" in html
     skipped = ReminderItem.objects.filter(status="skipped").count()
@@ -354,8 +356,8 @@ def test_send_again_puts_a_failed_email_back_in_the_queue_once(
 
     assert again.redirect_chain == [(reverse("outbox:message", kwargs={"pk": failed_message.pk}), 302)]
     assert (
-        "Nothing was sent again: this email is pending, and only an email that failed can be sent again."
-        in again.content.decode()
+        "Nothing was sent again: this email is already waiting to be sent, and only an email that failed "
+        "can be sent again." in again.content.decode()
     )
     failed_message.refresh_from_db()
     assert (failed_message.status, failed_message.queued_at is not None) == ("pending", True)
@@ -369,7 +371,9 @@ def test_a_sent_email_cannot_be_sent_again(client, sent_world, lead, queued):
 
     response = client.post(reverse("outbox:message_resend", kwargs={"pk": message.pk}), follow=True)
 
-    assert "this email is sent, and only an email that failed can be sent again." in response.content.decode()
+    assert (
+        "this email was sent, and only an email that failed can be sent again." in response.content.decode()
+    )
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
     assert queued == []
@@ -536,7 +540,10 @@ def test_the_person_page_shows_the_next_reminder_and_the_history(client, world, 
     assert re.search(r"Date</dt>\s*<dd[^>]*>3 May 2026</dd>", panel)
     assert "Overdue (28 days after the due date)" in panel
     assert "HSB-101 Understanding harmful sexual behaviour" in panel
-    assert ">Pending</strong>" in panel and ">Skipped</strong>" in panel
+    assert ">Pending</strong>" in panel and ">Skipped</strong>" not in panel
+    skipped = ReminderItem.objects.filter(staff=asha, status="skipped").count()
+    assert f"{skipped} earlier stages were skipped because a later reminder" in panel
+    assert f"{reverse('outbox:items')}?q=A1001&amp;status=all" in panel
     message = message_to("asha.patel@example.org")
     assert reverse("outbox:message", kwargs={"pk": message.pk}) in panel  # leads may open the email
 

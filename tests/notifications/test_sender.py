@@ -445,3 +445,25 @@ def test_the_sweeper_starts_a_planner_run_that_did_not_happen(world):
     assert services.planner_run_missing(now=after)
     services.reminders_plan(day=D(2026, 4, 20), queue=False, now=after)
     assert not services.planner_run_missing(now=after)
+
+
+def test_a_message_that_cannot_be_built_fails_visibly_instead_of_looping(world, smtp_settings, monkeypatch):
+    agency, module, role = world
+    person(agency, role, start=START)
+    plan()
+
+    def broken(**kwargs):
+        raise KeyError("missing_template_value")
+
+    monkeypatch.setattr("notifications.emails.message_render", broken)
+
+    outcome = services.message_send(message_id=only_message().id, today=DAY)
+
+    assert outcome.status == "failed"
+    message = only_message()
+    assert (message.status, message.last_error) == (
+        "failed",
+        "Could not build the email: KeyError: 'missing_template_value'",
+    )
+    assert ReminderItem.objects.get(stage="U+14").status == "failed"
+    assert smtp_settings.messages == []

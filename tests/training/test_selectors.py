@@ -697,7 +697,7 @@ def _observed(pairs):
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, phases=[__import__("hypothesis").Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=histories())
 def test_set_based_selectors_agree_with_the_pure_function(history):
     """compliance_pairs (pure function per pair) and compliance_statuses (the rules as SQL) against

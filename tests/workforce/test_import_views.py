@@ -253,6 +253,11 @@ class TestStatus:
         assert REFRESH in waiting
         assert "Checking your file" in waiting
         assert "Waiting to start checking the file." in waiting
+        assert "taking longer than usual" not in waiting
+        ImportRecord.objects.filter(pk=record.pk).update(
+            created_at=record.created_at - datetime.timedelta(minutes=5)
+        )
+        assert "taking longer than usual" in status_page(client, record).content.decode()
 
         ImportRecord.objects.filter(pk=record.pk).update(
             status=Status.VALIDATING, progress_done=2_000, progress_total=8_000
@@ -409,7 +414,7 @@ class TestStatus:
         lines = listing.content.decode("utf-8-sig").splitlines()
         assert lines[0] == "Row,Column,Value,Problem"
         assert len(lines) == 131
-        assert lines[1].startswith("2,Email,bad0,Enter an email address")
+        assert lines[1].startswith('2,Email,bad0,"Enter an email address')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -646,6 +651,29 @@ class TestConfirm:
         assert "The preview changed after you opened this page." in response.content.decode()
         record.refresh_from_db()
         assert record.status == Status.VALIDATED and queued == [] and not StaffMember.objects.exists()
+
+    def test_records_changed_since_the_preview_are_shown_again_before_anything_is_written(
+        self, client, hr_a, agency_a, police, queued, django_capture_on_commit_callbacks
+    ):
+        person = factories.StaffMemberFactory(
+            agency=agency_a, staff_number="E1", first_name="Janet", last_name="Payne", job_role=police
+        )
+        record = checked_record(
+            agency_a, [staff_row("E1", "Janeta", "Payne", email=person.email)], actor=hr_a
+        )
+        StaffMember.objects.filter(pk=person.pk).update(first_name="Janeta")  # someone else fixed it
+        login(client, hr_a)
+
+        confirm(client, record, capture=django_capture_on_commit_callbacks)
+        run_queued(queued)
+
+        record.refresh_from_db()
+        assert record.status == Status.VALIDATED and record.updated_count == 0
+        body = status_page(client, record).content.decode()
+        assert "The staff records changed after the preview" in body
+        assert "Check the new preview and confirm again." in body
+        assert "Confirm and apply the changes" in body
+        assert StaffMember.objects.get().first_name == "Janeta"
 
     def test_a_refused_file_cannot_be_confirmed(
         self, client, hr_a, agency_a, police, queued, django_capture_on_commit_callbacks

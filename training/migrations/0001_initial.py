@@ -7,241 +7,798 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('workforce', '0001_initial'),
+        ("workforce", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalModule',
+            name="HistoricalModule",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, help_text='For example HSB-101.', max_length=20)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('tier', models.PositiveSmallIntegerField(choices=[(1, '1 Awareness'), (2, '2 Practitioner'), (3, '3 Specialist'), (4, '4 Strategic/supervisory')])),
-                ('domain', models.CharField(choices=[('responses', 'Responses'), ('prevention', 'Prevention'), ('assessment', 'Assessment'), ('interventions', 'Interventions'), ('development', 'Development')], max_length=20, verbose_name='framework domain')),
-                ('delivery_mode', models.CharField(choices=[('e_learning', 'E-learning'), ('live_online', 'Live online'), ('classroom', 'Classroom'), ('workshop', 'Workshop'), ('blended', 'Blended')], max_length=20)),
-                ('duration', models.CharField(blank=True, help_text="For example '3 hours'.", max_length=50)),
-                ('validity_months', models.PositiveSmallIntegerField(blank=True, help_text='Months a completion stays valid. Empty: never expires.', null=True)),
-                ('renewal_window_days', models.PositiveSmallIntegerField(default=60, help_text='Days before expiry when renewal opens.')),
-                ('active', models.BooleanField(default=True, help_text='A retired module is required of nobody and reminds nobody.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("code", models.CharField(db_index=True, help_text="For example HSB-101.", max_length=20)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 Awareness"),
+                            (2, "2 Practitioner"),
+                            (3, "3 Specialist"),
+                            (4, "4 Strategic/supervisory"),
+                        ]
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("responses", "Responses"),
+                            ("prevention", "Prevention"),
+                            ("assessment", "Assessment"),
+                            ("interventions", "Interventions"),
+                            ("development", "Development"),
+                        ],
+                        max_length=20,
+                        verbose_name="framework domain",
+                    ),
+                ),
+                (
+                    "delivery_mode",
+                    models.CharField(
+                        choices=[
+                            ("e_learning", "E-learning"),
+                            ("live_online", "Live online"),
+                            ("classroom", "Classroom"),
+                            ("workshop", "Workshop"),
+                            ("blended", "Blended"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("duration", models.CharField(blank=True, help_text="For example '3 hours'.", max_length=50)),
+                (
+                    "validity_months",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Months a completion stays valid. Empty: never expires.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "renewal_window_days",
+                    models.PositiveSmallIntegerField(
+                        default=60, help_text="Days before expiry when renewal opens."
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="A retired module is required of nobody and reminds nobody."
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical module',
-                'verbose_name_plural': 'historical modules',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical module",
+                "verbose_name_plural": "historical modules",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Module',
+            name="Module",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='For example HSB-101.', max_length=20, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('tier', models.PositiveSmallIntegerField(choices=[(1, '1 Awareness'), (2, '2 Practitioner'), (3, '3 Specialist'), (4, '4 Strategic/supervisory')])),
-                ('domain', models.CharField(choices=[('responses', 'Responses'), ('prevention', 'Prevention'), ('assessment', 'Assessment'), ('interventions', 'Interventions'), ('development', 'Development')], max_length=20, verbose_name='framework domain')),
-                ('delivery_mode', models.CharField(choices=[('e_learning', 'E-learning'), ('live_online', 'Live online'), ('classroom', 'Classroom'), ('workshop', 'Workshop'), ('blended', 'Blended')], max_length=20)),
-                ('duration', models.CharField(blank=True, help_text="For example '3 hours'.", max_length=50)),
-                ('validity_months', models.PositiveSmallIntegerField(blank=True, help_text='Months a completion stays valid. Empty: never expires.', null=True)),
-                ('renewal_window_days', models.PositiveSmallIntegerField(default=60, help_text='Days before expiry when renewal opens.')),
-                ('active', models.BooleanField(default=True, help_text='A retired module is required of nobody and reminds nobody.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(help_text="For example HSB-101.", max_length=20, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 Awareness"),
+                            (2, "2 Practitioner"),
+                            (3, "3 Specialist"),
+                            (4, "4 Strategic/supervisory"),
+                        ]
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("responses", "Responses"),
+                            ("prevention", "Prevention"),
+                            ("assessment", "Assessment"),
+                            ("interventions", "Interventions"),
+                            ("development", "Development"),
+                        ],
+                        max_length=20,
+                        verbose_name="framework domain",
+                    ),
+                ),
+                (
+                    "delivery_mode",
+                    models.CharField(
+                        choices=[
+                            ("e_learning", "E-learning"),
+                            ("live_online", "Live online"),
+                            ("classroom", "Classroom"),
+                            ("workshop", "Workshop"),
+                            ("blended", "Blended"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("duration", models.CharField(blank=True, help_text="For example '3 hours'.", max_length=50)),
+                (
+                    "validity_months",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Months a completion stays valid. Empty: never expires.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "renewal_window_days",
+                    models.PositiveSmallIntegerField(
+                        default=60, help_text="Days before expiry when renewal opens."
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="A retired module is required of nobody and reminds nobody."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('validity_months__isnull', True), ('validity_months__gt', 0), _connector='OR'), name='module_validity_positive'), models.CheckConstraint(condition=models.Q(('tier__gte', 1), ('tier__lte', 4)), name='module_tier_1_to_4')],
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("validity_months__isnull", True), ("validity_months__gt", 0), _connector="OR"
+                        ),
+                        name="module_validity_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("tier__gte", 1), ("tier__lte", 4)), name="module_tier_1_to_4"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalRequirement',
+            name="HistoricalRequirement",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('due_within_days', models.PositiveSmallIntegerField(default=90, help_text='Days a person new to the requirement has to complete the module.')),
-                ('starts_on', models.DateField(help_text='The date the requirement came into force.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job_role', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.jobrole')),
-                ('module', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='training.module')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "due_within_days",
+                    models.PositiveSmallIntegerField(
+                        default=90,
+                        help_text="Days a person new to the requirement has to complete the module.",
+                    ),
+                ),
+                ("starts_on", models.DateField(help_text="The date the requirement came into force.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job_role",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.jobrole",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical requirement',
-                'verbose_name_plural': 'historical requirements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical requirement",
+                "verbose_name_plural": "historical requirements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalExemption',
+            name="HistoricalExemption",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('long_term_absence', 'Long-term absence'), ('equivalent_qualification', 'Equivalent qualification'), ('not_applicable', 'Not applicable to this post'), ('other', 'Other')], max_length=40)),
-                ('details', models.TextField(blank=True)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, help_text='Empty: open-ended.', null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.staffmember')),
-                ('module', models.ForeignKey(blank=True, db_constraint=False, help_text='Empty: every module.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='training.module')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("long_term_absence", "Long-term absence"),
+                            ("equivalent_qualification", "Equivalent qualification"),
+                            ("not_applicable", "Not applicable to this post"),
+                            ("other", "Other"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("details", models.TextField(blank=True)),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, help_text="Empty: open-ended.", null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.staffmember",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Empty: every module.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical exemption',
-                'verbose_name_plural': 'historical exemptions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical exemption",
+                "verbose_name_plural": "historical exemptions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCompletion',
+            name="HistoricalCompletion",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('completed_on', models.DateField()),
-                ('expires_on', models.DateField(blank=True, help_text='Empty: never expires.', null=True)),
-                ('source', models.CharField(choices=[('manual', 'Recorded by a lead'), ('register', 'Attendance register'), ('import', 'Provider file'), ('self_declared', 'Self-declared')], max_length=20)),
-                ('verification', models.CharField(choices=[('verified', 'Verified'), ('pending', 'Waiting for verification'), ('rejected', 'Rejected')], default='verified', max_length=20)),
-                ('certificate', models.TextField(blank=True, max_length=100)),
-                ('certificate_reference', models.CharField(blank=True, max_length=200)),
-                ('notes', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(blank=True, editable=False)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.staffmember')),
-                ('verified_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('module', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='training.module')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("completed_on", models.DateField()),
+                ("expires_on", models.DateField(blank=True, help_text="Empty: never expires.", null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Recorded by a lead"),
+                            ("register", "Attendance register"),
+                            ("import", "Provider file"),
+                            ("self_declared", "Self-declared"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "verification",
+                    models.CharField(
+                        choices=[
+                            ("verified", "Verified"),
+                            ("pending", "Waiting for verification"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="verified",
+                        max_length=20,
+                    ),
+                ),
+                ("certificate", models.TextField(blank=True, max_length=100)),
+                ("certificate_reference", models.CharField(blank=True, max_length=200)),
+                ("notes", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(blank=True, editable=False)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.staffmember",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical completion',
-                'verbose_name_plural': 'historical completions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical completion",
+                "verbose_name_plural": "historical completions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalAssignment',
+            name="HistoricalAssignment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('assigned_on', models.DateField(help_text='The date the assignment began.')),
-                ('due_on', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assigned_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.staffmember')),
-                ('module', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='training.module')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("assigned_on", models.DateField(help_text="The date the assignment began.")),
+                ("due_on", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.staffmember",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical assignment',
-                'verbose_name_plural': 'historical assignments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical assignment",
+                "verbose_name_plural": "historical assignments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Exemption',
+            name="Exemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('long_term_absence', 'Long-term absence'), ('equivalent_qualification', 'Equivalent qualification'), ('not_applicable', 'Not applicable to this post'), ('other', 'Other')], max_length=40)),
-                ('details', models.TextField(blank=True)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, help_text='Empty: open-ended.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exemptions', to='workforce.staffmember')),
-                ('module', models.ForeignKey(blank=True, help_text='Empty: every module.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='exemptions', to='training.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("long_term_absence", "Long-term absence"),
+                            ("equivalent_qualification", "Equivalent qualification"),
+                            ("not_applicable", "Not applicable to this post"),
+                            ("other", "Other"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("details", models.TextField(blank=True)),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, help_text="Empty: open-ended.", null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exemptions",
+                        to="workforce.staffmember",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: every module.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exemptions",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_on'],
-                'indexes': [models.Index(fields=['staff', 'module'], name='exemption_staff_module_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='exemption_ends_after_start')],
+                "ordering": ["-starts_on"],
+                "indexes": [models.Index(fields=["staff", "module"], name="exemption_staff_module_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ends_on__isnull", True),
+                            ("ends_on__gte", models.F("starts_on")),
+                            _connector="OR",
+                        ),
+                        name="exemption_ends_after_start",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Completion',
+            name="Completion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('completed_on', models.DateField()),
-                ('expires_on', models.DateField(blank=True, help_text='Empty: never expires.', null=True)),
-                ('source', models.CharField(choices=[('manual', 'Recorded by a lead'), ('register', 'Attendance register'), ('import', 'Provider file'), ('self_declared', 'Self-declared')], max_length=20)),
-                ('verification', models.CharField(choices=[('verified', 'Verified'), ('pending', 'Waiting for verification'), ('rejected', 'Rejected')], default='verified', max_length=20)),
-                ('certificate', models.FileField(blank=True, upload_to='certificates/%Y/%m/')),
-                ('certificate_reference', models.CharField(blank=True, max_length=200)),
-                ('notes', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.TextField(blank=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='completions', to='workforce.staffmember')),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('module', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='completions', to='training.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("completed_on", models.DateField()),
+                ("expires_on", models.DateField(blank=True, help_text="Empty: never expires.", null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Recorded by a lead"),
+                            ("register", "Attendance register"),
+                            ("import", "Provider file"),
+                            ("self_declared", "Self-declared"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "verification",
+                    models.CharField(
+                        choices=[
+                            ("verified", "Verified"),
+                            ("pending", "Waiting for verification"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="verified",
+                        max_length=20,
+                    ),
+                ),
+                ("certificate", models.FileField(blank=True, upload_to="certificates/%Y/%m/")),
+                ("certificate_reference", models.CharField(blank=True, max_length=200)),
+                ("notes", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.TextField(blank=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="completions",
+                        to="workforce.staffmember",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="completions",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-completed_on', '-id'],
-                'indexes': [models.Index(fields=['staff', 'module', 'expires_on'], name='completion_best_idx'), models.Index(fields=['module', 'expires_on'], name='completion_expiry_idx'), models.Index(fields=['verification'], name='completion_verification_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('verification', 'rejected'), _negated=True), fields=('staff', 'module', 'completed_on'), name='completion_unique_person_module_date'), models.CheckConstraint(condition=models.Q(('expires_on__isnull', True), ('expires_on__gt', models.F('completed_on')), _connector='OR'), name='completion_expires_after_completed'), models.CheckConstraint(condition=models.Q(('source', 'self_declared'), ('verification', 'verified'), _connector='OR'), name='completion_only_self_declared_awaits_verification')],
+                "ordering": ["-completed_on", "-id"],
+                "indexes": [
+                    models.Index(fields=["staff", "module", "expires_on"], name="completion_best_idx"),
+                    models.Index(fields=["module", "expires_on"], name="completion_expiry_idx"),
+                    models.Index(fields=["verification"], name="completion_verification_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("verification", "rejected"), _negated=True),
+                        fields=("staff", "module", "completed_on"),
+                        name="completion_unique_person_module_date",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("expires_on__isnull", True),
+                            ("expires_on__gt", models.F("completed_on")),
+                            _connector="OR",
+                        ),
+                        name="completion_expires_after_completed",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("source", "self_declared"), ("verification", "verified"), _connector="OR"
+                        ),
+                        name="completion_only_self_declared_awaits_verification",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned_on', models.DateField(help_text='The date the assignment began.')),
-                ('due_on', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('assigned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='workforce.staffmember')),
-                ('module', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='training.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("assigned_on", models.DateField(help_text="The date the assignment began.")),
+                ("due_on", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="workforce.staffmember",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on'],
-                'constraints': [models.UniqueConstraint(fields=('staff', 'module'), name='assignment_unique_staff_module'), models.CheckConstraint(condition=models.Q(('due_on__gte', models.F('assigned_on'))), name='assignment_due_after_start')],
+                "ordering": ["due_on"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("staff", "module"), name="assignment_unique_staff_module"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("due_on__gte", models.F("assigned_on"))),
+                        name="assignment_due_after_start",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Requirement',
+            name="Requirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_within_days', models.PositiveSmallIntegerField(default=90, help_text='Days a person new to the requirement has to complete the module.')),
-                ('starts_on', models.DateField(help_text='The date the requirement came into force.')),
-                ('job_role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='workforce.jobrole')),
-                ('module', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='training.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "due_within_days",
+                    models.PositiveSmallIntegerField(
+                        default=90,
+                        help_text="Days a person new to the requirement has to complete the module.",
+                    ),
+                ),
+                ("starts_on", models.DateField(help_text="The date the requirement came into force.")),
+                (
+                    "job_role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="workforce.jobrole",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="training.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job_role__name', 'module__code'],
-                'constraints': [models.UniqueConstraint(fields=('job_role', 'module'), name='requirement_unique_role_module')],
+                "ordering": ["job_role__name", "module__code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job_role", "module"), name="requirement_unique_role_module"
+                    )
+                ],
             },
         ),
     ]

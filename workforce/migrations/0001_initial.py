@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,187 +16,504 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('sector', models.CharField(choices=[('childrens_social_care', "Children's social care"), ('early_help', 'Early help'), ('police', 'Police'), ('community_health', 'Community health'), ('mental_health', 'Mental health (CAMHS)'), ('primary_care', 'Primary care'), ('acute_health', 'Acute health'), ('education', 'Education'), ('youth_justice', 'Youth justice'), ('voluntary', 'Voluntary and community sector'), ('partnership', 'Partnership business unit')], max_length=40)),
-                ('hr_contact_email', models.EmailField(blank=True, help_text='Receives staff-list review reminders.', max_length=254, verbose_name='HR contact email')),
-                ('training_lead_email', models.EmailField(blank=True, help_text='Receives the monthly agency digest.', max_length=254)),
-                ('reminder_from_email', models.EmailField(blank=True, help_text="Optional sender for this agency's reminders; the site default if empty.", max_length=254)),
-                ('reminder_reply_to', models.EmailField(blank=True, help_text="Optional Reply-To for this agency's reminders.", max_length=254)),
-                ('active', models.BooleanField(default=True, help_text="An inactive agency's staff receive no reminders.")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("childrens_social_care", "Children's social care"),
+                            ("early_help", "Early help"),
+                            ("police", "Police"),
+                            ("community_health", "Community health"),
+                            ("mental_health", "Mental health (CAMHS)"),
+                            ("primary_care", "Primary care"),
+                            ("acute_health", "Acute health"),
+                            ("education", "Education"),
+                            ("youth_justice", "Youth justice"),
+                            ("voluntary", "Voluntary and community sector"),
+                            ("partnership", "Partnership business unit"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "hr_contact_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Receives staff-list review reminders.",
+                        max_length=254,
+                        verbose_name="HR contact email",
+                    ),
+                ),
+                (
+                    "training_lead_email",
+                    models.EmailField(
+                        blank=True, help_text="Receives the monthly agency digest.", max_length=254
+                    ),
+                ),
+                (
+                    "reminder_from_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Optional sender for this agency's reminders; the site default if empty.",
+                        max_length=254,
+                    ),
+                ),
+                (
+                    "reminder_reply_to",
+                    models.EmailField(
+                        blank=True, help_text="Optional Reply-To for this agency's reminders.", max_length=254
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="An inactive agency's staff receive no reminders."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAgency',
+            name="HistoricalAgency",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('slug', models.SlugField(max_length=100)),
-                ('sector', models.CharField(choices=[('childrens_social_care', "Children's social care"), ('early_help', 'Early help'), ('police', 'Police'), ('community_health', 'Community health'), ('mental_health', 'Mental health (CAMHS)'), ('primary_care', 'Primary care'), ('acute_health', 'Acute health'), ('education', 'Education'), ('youth_justice', 'Youth justice'), ('voluntary', 'Voluntary and community sector'), ('partnership', 'Partnership business unit')], max_length=40)),
-                ('hr_contact_email', models.EmailField(blank=True, help_text='Receives staff-list review reminders.', max_length=254, verbose_name='HR contact email')),
-                ('training_lead_email', models.EmailField(blank=True, help_text='Receives the monthly agency digest.', max_length=254)),
-                ('reminder_from_email', models.EmailField(blank=True, help_text="Optional sender for this agency's reminders; the site default if empty.", max_length=254)),
-                ('reminder_reply_to', models.EmailField(blank=True, help_text="Optional Reply-To for this agency's reminders.", max_length=254)),
-                ('active', models.BooleanField(default=True, help_text="An inactive agency's staff receive no reminders.")),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                ("slug", models.SlugField(max_length=100)),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("childrens_social_care", "Children's social care"),
+                            ("early_help", "Early help"),
+                            ("police", "Police"),
+                            ("community_health", "Community health"),
+                            ("mental_health", "Mental health (CAMHS)"),
+                            ("primary_care", "Primary care"),
+                            ("acute_health", "Acute health"),
+                            ("education", "Education"),
+                            ("youth_justice", "Youth justice"),
+                            ("voluntary", "Voluntary and community sector"),
+                            ("partnership", "Partnership business unit"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "hr_contact_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Receives staff-list review reminders.",
+                        max_length=254,
+                        verbose_name="HR contact email",
+                    ),
+                ),
+                (
+                    "training_lead_email",
+                    models.EmailField(
+                        blank=True, help_text="Receives the monthly agency digest.", max_length=254
+                    ),
+                ),
+                (
+                    "reminder_from_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Optional sender for this agency's reminders; the site default if empty.",
+                        max_length=254,
+                    ),
+                ),
+                (
+                    "reminder_reply_to",
+                    models.EmailField(
+                        blank=True, help_text="Optional Reply-To for this agency's reminders.", max_length=254
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="An inactive agency's staff receive no reminders."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical agency',
-                'verbose_name_plural': 'historical agencies',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical agency",
+                "verbose_name_plural": "historical agencies",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='JobRole',
+            name="JobRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('tier', models.PositiveSmallIntegerField(choices=[(1, '1 Awareness'), (2, '2 Practitioner'), (3, '3 Specialist'), (4, '4 Strategic/supervisory')])),
-                ('aliases', models.TextField(blank=True, help_text="Other names for this role in agencies' spreadsheets, one per line. Matching ignores case.")),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 Awareness"),
+                            (2, "2 Practitioner"),
+                            (3, "3 Specialist"),
+                            (4, "4 Strategic/supervisory"),
+                        ]
+                    ),
+                ),
+                (
+                    "aliases",
+                    models.TextField(
+                        blank=True,
+                        help_text="Other names for this role in agencies' spreadsheets, one per line. Matching ignores case.",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('tier__gte', 1), ('tier__lte', 4)), name='jobrole_tier_1_to_4')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("tier__gte", 1), ("tier__lte", 4)), name="jobrole_tier_1_to_4"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='teams', to='workforce.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="teams",
+                        to="workforce.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['agency__name', 'name'],
+                "ordering": ["agency__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='StaffMember',
+            name="StaffMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('staff_number', models.CharField(max_length=50)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(blank=True, help_text='Work email, stored in lower case. Empty means the person cannot be reached.', max_length=254)),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('line_manager_email', models.EmailField(blank=True, max_length=254)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('role_since', models.DateField(blank=True, help_text='The date the person took their current job role.', null=True)),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='leaving date')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='workforce.agency')),
-                ('job_role', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='workforce.jobrole')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='staff_record', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='staff', to='workforce.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("staff_number", models.CharField(max_length=50)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Work email, stored in lower case. Empty means the person cannot be reached.",
+                        max_length=254,
+                    ),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                ("line_manager_email", models.EmailField(blank=True, max_length=254)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                (
+                    "role_since",
+                    models.DateField(
+                        blank=True, help_text="The date the person took their current job role.", null=True
+                    ),
+                ),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="leaving date")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="workforce.agency",
+                    ),
+                ),
+                (
+                    "job_role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="workforce.jobrole",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="staff_record",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="staff",
+                        to="workforce.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'staff_number'],
+                "ordering": ["last_name", "first_name", "staff_number"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalStaffMember',
+            name="HistoricalStaffMember",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('staff_number', models.CharField(max_length=50)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(blank=True, help_text='Work email, stored in lower case. Empty means the person cannot be reached.', max_length=254)),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('line_manager_email', models.EmailField(blank=True, max_length=254)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('role_since', models.DateField(blank=True, help_text='The date the person took their current job role.', null=True)),
-                ('left_on', models.DateField(blank=True, null=True, verbose_name='leaving date')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.agency')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job_role', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.jobrole')),
-                ('team', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='workforce.team')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("staff_number", models.CharField(max_length=50)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Work email, stored in lower case. Empty means the person cannot be reached.",
+                        max_length=254,
+                    ),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                ("line_manager_email", models.EmailField(blank=True, max_length=254)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                (
+                    "role_since",
+                    models.DateField(
+                        blank=True, help_text="The date the person took their current job role.", null=True
+                    ),
+                ),
+                ("left_on", models.DateField(blank=True, null=True, verbose_name="leaving date")),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.agency",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job_role",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.jobrole",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="workforce.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical staff member',
-                'verbose_name_plural': 'historical staff members',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical staff member",
+                "verbose_name_plural": "historical staff members",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='AgencyMembership',
+            name="AgencyMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='workforce.agency')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agency_memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="workforce.agency",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agency_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['agency__name'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'agency'), name='membership_unique_user_agency')],
+                "ordering": ["agency__name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "agency"), name="membership_unique_user_agency")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='team',
-            constraint=models.UniqueConstraint(fields=('agency', 'name'), name='team_unique_name_per_agency'),
+            model_name="team",
+            constraint=models.UniqueConstraint(fields=("agency", "name"), name="team_unique_name_per_agency"),
         ),
         migrations.AddIndex(
-            model_name='staffmember',
-            index=models.Index(fields=['agency', 'left_on'], name='staff_agency_current_idx'),
+            model_name="staffmember",
+            index=models.Index(fields=["agency", "left_on"], name="staff_agency_current_idx"),
         ),
         migrations.AddIndex(
-            model_name='staffmember',
-            index=models.Index(fields=['email'], name='staff_email_idx'),
+            model_name="staffmember",
+            index=models.Index(fields=["email"], name="staff_email_idx"),
         ),
         migrations.AddIndex(
-            model_name='staffmember',
-            index=models.Index(fields=['job_role'], name='staff_job_role_idx'),
+            model_name="staffmember",
+            index=models.Index(fields=["job_role"], name="staff_job_role_idx"),
         ),
         migrations.AddIndex(
-            model_name='staffmember',
-            index=models.Index(fields=['line_manager_email'], name='staff_line_manager_idx'),
+            model_name="staffmember",
+            index=models.Index(fields=["line_manager_email"], name="staff_line_manager_idx"),
         ),
         migrations.AddConstraint(
-            model_name='staffmember',
-            constraint=models.UniqueConstraint(fields=('agency', 'staff_number'), name='staff_unique_number_per_agency'),
+            model_name="staffmember",
+            constraint=models.UniqueConstraint(
+                fields=("agency", "staff_number"), name="staff_unique_number_per_agency"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffmember',
-            constraint=models.UniqueConstraint(models.F('agency'), models.F('email'), condition=models.Q(('left_on__isnull', True), models.Q(('email', ''), _negated=True)), name='staff_unique_email_per_agency_while_employed'),
+            model_name="staffmember",
+            constraint=models.UniqueConstraint(
+                models.F("agency"),
+                models.F("email"),
+                condition=models.Q(("left_on__isnull", True), models.Q(("email", ""), _negated=True)),
+                name="staff_unique_email_per_agency_while_employed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffmember',
-            constraint=models.CheckConstraint(condition=models.Q(('email', django.db.models.functions.text.Lower('email'))), name='staff_email_lower_case'),
+            model_name="staffmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email", django.db.models.functions.text.Lower("email"))),
+                name="staff_email_lower_case",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffmember',
-            constraint=models.CheckConstraint(condition=models.Q(('line_manager_email', django.db.models.functions.text.Lower('line_manager_email'))), name='staff_line_manager_email_lower_case'),
+            model_name="staffmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("line_manager_email", django.db.models.functions.text.Lower("line_manager_email"))
+                ),
+                name="staff_line_manager_email_lower_case",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffmember',
-            constraint=models.CheckConstraint(condition=models.Q(('left_on__isnull', True), ('start_date__isnull', True), ('left_on__gte', models.F('start_date')), _connector='OR'), name='staff_left_on_not_before_start'),
+            model_name="staffmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("left_on__isnull", True),
+                    ("start_date__isnull", True),
+                    ("left_on__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="staff_left_on_not_before_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffmember',
-            constraint=models.CheckConstraint(condition=models.Q(('staff_number', ''), _negated=True), name='staff_number_not_empty'),
+            model_name="staffmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("staff_number", ""), _negated=True), name="staff_number_not_empty"
+            ),
         ),
     ]
