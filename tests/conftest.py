@@ -5,6 +5,11 @@ import pytest
 
 from tests import factories
 
+# The real Celery worker's fixtures (celery_worker and the one session worker behind it), declared
+# once for the whole suite: a fixture imported into several conftest files is several fixtures, and
+# each would start a worker of its own on the same queue.
+pytest_plugins = ["tests.celery_fixtures"]
+
 
 @pytest.fixture
 def agency_a(db):

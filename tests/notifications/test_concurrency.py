@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import ReminderItem, ReminderMessage
+from tests.celery_fixtures import wait_for
 from tests.notifications.builders import hsb101, person, quiet_agency, role_requiring
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -80,14 +81,17 @@ def test_a_worker_killed_while_sending_delays_the_email_and_never_doubles_it(fau
     planned = services.reminders_plan(day=timezone.localdate(), queue=False)
     lab.publish(planned.message_ids)
     worker = lab.start_worker()
-    assert lab.smtp.held.wait(timeout=30), "the worker never reached the SMTP server"
+    assert lab.smtp.held.wait(timeout=90), "the worker never reached the SMTP server"
     stuck = ReminderMessage.objects.get(status="sending")
 
     lab.kill(worker)  # SIGKILL, worker and pool: no acknowledgement, no clean-up
     lab.smtp.release()
     lab.start_worker()
     # The other messages go; the one whose worker died stays claimed until its lease runs out.
-    assert lab.smtp.wait_for_count(PEOPLE - 1, timeout=60)
+    assert lab.smtp.wait_for_count(PEOPLE - 1, timeout=120)
+    # The SMTP server counts an email before its worker records it as sent: wait for the records,
+    # or the last of them would still look claimed to the sweeper below.
+    wait_for(lambda: ReminderMessage.objects.filter(status="sent").count() == PEOPLE - 1, timeout=60)
     stuck.refresh_from_db()
     assert stuck.status == "sending"
 
@@ -96,7 +100,7 @@ def test_a_worker_killed_while_sending_delays_the_email_and_never_doubles_it(fau
     assert (swept.released, swept.queued) == (1, [stuck.id])
     lab.publish(swept.queued)
 
-    assert lab.smtp.wait_for_count(PEOPLE, timeout=60)
+    assert lab.smtp.wait_for_count(PEOPLE, timeout=120)
     assert lab.smtp.wait_for_count(PEOPLE + 1, timeout=3) is False
     assert sorted(lab.smtp.recipients()) == expected_recipients()
     stuck.refresh_from_db()
@@ -120,7 +124,7 @@ def test_a_broker_restarted_between_planning_and_sending_loses_no_email(fault_br
     assert len(swept.queued) == PEOPLE
     lab.publish(swept.queued)
 
-    assert lab.smtp.wait_for_count(PEOPLE, timeout=60)
+    assert lab.smtp.wait_for_count(PEOPLE, timeout=120)
     assert lab.smtp.wait_for_count(PEOPLE + 1, timeout=3) is False
     assert sorted(lab.smtp.recipients()) == expected_recipients()
     assert set(ReminderMessage.objects.values_list("status", flat=True)) == {"sent"}

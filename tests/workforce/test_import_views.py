@@ -16,13 +16,7 @@ from openpyxl import load_workbook
 
 from config.celery_app import app as celery_app
 from tests import factories
-from tests.celery_fixtures import (  # noqa: F401 - the worker for the integration test
-    celery_broker_folders,
-    celery_session_worker,
-    celery_test_queue,
-    celery_worker,
-    wait_for,
-)
+from tests.celery_fixtures import wait_for
 from tests.workforce.spreadsheet_files import HEADERS, csv_bytes, staff_row, xlsx_bytes
 from training import tasks as training_tasks
 from training.completion_import import completion_import_create, completion_import_validate
