@@ -10,6 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -140,13 +142,22 @@ class CompletionAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
         "expires_on",
         "source",
         "verification",
-        "certificate",
+        "certificate_link",
         "recorded_by",
         "recorded_at",
         "verified_by",
         "verified_at",
         "rejection_reason",
     ]
+
+    @admin.display(description="Certificate")
+    def certificate_link(self, obj):
+        """Through the scoped download view, never the storage's own address (media is not served)."""
+        if not obj.certificate:
+            return "-"
+        return format_html(
+            '<a href="{}">Open the certificate</a>', reverse("records:certificate", args=[obj.pk])
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -86,6 +86,15 @@ class TestCompletionAdmin:
         assert completion.certificate_reference == "CERT-1"
         assert completion.expires_on == datetime.date(2028, 3, 4)
 
+    def test_a_certificate_opens_through_the_scoped_download_never_the_media_address(
+        self, admin_client, staff_a
+    ):
+        completion = factories.CompletionFactory(staff=staff_a)
+        Completion.objects.filter(pk=completion.pk).update(certificate="certificates/2026/cert.pdf")
+        page = admin_client.get(reverse("admin:training_completion_change", args=[completion.pk])).text
+        assert f'href="{reverse("records:certificate", args=[completion.pk])}"' in page
+        assert "/media/" not in page
+
     def test_verify_action_verifies_only_pending(self, admin_client, staff_a):
         pending = factories.CompletionFactory(
             staff=staff_a, source=CompletionSource.SELF_DECLARED, verification=Verification.PENDING
