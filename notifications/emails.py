@@ -22,10 +22,12 @@ from . import rules
 from .rules import Kind
 
 
-def person_record_url(staff) -> str:
-    """Where a person opens their own record. The emailed sign-in link replaces this later; every
-    reminder gets the link from here and nowhere else."""
-    return f"{settings.SITE_URL}/"
+def person_record_url(staff, *, today=None) -> str:
+    """Where a person opens their own record: a fresh sign-in link (workforce.signin, valid for a
+    week), or the site's address when none can be made. Every reminder gets the link from here."""
+    from workforce.signin import signin_url_for_staff  # workforce owns sign-in
+
+    return signin_url_for_staff(staff, today=today) or f"{settings.SITE_URL}/"
 
 
 def preferences_url(*, email: str, kind: str) -> str:
@@ -55,7 +57,6 @@ def _person(item) -> dict:
         "staff": staff,
         "module": module,
         "how_to": _how_to(module),
-        "record_url": person_record_url(staff),
         "cycle_date": item.cycle_date,
         "cycle_date_long": rules.long_date(item.cycle_date),
     }
@@ -91,7 +92,12 @@ def expired(item, facts) -> dict:
 
 def escalation(item, facts) -> dict:
     lapsed = "overdue" if rules.cycle_of(item.kind, item.stage) == rules.DUE_CYCLE else "expired"
-    return {**_person(item), "days": _days(item, facts.today), "lapsed": lapsed, "agency": item.staff.agency}
+    return {
+        **_person(item),
+        "days": _days(item, facts.today),
+        "lapsed": lapsed,
+        "agency": item.staff.agency,
+    }
 
 
 def manager_digest(item, facts) -> dict:
@@ -126,13 +132,17 @@ def staff_list_review(item, facts) -> dict:
         "last_upload": rules.long_date(content["last_upload"]),
         "never_uploaded": content["uploaded"] is None,
         "days": content["days"],
-        "site_url": settings.SITE_URL,
+        "upload_url": settings.SITE_URL + reverse("imports:staff_upload"),
     }
 
 
 def verification_review(item, facts) -> dict:
     content = facts.contents[item.id]
-    return {"total": content["total"], "oldest": content["oldest"], "site_url": settings.SITE_URL}
+    return {
+        "total": content["total"],
+        "oldest": content["oldest"],
+        "queue_url": settings.SITE_URL + reverse("records:verification_queue"),
+    }
 
 
 def action_plan_review(item, facts) -> dict:
@@ -192,11 +202,14 @@ def _template(kind, part):
     return f"notifications/email/{kind}-{part}"
 
 
-def section_render(item, facts) -> Section:
+def section_render(item, facts, *, with_subject: bool = True) -> Section:
+    """One item's part of the email (and its subject, used when the email carries that item alone)."""
     context = {"item": item, "today": facts.today, **CONTEXT[Kind(item.kind)](item, facts)}
     if item.kind in rules.DIGEST_KINDS:
         context["unsubscribe_url"] = preferences_url(email=item.recipient, kind=item.kind)
-    subject = " ".join(render_to_string(_template(item.kind, "subject.txt"), context).split())
+    subject = ""
+    if with_subject:
+        subject = " ".join(render_to_string(_template(item.kind, "subject.txt"), context).split())
     return Section(
         kind=item.kind,
         subject=subject,
@@ -216,7 +229,7 @@ def _order(item):
 def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmail:
     """The one email for a recipient: each item's part, a greeting, a footer, the headers."""
     items = sorted(items, key=_order)
-    sections = [section_render(item, facts) for item in items]
+    sections = [section_render(item, facts, with_subject=len(items) == 1) for item in items]
     own = [item for item in items if item.kind in rules.STAFF_KINDS]
     person = own[0].staff if own and len({item.staff_id for item in own}) == 1 else None
     if len(sections) == 1:
@@ -228,7 +241,7 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
     context = {
         "sections": sections,
         "person": person,
-        "record_url": person_record_url(person) if person is not None else settings.SITE_URL,
+        "record_url": person_record_url(person, today=today) if person is not None else settings.SITE_URL,
         "mandatory": not digest_only,
         "subject": subject,
     }

@@ -163,16 +163,36 @@ class ReminderItem(models.Model):
     series = models.CharField(max_length=400)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     recipient = models.EmailField(max_length=254)
-    staff = models.ForeignKey(
-        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="reminder_items"
-    )
     # The first run after go-live writes hundreds of thousands of rows, most of them skipped
-    # stages, so the table carries only the indexes its queries need (see Meta).
+    # stages, so the table carries only the indexes its queries need (see Meta), and no database
+    # foreign-key constraints: checking four of them per row took longer than writing the rows.
+    # Nothing they point at is ever deleted (PROTECT, and people, modules, agencies and messages
+    # are kept for their history), which the ORM enforces.
+    staff = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reminder_items",
+        db_constraint=False,
+    )
     module = models.ForeignKey(
-        Module, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Module,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     cycle_date = models.DateField(help_text="The due date (U) or expiry (X), or the digest's period.")
     stage = models.CharField(max_length=20, help_text="For example U-30: 30 days before the due date.")
@@ -183,7 +203,13 @@ class ReminderItem(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     message = models.ForeignKey(
-        ReminderMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
+        ReminderMessage,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ show names: each touches the database a fixed number of times whatever the numbe
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from training.models import Module
@@ -53,14 +54,52 @@ class Preview:
     skipped: int
     superseded: int
     messages: list[PreviewMessage]
+    worked_out_at: datetime.datetime
 
 
-def tomorrow_batch(*, today: datetime.date | None = None) -> Preview:
+# Working tomorrow's batch out runs the planner without writing (seconds for a large partnership),
+# so the result is kept this long and the page says when it was worked out and offers to do it again.
+PREVIEW_CACHE_SECONDS = 10 * 60
+PREVIEW_CACHE_KEY = "notifications:tomorrow-preview"
+
+
+@dataclass
+class _PlanSummary:
+    """What the page needs of the planner's dry run: small and picklable, for the cache."""
+
+    day: datetime.date
+    pending: list  # selectors.PlannedItem
+    planned_by_kind: dict[str, int]
+    skipped: int
+    superseded: int
+    worked_out_at: datetime.datetime
+
+
+def _tomorrow_summary(*, today: datetime.date, refresh: bool) -> _PlanSummary:
+    """The dry run for the day after `today`, from the cache unless it holds another day's or
+    `refresh` is asked for. One key, not one per day: a new day simply replaces it."""
+    summary = None if refresh else cache.get(PREVIEW_CACHE_KEY)
+    if summary is None or summary.day != today + datetime.timedelta(days=1):
+        plan = selectors.tomorrow_preview(today=today)
+        summary = _PlanSummary(
+            day=plan.day,
+            pending=list(plan.pending),
+            planned_by_kind=plan.planned_by_kind(),
+            skipped=len(plan.skipped),
+            superseded=len(plan.superseded_ids),
+            worked_out_at=timezone.now(),
+        )
+        cache.set(PREVIEW_CACHE_KEY, summary, PREVIEW_CACHE_SECONDS)
+    return summary
+
+
+def tomorrow_batch(*, today: datetime.date | None = None, refresh: bool = False) -> Preview:
     """What the planner would make tomorrow (notifications.selectors.tomorrow_preview, which writes
-    nothing), one message per recipient with every item it would list. Names come from three bulk
-    reads, whatever the size of the batch."""
+    nothing), one message per recipient with every item it would list, as worked out at most
+    PREVIEW_CACHE_SECONDS ago (at once with `refresh`). Names come from three bulk reads, whatever
+    the size of the batch."""
     today = today or timezone.localdate()
-    plan = selectors.tomorrow_preview(today=today)
+    plan = _tomorrow_summary(today=today, refresh=refresh)
     pending = sorted(plan.pending, key=lambda item: (item.recipient, item.kind, item.stage, item.key))
     people = StaffMember.objects.select_related("agency").in_bulk({i.staff_id for i in pending} - {None})
     modules = Module.objects.in_bulk({i.module_id for i in pending} - {None})
@@ -79,14 +118,15 @@ def tomorrow_batch(*, today: datetime.date | None = None) -> Preview:
             )
         )
     labels = dict(Kind.choices)
-    by_kind = [(labels[kind], count) for kind, count in plan.planned_by_kind().items() if count]
+    by_kind = [(labels[kind], count) for kind, count in plan.planned_by_kind.items() if count]
     return Preview(
         day=plan.day,
         by_kind=by_kind,
         items=len(pending),
-        skipped=len(plan.skipped),
-        superseded=len(plan.superseded_ids),
+        skipped=plan.skipped,
+        superseded=plan.superseded,
         messages=list(messages.values()),
+        worked_out_at=plan.worked_out_at,
     )
 
 

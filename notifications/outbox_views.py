@@ -174,7 +174,11 @@ def _back(request, message):
 @login_required
 @never_cache
 def tomorrow(request):
+    """GET shows the preview (kept for a few minutes); POST works it out again, then shows it."""
     _require_lead(request.user)
+    if request.method == "POST":
+        outbox_selectors.tomorrow_batch(refresh=True)
+        return redirect("outbox:tomorrow")
     preview = outbox_selectors.tomorrow_batch()
     page = Paginator(preview.messages, MESSAGES_PER_PREVIEW_PAGE).get_page(request.GET.get("page"))
     context = {

@@ -8,6 +8,7 @@ asked once which of the computed keys already exist.
 """
 
 import datetime
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -104,19 +105,30 @@ def series_key(
         track = "expiry"
     else:
         track = kind
-    parts = (track, recipient, staff_id or "-", module_id or "-", agency_id or "-", cycle_date.isoformat())
-    return "|".join(str(part) for part in parts)
+    cycle = cycle_date.isoformat()
+    return f"{track}|{recipient}|{staff_id or '-'}|{module_id or '-'}|{agency_id or '-'}|{cycle}"
 
 
 KEY_NAMESPACE = uuid.UUID("6f1d3c52-52a5-4f0c-9a57-2d8f1e0c4b7e")
+_KEY_NAMESPACE_BYTES = KEY_NAMESPACE.bytes
 
 
-def item_key(*, kind: str, series: str, stage: str) -> uuid.UUID:
+def item_key(*, kind: str, series: str, stage: str) -> str:
     """The deterministic key of section 4: kind, recipient, person, module, cycle date and stage
-    (the recipient, person, module, agency and cycle date are in the series), as a name-based
-    UUID of those parts. The parts themselves are columns of the row; the key is compact because
-    the first run after go-live writes and indexes hundreds of thousands of them."""
-    return uuid.uuid5(KEY_NAMESPACE, f"{kind}|{series}|{stage}")
+    (the recipient, person, module, agency and cycle date are in the series), as the hex of a
+    name-based UUID (uuid5) of those parts. The parts themselves are columns of the row; the key
+    is compact because the first run after go-live makes, writes and indexes hundreds of
+    thousands of them (hence uuid5 by hand: the uuid module's objects cost more than the hash)."""
+    name = f"{kind}|{series}|{stage}".encode()
+    digest = bytearray(hashlib.sha1(_KEY_NAMESPACE_BYTES + name).digest()[:16])  # noqa: S324 - uuid5 is SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
+
+
+def _hex(key) -> str:
+    """A key read back from the database (a UUID) in item_key's form."""
+    return key.hex if isinstance(key, uuid.UUID) else str(key).replace("-", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +139,7 @@ def item_key(*, kind: str, series: str, stage: str) -> uuid.UUID:
 class PlannedItem(NamedTuple):
     """One outbox row to write (a NamedTuple: cheap to make by the hundred thousand)."""
 
-    key: uuid.UUID
+    key: str  # selectors.item_key
     series: str
     kind: str
     recipient: str
@@ -169,7 +181,7 @@ class Plan:
 @dataclass(slots=True)
 class _Series:
     series: str
-    kind_of_recipient: str
+    kind: str
     recipient: str
     staff_id: int | None
     module_id: int | None
@@ -463,7 +475,7 @@ def reminder_plan(*, day: datetime.date) -> Plan:
     for series in found:
         latest = series.item(series.catch.latest)
         by_latest_key[latest.key] = (series, latest)
-    existing = {row[0] for row in _rows_matching("key", list(by_latest_key), ("key",))}
+    existing = {_hex(row[0]) for row in _rows_matching("key", list(by_latest_key), ("key",))}
     fresh = [(series, latest) for key, (series, latest) in by_latest_key.items() if key not in existing]
 
     # Earlier stages of the series with a new latest stage: recorded as skipped unless already in
@@ -475,7 +487,7 @@ def reminder_plan(*, day: datetime.date) -> Plan:
             item = series.item(stage, status=ItemStatus.SKIPPED, reason=reason)
             earlier[item.key] = item
     known = {
-        key: (item_id, status)
+        _hex(key): (item_id, status)
         for item_id, key, status in _rows_matching("key", list(earlier), ("id", "key", "status"))
     }
 
@@ -537,6 +549,7 @@ def _pair_fact_rows(*, staff_ids, job_role_ids, module_ids, today):
          WHERE staff_id IN {staff_in} AND starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s)
            AND (module_id IS NULL OR module_id IN {modules_in})
     """  # noqa: S608 - table names are ours; every value is a parameter
+    today = connection.ops.adapt_datefield_value(today)
     params = [*role_params, *module_params, today]
     params += [*staff_params, *module_params, today]
     params += [*staff_params, *module_params, Verification.VERIFIED.value, today]
@@ -806,8 +819,9 @@ def outbox_items(
     search: str = "",
 ):
     """Outbox items, newest planning day first, filtered as the outbox page offers: status, kind,
-    agency (of the person, or of an agency digest or review), planned-for dates and a search of the
-    recipient, the person's name or staff number and the module code."""
+    agency (of the person, or of an agency digest or review), planned-for dates and a search in
+    which every word must match the recipient, the person's name or staff number, or the module
+    code (so "asha patel" finds Asha Patel's reminders)."""
     items = ReminderItem.objects.select_related("staff", "staff__agency", "module", "agency", "message")
     if status:
         items = items.filter(status=status)
@@ -819,14 +833,13 @@ def outbox_items(
         items = items.filter(planned_for__gte=since)
     if until is not None:
         items = items.filter(planned_for__lte=until)
-    search = (search or "").strip()
-    if search:
+    for word in (search or "").split():
         items = items.filter(
-            Q(recipient__icontains=search)
-            | Q(staff__first_name__icontains=search)
-            | Q(staff__last_name__icontains=search)
-            | Q(staff__staff_number__iexact=search)
-            | Q(module__code__iexact=search)
+            Q(recipient__icontains=word)
+            | Q(staff__first_name__icontains=word)
+            | Q(staff__last_name__icontains=word)
+            | Q(staff__staff_number__iexact=word)
+            | Q(module__code__iexact=word)
         )
     return items.order_by("-planned_for", "recipient", "kind", "id")
 
@@ -869,16 +882,21 @@ class NextReminder:
         return Kind(self.kind).label
 
 
-def next_reminder_for(staff: StaffMember, *, today: datetime.date | None = None) -> NextReminder | None:
+def next_reminder_for(
+    staff: StaffMember, *, today: datetime.date | None = None, pairs: Iterable | None = None
+) -> NextReminder | None:
     """The next reminder the planner will make about a person after today (their own or their line
     manager's escalation), or None when nothing is scheduled. Reminders already pending today are in
-    the outbox, not here."""
+    the outbox, not here. `pairs`: the person's compliance pairs on `today`, when the caller has read
+    them already (the person page); as compliance_pairs gives them, so none in an inactive agency."""
     today = today or timezone.localdate()
     if not staff.is_current_on(today):
         return None
+    if pairs is None:
+        pairs = compliance_pairs(on=today, staff=StaffMember.objects.filter(id=staff.id))
     policies = module_policies()
     upcoming = []
-    for pair in compliance_pairs(on=today, staff=StaffMember.objects.filter(id=staff.id)):
+    for pair in pairs:
         policy = _policy_of(policies, pair.module)
         cycle = pair_stages(pair, policy)
         if cycle is None:

@@ -324,6 +324,14 @@ if REMINDER_RETRY_BACKOFF_MAX_SECONDS + REMINDER_SEND_TIME_LIMIT >= CELERY_VISIB
         "REMINDER_RETRY_BACKOFF_MAX_SECONDS plus REMINDER_SEND_TIME_LIMIT must stay under half of "
         "CELERY_VISIBILITY_TIMEOUT, or a waiting retry could be delivered to a second worker."
     )
+# Celery's Django fixup closes the database connection before and after every task unless told to
+# reuse it, and reconnecting to PostgreSQL for each reminder costs more than sending it. With this,
+# a worker process reuses its connection for this many tasks (CONN_MAX_AGE and the connection
+# health checks still apply). Under pytest the test worker thread must let go of its connection
+# after every task, or the test database could not be dropped at the end: 0 (close each time).
+CELERY_DB_REUSE_MAX = env_or_fail(
+    "CELERY_DB_REUSE_MAX", env.int, default=0 if "PYTEST_VERSION" in os.environ else 100
+)
 
 # --- staff sign-in and completions ---
 # Emailed sign-in links for staff (workforce.signin): at most this many links to one address per

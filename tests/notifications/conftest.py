@@ -1,11 +1,16 @@
-from tests.celery_fixtures import (  # noqa: F401 - fixtures shared with other test packages
-    celery_broker_folders,
-    celery_session_worker,
-    celery_test_queue,
-    celery_worker,
-)
+import pytest
+from django.core.cache import cache
+
 from tests.notifications.fixtures import (  # noqa: F401 - the reminder engine's fixtures
     fault_broker,
     smtp_server,
     smtp_settings,
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_preview():
+    """The preview of tomorrow's batch is kept in the cache; each test works out its own."""
+    from notifications.outbox_selectors import PREVIEW_CACHE_KEY
+
+    cache.delete(PREVIEW_CACHE_KEY)

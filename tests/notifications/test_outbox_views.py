@@ -186,6 +186,8 @@ def test_the_outbox_lists_every_item_with_its_details_and_status_counts(client, 
         ({"agency": "agency-a"}, {"asha.patel@example.org"}),
         ({"q": "ben.morgan@"}, {"ben.morgan@example.org"}),
         ({"q": "Patel"}, {"asha.patel@example.org"}),
+        ({"q": "  asha   patel "}, {"asha.patel@example.org"}),  # every word must match
+        ({"q": "Ben Patel"}, set()),
         ({"q": "b2002"}, {"ben.morgan@example.org", MANAGER}),  # his own and his manager's
         ({"q": "HSB-101", "agency": "agency-b", "status": "pending"}, {"ben.morgan@example.org", MANAGER}),
         ({"q": "nobody-at-all"}, set()),
@@ -511,6 +513,36 @@ def test_tomorrows_preview_groups_by_recipient_and_writes_nothing(client, world,
     assert "This is a preview: nothing has been planned or sent." in html
     assert "6 reminders in 3 emails" in html
     assert "23 April 2026" in html
+
+
+def test_tomorrows_preview_is_kept_for_a_while_and_can_be_worked_out_again(client, world, lead, hr_a):
+    client.force_login(lead)
+    url = reverse("outbox:tomorrow")
+
+    def recipients():
+        return {message.recipient for message in client.get(url).context["preview"].messages}
+
+    with at_noon(DAY - datetime.timedelta(days=1)):
+        assert "asha.patel@example.org" in recipients()
+        factories.CompletionFactory(
+            staff=world["asha"], module=world["module"], completed_on=DAY - datetime.timedelta(days=2)
+        )
+        # Kept: the page does not run the planner again on every visit.
+        assert "asha.patel@example.org" in recipients()
+        html = client.get(url).content.decode()
+        assert "Worked out at 13:00 and kept for 10 minutes" in html  # noon UTC is 13:00 in April
+        assert "Work it out again" in html
+
+        # Someone else cannot make the site work it out.
+        client.force_login(hr_a)
+        assert client.post(url).status_code == 404
+        client.force_login(lead)
+        assert "asha.patel@example.org" in recipients()
+
+        response = client.post(url)
+        assert response.status_code == 302 and response["Location"] == url
+        assert "asha.patel@example.org" not in recipients()
+        assert not ReminderItem.objects.exists()  # working it out writes nothing
 
 
 def test_tomorrows_preview_with_nothing_due(client, lead):

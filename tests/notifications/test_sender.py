@@ -1,6 +1,7 @@
 """The sender, through a real SMTP server on localhost: claim, re-check, render, send, record."""
 
 import datetime
+import re
 import smtplib
 
 import pytest
@@ -10,6 +11,7 @@ from notifications import selectors, services
 from notifications.models import ItemStatus, MessageStatus, ReminderItem, ReminderMessage
 from tests import factories
 from tests.notifications.builders import D, complete, hsb101, person, quiet_agency, role_requiring
+from workforce.signin import staff_for_token
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +57,11 @@ def test_a_single_reminder_has_a_clear_subject_text_html_and_a_link_to_the_recor
     assert "Dear Asha," in text
     assert "Your training expires on 4 April 2026, in 30 days." in text
     assert "How to renew: complete the e-learning course (about 2 hours)." in text
-    assert "Open your training record: https://hsb.example.org/" in text
-    assert '<a href="https://hsb.example.org/"' in html
+    # The person's own record, through a sign-in link made for them (workforce.signin).
+    [link] = re.findall(r"Open your training record: (\S+)", text)
+    assert link.startswith("https://hsb.example.org/") and "/sign-in/" in link
+    assert staff_for_token(link.rstrip("/").rsplit("/", 1)[1], today=D(2026, 3, 5)) == [asha]
+    assert f'<a href="{link}"' in html
     assert "List-Unsubscribe" not in email  # a mandatory reminder cannot be switched off
     assert email["Auto-Submitted"] == "auto-generated"
     message = only_message()

@@ -258,7 +258,7 @@ def who(email):
 def test_a_year_of_reminders_day_by_day(settings):
     settings.SITE_URL = "https://hsb.example.org"
     cohort = Cohort()
-    emails_by_day = {}
+    emails_by_day, bodies = {}, {}
     day = FIRST_DAY
     while day <= LAST_DAY:
         with at(day, 6, 30):
@@ -268,6 +268,7 @@ def test_a_year_of_reminders_day_by_day(settings):
         with at(day, 8, 5):
             services.pending_messages_send(today=day)
         emails_by_day[day] = [(message.to[0], message.subject) for message in mail.outbox]
+        bodies.update({(day, message.to[0]): message.body for message in mail.outbox})
         with at(day, 12, 0):
             cohort.events_after_sending(day)
         day += datetime.timedelta(days=1)
@@ -313,6 +314,9 @@ def test_a_year_of_reminders_day_by_day(settings):
         D(2026, 3, 1)
     ]
     assert (LEAD, "1 self-declared completion is waiting for verification") in emails_by_day[D(2026, 3, 6)]
+    # Review reminders lead straight to the page where the work is done.
+    assert "https://hsb.example.org/training/verification/" in bodies[(D(2026, 3, 6), LEAD)]
+    assert "https://hsb.example.org/imports/staff/upload/" in bodies[(D(2026, 1, 1), HR)]
     cancelled = ReminderItem.objects.get(status="cancelled")
     assert cancelled.reason == "completed on 12 June 2026"
 
