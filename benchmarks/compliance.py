@@ -4,6 +4,7 @@
         .venv/bin/python benchmarks/compliance.py [--staff 50000] [--repeat 3]
 
     .venv/bin/python benchmarks/compliance.py --database-url URL    (an existing, seeded database)
+    .venv/bin/python benchmarks/compliance.py --database-url URL --pages-only    (the pages alone)
 
 By default a fresh database (benchmarks/_harness.py: the database named by DATABASE_URL is dropped
 and created again, so its name must contain "bench"; SQLite in a temporary directory without it)
@@ -23,7 +24,7 @@ Times are wall-clock seconds with the process's CPU seconds beside them; wall ti
 machine says more about the machine, CPU time about the code. Neither counts the database
 server's own work. Then the pages, as a signed-in lead gets them through Django's test Client
 (median of at least 3 renders each): the partnership dashboard (target under 1 s), the largest
-agency's page and one person's page (targets under 300 ms).
+agency's page and one person's page (targets under 300 ms). --pages-only measures just the pages.
 """
 
 import argparse
@@ -44,6 +45,11 @@ def main():
     parser.add_argument("--staff", type=int, default=50_000, help="Demo staff to seed (default 50,000).")
     parser.add_argument("--repeat", type=int, default=3, help="Runs of each measurement; the best is shown.")
     parser.add_argument("--database-url", help="Use this existing, seeded database instead of a fresh one.")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="Measure only the pages (dashboard, agency page, person page), not the command and selectors.",
+    )
     options = parser.parse_args()
 
     if options.database_url:
@@ -64,6 +70,9 @@ def measure(env, options, *, seed_seconds):
     figures = {"database": database_label(env)}
     if seed_seconds is not None:
         figures["seed_demo: seconds"] = _seconds(seed_seconds)
+    if options.pages_only:
+        figures.update(_pages(options.repeat))
+        return figures
     report_runs = [timed_json(env, "compliance_report") for _ in range(options.repeat)]
     wall, cpu, data = min(report_runs, key=lambda run: run[0])
     figures.update(

@@ -153,14 +153,22 @@ class PersonReminders:
     skipped: int
 
 
-def person_reminders(staff: StaffMember, *, today: datetime.date | None = None) -> PersonReminders:
+def person_reminders(
+    staff: StaffMember, *, today: datetime.date | None = None, pairs: list | None = None
+) -> PersonReminders:
     """A person's next scheduled reminder and their latest reminders, newest first, with a count of
     the stages skipped by catch-up (never due to be sent, so not listed one by one). A fixed number
-    of queries: the person's compliance pairs, the policies, one page of items and one count."""
+    of queries: the person's compliance pairs, the policies, one page of items and one count.
+
+    `pairs`: the person's compliance pairs on `today` when the caller has them already (the person
+    page, from training.compliance_selectors.person_pairs, which keeps an inactive agency's people:
+    reminders leave them out)."""
+    if pairs is not None and not staff.agency.active:
+        pairs = []
     history = selectors.reminder_history_for(staff)
     shown = list(history.exclude(status=ItemStatus.SKIPPED)[: PERSON_HISTORY_LIMIT + 1])
     return PersonReminders(
-        next=selectors.next_reminder_for(staff, today=today),
+        next=selectors.next_reminder_for(staff, today=today, pairs=pairs),
         history=shown[:PERSON_HISTORY_LIMIT],
         more=len(shown) > PERSON_HISTORY_LIMIT,
         skipped=history.filter(status=ItemStatus.SKIPPED).count(),

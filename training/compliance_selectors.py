@@ -1,15 +1,16 @@
 """Reads behind the compliance pages: the partnership dashboard, an agency's page, the people
 behind a count, and one person's requirements.
 
-Every figure comes from the one engine, training.selectors.compliance_pairs: the pairs in scope are
-fetched once per request (a fixed number of queries, whatever the number of people) and grouped
-here in Python with the engine's own summaries. Scope always starts from
+Every figure comes from the one engine in training.selectors. Pages of figures (the dashboard, an
+agency's page) count the pairs in the database (`compliance_counts`: a few hundred rows whatever the
+number of people) and build the engine's summaries from those counts; pages that show dates (the
+people behind a count, a person's page) use `compliance_pairs`. Scope always starts from
 workforce.access.visible_staff(user), so nothing here can reach outside what the user may see.
 """
 
 import datetime
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from workforce import access
@@ -18,10 +19,15 @@ from workforce.models import StaffMember, Tier
 from .compliance import SEVERITY_ORDER, Status
 from .models import Completion
 from .selectors import (
+    ComplianceCounts,
     CompliancePair,
     ComplianceSummary,
+    compliance_counts,
     compliance_pairs,
+    compliance_statuses,
     compliance_summary,
+    count_pairs,
+    worst_status_by_person,
 )
 
 
@@ -72,6 +78,36 @@ def scoped_pairs(*, staff, on: datetime.date, filters: ComplianceFilters) -> lis
         tier=filters.tier,
         module=filters.module,
     )
+
+
+def scoped_counts(*, staff, on: datetime.date, filters: ComplianceFilters) -> ComplianceCounts:
+    """The pairs and people of `scoped_pairs`, counted by the database."""
+    return compliance_counts(
+        on=on,
+        staff=staff,
+        agency=filters.agency,
+        team=filters.team,
+        job_role=filters.job_role,
+        tier=filters.tier,
+        module=filters.module,
+    )
+
+
+def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, people) -> dict[int, Status]:
+    """The worst status of each of `people` (staff ids, e.g. one page of a list) within the scope of
+    `scoped_pairs`, by staff id; people with no pair in scope are left out."""
+    if not people:
+        return {}
+    rows = compliance_statuses(
+        on=on,
+        staff=staff.filter(pk__in=list(people)),
+        agency=filters.agency,
+        team=filters.team,
+        job_role=filters.job_role,
+        tier=filters.tier,
+        module=filters.module,
+    )
+    return worst_status_by_person(rows)
 
 
 def with_status(pairs, status: Status | None) -> list[CompliancePair]:
@@ -168,7 +204,7 @@ class HeatMap:
 
 @dataclass(frozen=True)
 class Figures:
-    """Everything the dashboard and an agency page show, from one list of pairs."""
+    """Everything the dashboard and an agency page show, from one count of the pairs."""
 
     on: datetime.date
     filters: ComplianceFilters
@@ -179,7 +215,6 @@ class Figures:
     by_module: list[Row]
     by_tier: list[Row]
     by_job_role: list[Row]
-    worst_status: dict = field(repr=False)
 
     @property
     def legend(self):
@@ -187,16 +222,20 @@ class Figures:
 
 
 def compliance_figures(*, user, on: datetime.date, filters: ComplianceFilters) -> Figures:
-    """The figures of the pairs the user may see, narrowed by `filters`."""
-    pairs = scoped_pairs(staff=access.visible_staff(user), on=on, filters=filters)
-    return figures_from_pairs(pairs, on, filters)
+    """The figures of the pairs the user may see, narrowed by `filters`, counted by the database."""
+    counts = scoped_counts(staff=access.visible_staff(user), on=on, filters=filters)
+    return figures_from_counts(counts, on, filters)
 
 
 def figures_from_pairs(pairs, on, filters) -> Figures:
-    """Group the engine's pairs in one pass (a page of 150,000 pairs cannot afford one pass per
-    table), then build the engine's ComplianceSummary for each group, so every rate and count
+    """The same figures from the engine's pairs (counted in Python)."""
+    return figures_from_counts(count_pairs(pairs), on, filters)
+
+
+def figures_from_counts(counts: ComplianceCounts, on, filters) -> Figures:
+    """Build the engine's ComplianceSummary for each group from the counts, so every rate and count
     follows the one definition in training.selectors."""
-    tally = Tally(pairs)
+    tally = Tally(counts)
     status = filters.status
     summary = tally.people_summary(lambda agency, job_role: True)
     return Figures(
@@ -222,66 +261,36 @@ def figures_from_pairs(pairs, on, filters) -> Figures:
             Row(role.name, role.id, Cell(tally.people_summary(lambda _, each, r=role: each == r), status))
             for role in sorted(tally.job_roles, key=lambda ref: ref.name.casefold())
         ],
-        worst_status=tally.worst_status(),
     )
 
 
-_SEVERITY = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
-_BIT = {status: 1 << index for index, status in enumerate(Status)}
-
-
 class Tally:
-    """The pairs counted by (agency, module, job role, status), and each person's agency, job role,
-    worst status and the set of statuses they have, from a single pass over the pairs.
+    """The counts summed into the small tables every figure is read from: pairs by (agency,
+    module) and by (agency, job role), people by (agency, job role) and by status.
 
     Every pair of one person shares their agency and job role, so people-level figures of agencies,
     job roles and tiers are exact; a person has one pair per module, so a module's (or an agency
-    and module's) people are its pairs. A person is compliant when their worst status is valid or
-    exempt: every status that is neither ranks above every one that is (SEVERITY_ORDER).
+    and module's) people are its pairs. A person is compliant when every status they have is valid
+    or exempt.
     """
 
-    def __init__(self, pairs):
-        # Keyed by ids: the shared AgencyRef, ModuleRef and JobRoleRef objects hash all their fields,
-        # which costs more than the rest of the loop. One pair per key keeps the references.
-        counts = {}
-        sample = {}
-        people = {}
-        severity, bits = _SEVERITY, _BIT
-        for pair in pairs:
-            status = pair.status
-            key = (pair.agency.id, pair.module.id, pair.job_role.id, status)
-            count = counts.get(key)
-            if count is None:
-                counts[key] = 1
-                sample[key] = pair
-            else:
-                counts[key] = count + 1
-            person = people.get(pair.staff_id)
-            if person is None:
-                people[pair.staff_id] = [pair.agency, pair.job_role, status, bits[status]]
-            else:
-                if severity[status] > severity[person[2]]:
-                    person[2] = status
-                person[3] |= bits[status]
-        counts = {
-            (sample[key].agency, sample[key].module, sample[key].job_role, key[3]): count
-            for key, count in counts.items()
-        }
-        self.people = people
-        # The small tables every figure is summed from (a few hundred keys at most).
+    def __init__(self, counts: ComplianceCounts):
         self.by_agency_module = defaultdict(Counter)
         self.by_agency_role = defaultdict(Counter)
-        for (agency, module, job_role, status), count in counts.items():
+        for (agency, job_role, module, status), count in counts.pairs.items():
             self.by_agency_module[agency, module][status] += count
             self.by_agency_role[agency, job_role][status] += count
         self.people_by_agency_role = defaultdict(lambda: [0, 0])
-        for agency, job_role, worst, _bits in people.values():
+        self.people_by_status = Counter()
+        for (agency, job_role, statuses), count in counts.people.items():
             group = self.people_by_agency_role[agency, job_role]
-            group[0] += 1
-            group[1] += _ok(worst)
-        self.agencies = sorted({key[0] for key in counts}, key=lambda ref: ref.name.casefold())
-        self.modules = sorted({key[1] for key in counts}, key=attrgetter("code"))
-        self.job_roles = {key[2] for key in counts}
+            group[0] += count
+            group[1] += count if statuses <= _OK else 0
+            for status in statuses:
+                self.people_by_status[status] += count
+        self.agencies = sorted({key[0] for key in counts.pairs}, key=lambda ref: ref.name.casefold())
+        self.modules = sorted({key[2] for key in counts.pairs}, key=attrgetter("code"))
+        self.job_roles = {key[1] for key in counts.pairs}
 
     def people_summary(self, include) -> ComplianceSummary:
         """The pairs and people of the (agency, job role) groups for which include(agency, role)."""
@@ -310,11 +319,7 @@ class Tally:
         return (agency, module) in self.by_agency_module
 
     def people_with(self, status: Status) -> int:
-        bit = _BIT[status]
-        return sum(1 for person in self.people.values() if person[3] & bit)
-
-    def worst_status(self) -> dict[int, Status]:
-        return {staff_id: person[2] for staff_id, person in self.people.items()}
+        return self.people_by_status[status]
 
 
 _OK = frozenset(status for status in Status if status.is_valid or status is Status.EXEMPT)
@@ -414,12 +419,22 @@ class PersonCompliance:
         return max((row.pair.status for row in self.requirements), key=SEVERITY_ORDER.index, default=None)
 
 
-def person_compliance(*, staff: StaffMember, on: datetime.date) -> PersonCompliance:
-    """One person's requirements with their status on `on` (from the engine), and every completion
-    they have whatever its route or verification, newest first. A fixed number of queries."""
+def person_pairs(*, staff: StaffMember, on: datetime.date) -> list[CompliancePair]:
+    """One person's pairs on `on`, whatever their agency's state (their own page shows them even in
+    an inactive agency), by module code. The person page reads them once and hands them to every
+    panel that needs them."""
     pairs = compliance_pairs(
         on=on, staff=StaffMember.objects.filter(pk=staff.pk), include_inactive_agencies=True
     )
+    return sorted(pairs, key=lambda pair: pair.module.code)
+
+
+def person_compliance(*, staff: StaffMember, on: datetime.date, pairs=None) -> PersonCompliance:
+    """One person's requirements with their status on `on` (from the engine; `pairs` from
+    person_pairs when the caller has them already), and every completion they have whatever its
+    route or verification, newest first. A fixed number of queries."""
+    if pairs is None:
+        pairs = person_pairs(staff=staff, on=on)
     completions = list(
         Completion.objects.filter(staff=staff)
         .select_related("module", "recorded_by", "verified_by")

@@ -6,8 +6,11 @@ requirements, assignments, counted completions, exemptions covering the day) fet
 tuples, then combined in Python by the same pure function that decides one pair
 (training.compliance.pair_status): `compliance_pairs`, for pages that show each pair's dates and
 how it was met. For figures over a whole partnership, `compliance_statuses` states the same rules
-as one SQL query (a CASE over the same rows), a few times faster; a property test
-(tests/training/test_selectors.py) checks both against the pure function on random histories.
+as one SQL query (a CASE over the same rows), a few times faster, and `compliance_counts` has the
+database count its statuses by agency, job role, module and status (and its people by the
+statuses they have), so that a page of figures fetches a few hundred rows, not a row per pair. A
+property test (tests/training/test_selectors.py) checks all three against the pure function on
+random histories.
 
 What a pair is, on a date D:
 - the person is current staff on D (no start date or started on or before D; no leaving date or
@@ -221,13 +224,8 @@ def compliance_pairs(
         on=on,
         staff_rows=scope.values_list("id", "agency_id", "team_id", "job_role_id", "start_date", "role_since"),
         modules=modules,
-        agencies={
-            row[0]: AgencyRef(*row)
-            for row in Agency.objects.order_by().values_list("id", "slug", "name", "active")
-        },
-        job_roles={
-            row[0]: JobRoleRef(*row) for row in JobRole.objects.order_by().values_list("id", "name", "tier")
-        },
+        agencies=_agency_refs(),
+        job_roles=_job_role_refs(),
         teams={row[0]: TeamRef(*row) for row in Team.objects.order_by().values_list("id", "name")},
         requirements=_requirements_by_role(on=on, module_ids=module_ids),
         assignments=_assignments_by_staff(on=on, staff_ids=staff_ids, module_ids=module_ids),
@@ -282,6 +280,15 @@ def _combine(
 
 def _stream(rows):
     return rows.iterator(CHUNK_SIZE) if isinstance(rows, QuerySet) else rows
+
+
+def _agency_refs() -> dict[int, AgencyRef]:
+    rows = Agency.objects.order_by().values_list("id", "slug", "name", "active")
+    return {row[0]: AgencyRef(*row) for row in rows}
+
+
+def _job_role_refs() -> dict[int, JobRoleRef]:
+    return {row[0]: JobRoleRef(*row) for row in JobRole.objects.order_by().values_list("id", "name", "tier")}
 
 
 def _module_refs(module) -> dict[int, ModuleRef]:
@@ -387,8 +394,11 @@ class StatusRow(NamedTuple):
 
 NEVER = datetime.date(9999, 12, 31)  # stands for "never expires" where SQL needs a date to compare
 
+# The scope is inlined where it is used (NOT MATERIALIZED: PostgreSQL 12+, SQLite 3.35+) so that
+# the planner sees the staff table's own statistics: on an agency's page it then hashes the agency's
+# staff and streams the completions past them, rather than hashing every completion.
 _STATUS_SQL = """
-WITH staff AS ({scope}),
+WITH staff AS NOT MATERIALIZED ({scope}),
 cutoffs (requirement_id, cutoff) AS (VALUES {cutoffs}),
 windows (module_id, renewal_from) AS (VALUES {windows}),
 assigned AS (
@@ -396,16 +406,15 @@ assigned AS (
     JOIN windows w ON w.module_id = a.module_id
     WHERE a.assigned_on <= %s
 ),
+assigned_past_due AS (SELECT DISTINCT staff_id, module_id FROM assigned WHERE due_on <= %s),
 pairs AS (
     SELECT s.id AS staff_id, s.agency_id, s.team_id, s.job_role_id, r.module_id,
-        CASE WHEN (r.starts_on <= c.cutoff
+        CASE WHEN r.starts_on <= c.cutoff
                 AND (s.start_date IS NULL OR s.start_date <= c.cutoff)
-                AND (s.role_since IS NULL OR s.role_since <= c.cutoff))
-            OR a.due_on <= %s THEN 1 ELSE 0 END AS past_due
+                AND (s.role_since IS NULL OR s.role_since <= c.cutoff) THEN 1 ELSE 0 END AS past_due
     FROM staff s
     JOIN training_requirement r ON r.job_role_id = s.job_role_id
     JOIN cutoffs c ON c.requirement_id = r.id
-    LEFT JOIN assigned a ON a.staff_id = s.id AND a.module_id = r.module_id
     UNION ALL
     SELECT s.id, s.agency_id, s.team_id, s.job_role_id, a.module_id,
         CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END
@@ -428,20 +437,42 @@ covering AS (
     WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s)
 ),
 exempt_from_all AS (SELECT DISTINCT staff_id FROM covering WHERE module_id IS NULL),
-exempt_from_one AS (SELECT DISTINCT staff_id, module_id FROM covering WHERE module_id IS NOT NULL)
-SELECT p.staff_id, p.agency_id, p.team_id, p.job_role_id, p.module_id,
-    CASE
-        WHEN ea.staff_id IS NOT NULL OR eo.staff_id IS NOT NULL THEN 'exempt'
-        WHEN b.expires_on IS NULL THEN CASE WHEN p.past_due = 1 THEN 'overdue' ELSE 'due' END
-        WHEN b.expires_on <= %s THEN 'expired'
-        WHEN b.expires_on <= w.renewal_from THEN 'renewal_due'
-        ELSE 'compliant'
-    END
-FROM pairs p
-JOIN windows w ON w.module_id = p.module_id
-LEFT JOIN best b ON b.staff_id = p.staff_id AND b.module_id = p.module_id
-LEFT JOIN exempt_from_all ea ON ea.staff_id = p.staff_id
-LEFT JOIN exempt_from_one eo ON eo.staff_id = p.staff_id AND eo.module_id = p.module_id
+exempt_from_one AS (SELECT DISTINCT staff_id, module_id FROM covering WHERE module_id IS NOT NULL),
+statuses AS (
+    SELECT p.staff_id, p.agency_id, p.team_id, p.job_role_id, p.module_id,
+        CASE
+            WHEN ea.staff_id IS NOT NULL OR eo.staff_id IS NOT NULL THEN 'exempt'
+            WHEN b.expires_on IS NULL THEN
+            CASE WHEN p.past_due = 1 OR ap.staff_id IS NOT NULL THEN 'overdue' ELSE 'due' END
+            WHEN b.expires_on <= %s THEN 'expired'
+            WHEN b.expires_on <= w.renewal_from THEN 'renewal_due'
+            ELSE 'compliant'
+        END AS status
+    FROM pairs p
+    JOIN windows w ON w.module_id = p.module_id
+    LEFT JOIN best b ON b.staff_id = p.staff_id AND b.module_id = p.module_id
+    LEFT JOIN exempt_from_all ea ON ea.staff_id = p.staff_id
+    LEFT JOIN exempt_from_one eo ON eo.staff_id = p.staff_id AND eo.module_id = p.module_id
+    LEFT JOIN assigned_past_due ap ON ap.staff_id = p.staff_id AND ap.module_id = p.module_id
+)
+"""
+
+_STATUS_ROWS_SQL = "SELECT staff_id, agency_id, team_id, job_role_id, module_id, status FROM statuses"
+
+# Pairs by (agency, job role, module, status), then people by (agency, job role, the set of their
+# statuses), in one statement so that the statuses are classified once. Each status is one bit and
+# a person's bits are the sum of one MAX per status (a hash aggregate, where SUM(DISTINCT) would
+# sort); a people row has no module.
+_COUNTS_SQL = """
+, coded AS (SELECT staff_id, agency_id, job_role_id, module_id, CASE status {bits} END AS bit FROM statuses)
+SELECT agency_id, job_role_id, module_id, bit, COUNT(*) FROM coded
+GROUP BY agency_id, job_role_id, module_id, bit
+UNION ALL
+SELECT agency_id, job_role_id, NULL, bits, COUNT(*) FROM (
+    SELECT agency_id, job_role_id, {people_bits} AS bits FROM coded
+    GROUP BY staff_id, agency_id, job_role_id
+) people
+GROUP BY agency_id, job_role_id, bits
 """
 
 
@@ -468,6 +499,94 @@ def compliance_statuses(
     renewal is due when the best expiry is on or before D + renewal window. A property test checks
     the two agree on random histories.
     """
+    query = _status_query(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        module=module,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    if query is None:
+        return []
+    sql, params, _ = query
+    statuses = {status.value: status for status in Status}
+    with connection.cursor() as cursor:
+        cursor.execute(sql + _STATUS_ROWS_SQL, params)
+        return [
+            StatusRow(staff_id, agency_id, team_id, job_role_id, module_id, statuses[status])
+            for staff_id, agency_id, team_id, job_role_id, module_id, status in cursor.fetchall()
+        ]
+
+
+@dataclass(frozen=True)
+class ComplianceCounts:
+    """The pairs of a scope counted by (agency, job role, module, status), and its people by
+    (agency, job role, the set of statuses they have): everything a page of figures needs, without
+    a row per pair. Every pair of one person shares their agency and job role."""
+
+    pairs: Mapping[tuple[AgencyRef, JobRoleRef, ModuleRef, Status], int]
+    people: Mapping[tuple[AgencyRef, JobRoleRef, frozenset[Status]], int]
+
+
+_STATUS_BITS = {status: 1 << index for index, status in enumerate(Status)}
+
+
+def compliance_counts(
+    *,
+    on: datetime.date,
+    staff: QuerySet | None = None,
+    agency=None,
+    team=None,
+    job_role=None,
+    tier=None,
+    module=None,
+    include_inactive_agencies: bool | None = None,
+) -> ComplianceCounts:
+    """The statuses of `compliance_statuses` (same scope, same pairs), counted by the database:
+    five queries that return a few hundred rows whatever the number of people, for pages that show
+    only figures (the dashboard, an agency's page). tests/training/test_compliance_counts.py checks
+    the figures against those of `compliance_pairs`."""
+    query = _status_query(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        module=module,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    if query is None:
+        return ComplianceCounts(pairs={}, people={})
+    sql, params, modules = query
+    # The bits are small integers of this module's own, formatted in; the statuses are parameters.
+    bits = _STATUS_BITS.values()
+    whens = " ".join(f"WHEN %s THEN {bit}" for bit in bits)
+    people_bits = " + ".join(f"MAX(CASE WHEN bit = {bit} THEN {bit} ELSE 0 END)" for bit in bits)
+    params = [*params, *(status.value for status in _STATUS_BITS)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + _COUNTS_SQL.format(bits=whens, people_bits=people_bits), params)
+        rows = cursor.fetchall()
+    agencies, job_roles = _agency_refs(), _job_role_refs()
+    pairs, people = {}, {}
+    for agency_id, job_role_id, module_id, bits, count in rows:
+        statuses = frozenset(status for status, bit in _STATUS_BITS.items() if bits & bit)
+        if module_id is None:
+            people[agencies[agency_id], job_roles[job_role_id], statuses] = count
+        else:
+            [status] = statuses
+            pairs[agencies[agency_id], job_roles[job_role_id], modules[module_id], status] = count
+    return ComplianceCounts(pairs=pairs, people=people)
+
+
+def _status_query(
+    *, on, staff, agency, team, job_role, tier, module, include_inactive_agencies
+) -> tuple[str, list, dict[int, ModuleRef]] | None:
+    """The SQL (ending with the `statuses` CTE) and parameters that classify every pair in a scope,
+    and the modules in scope; None when no module is active. Two queries: modules, requirements."""
     scope = current_staff(
         on=on,
         staff=staff,
@@ -479,7 +598,7 @@ def compliance_statuses(
     )
     modules = _module_refs(module)
     if not modules:
-        return []
+        return None
     requirements = (
         Requirement.objects.filter(module_id__in=list(modules), starts_on__lte=on)
         .order_by()
@@ -502,7 +621,7 @@ def compliance_statuses(
         *(value for row in cutoffs for value in row),
         *(value for row in windows for value in row),
         on,  # assignment begun
-        on,  # past due by an assignment, beside a requirement
+        on,  # past due by an assignment
         on,  # past due by an assignment alone
         NEVER,
         Verification.VERIFIED.value,
@@ -511,13 +630,7 @@ def compliance_statuses(
         on,  # exemption not yet ended
         on,  # expired
     ]
-    statuses = {status.value: status for status in Status}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            StatusRow(staff_id, agency_id, team_id, job_role_id, module_id, statuses[status])
-            for staff_id, agency_id, team_id, job_role_id, module_id, status in cursor.fetchall()
-        ]
+    return sql, params, modules
 
 
 # ---------------------------------------------------------------------------------------------
@@ -614,6 +727,20 @@ def by_tier(pairs) -> dict[int, ComplianceSummary]:
 
 def by_team(pairs) -> dict[TeamRef | None, ComplianceSummary]:
     return summaries_by(pairs, attrgetter("team"))
+
+
+def count_pairs(pairs: Iterable[CompliancePair]) -> ComplianceCounts:
+    """What `compliance_counts` counts in the database, counted from pairs in Python."""
+    pair_counts = Counter()
+    people = {}
+    for pair in pairs:
+        pair_counts[pair.agency, pair.job_role, pair.module, pair.status] += 1
+        person = people.setdefault(pair.staff_id, (pair.agency, pair.job_role, set()))
+        person[2].add(pair.status)
+    people_counts = Counter(
+        (agency, job_role, frozenset(statuses)) for agency, job_role, statuses in people.values()
+    )
+    return ComplianceCounts(pairs=dict(pair_counts), people=dict(people_counts))
 
 
 def worst_status_by_person(pairs: Iterable[CompliancePair]) -> dict[int, Status]:

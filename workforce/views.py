@@ -10,7 +10,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from training.compliance_selectors import ComplianceFilters, compliance_figures, person_compliance
+from notifications import outbox_selectors
+from training.compliance_selectors import (
+    ComplianceFilters,
+    compliance_figures,
+    person_compliance,
+    person_pairs,
+    worst_statuses,
+)
 
 from . import access, selectors
 from .forms import StaffSearchForm
@@ -50,12 +57,18 @@ def agency_staff(request, slug):
     staff = selectors.staff_search(user=request.user, agency=agency, q=q, status=status, today=today)
     page = Paginator(staff, STAFF_PER_PAGE).get_page(request.GET.get("page"))
     counts = selectors.staff_status_counts(user=request.user, agency=agency, today=today)
-    # The agency's compliance figures, and each listed person's worst status, from the one engine.
+    # The agency's compliance figures, and the worst status of each person on this page only.
     compliance_filters = ComplianceFilters(agency=agency)
     figures = compliance_figures(user=request.user, on=today, filters=compliance_filters)
     page.object_list = list(page.object_list)
+    worst = worst_statuses(
+        staff=access.visible_staff(request.user),
+        on=today,
+        filters=compliance_filters,
+        people=[person.pk for person in page.object_list],
+    )
     for person in page.object_list:
-        person.worst_status = figures.worst_status.get(person.pk)
+        person.worst_status = worst.get(person.pk)
     context = {
         "agency": agency,
         "figures": figures,
@@ -78,9 +91,14 @@ def agency_staff(request, slug):
 def staff_detail(request, pk):
     staff = access.get_visible_staff_or_404(request.user, pk=pk)
     today = timezone.localdate()
+    # The requirements table and the reminders panel share one run of the compliance engine.
+    pairs = person_pairs(staff=staff, on=today)
     context = {
         "staff": staff,
-        "compliance": person_compliance(staff=staff, on=today),
+        "compliance": person_compliance(staff=staff, on=today, pairs=pairs),
+        "reminders": outbox_selectors.person_reminders(staff, today=today, pairs=pairs),
+        "is_lead": access.is_lead(request.user),
+        "reminder_history_limit": outbox_selectors.PERSON_HISTORY_LIMIT,
         "history": selectors.staff_history(staff=staff),
         "today": today,
     }

@@ -1,15 +1,11 @@
-"""Template helpers of the reminder pages: stages in words, and the reminders panel of the person
-page (workforce/staff_detail.html includes notifications/includes/person_reminders.html)."""
+"""Template helpers of the reminder pages (the outbox and the person page's reminders panel):
+stages, cycles and addresses in words."""
 
 import re
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-
-from workforce import access
-
-from .. import outbox_selectors
 
 register = template.Library()
 
@@ -70,22 +66,3 @@ def breakable(address: str) -> str:
 def cycle_name(label: str) -> str:
     """What the cycle date of an item at this stage is: "X+14" -> "expiry"."""
     return CYCLE_NAMES.get(label) or CYCLE_NAMES.get((label or "")[:1], "")
-
-
-@register.inclusion_tag("notifications/includes/person_reminders_panel.html", takes_context=True)
-def person_reminders_panel(context, staff):
-    """The person's next scheduled reminder and reminder history, for leads and for Agency HR of the
-    person's agency (the person page has already checked the user may see this person; the check
-    is repeated so the panel never shows more than the page does)."""
-    user = context["request"].user
-    is_lead = access.is_lead(user)
-    visible = is_lead or access.visible_staff(user).filter(pk=staff.pk).exists()
-    if not visible:
-        return {"visible": False}
-    return {
-        "visible": True,
-        "staff": staff,
-        "is_lead": is_lead,
-        "reminders": outbox_selectors.person_reminders(staff),
-        "history_limit": outbox_selectors.PERSON_HISTORY_LIMIT,
-    }

@@ -37,9 +37,11 @@ from training.selectors import (
     by_module,
     by_team,
     by_tier,
+    compliance_counts,
     compliance_pairs,
     compliance_statuses,
     compliance_summary,
+    count_pairs,
     current_staff,
     summaries_by,
     worst_status_by_person,
@@ -701,19 +703,21 @@ def _observed(pairs):
 @given(history=histories())
 def test_set_based_selectors_agree_with_the_pure_function(history):
     """compliance_pairs (pure function per pair) and compliance_statuses (the rules as SQL) against
-    the pure function applied to plain Python data, on the history's edge dates."""
+    the pure function applied to plain Python data, on the history's edge dates; and the figures
+    compliance_counts counts in SQL against the same counts of the checked pairs."""
     # Each example runs in a savepoint that is rolled back, so examples never see each other's rows.
     with transaction.atomic():
         agencies, modules, _, staff, completions = _build(history)
         for offset in history["on"]:
             on = _day(offset)
             scope = None if history["scope"] is None else agencies[history["scope"]]
-            observed = _observed(compliance_pairs(on=on, agency=scope))
+            pairs = compliance_pairs(on=on, agency=scope)
             expected = _reference(
                 history, on, agencies=agencies, modules=modules, staff=staff, completions=completions
             )
-            assert observed == expected
+            assert _observed(pairs) == expected
             _assert_sql_statuses_agree(on, scope, expected)
+            assert compliance_counts(on=on, agency=scope) == count_pairs(pairs), on
         for offset in history["more_on"]:
             on = _day(offset)
             scope = None if history["scope"] is None else agencies[history["scope"]]

@@ -6,7 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.training.compliance_fixtures import more_staff
+from notifications import outbox_selectors
+from tests.training.compliance_fixtures import ON, more_staff
+from training import selectors
 from training.compliance import Status
 
 pytestmark = pytest.mark.usefixtures("on_day")
@@ -162,3 +164,42 @@ def test_person_page_query_count_is_fixed(client, lead, scene, django_assert_max
     more_staff(scene, 40)
     with django_assert_max_num_queries(len(queries)):
         client.get(person_page(scene.people["ben"]))
+
+
+def _count_engine_runs(monkeypatch):
+    """Count the runs of the per-pair rules (training.selectors._combine, behind compliance_pairs)."""
+    runs = []
+    combine = selectors._combine
+
+    def counted(**kwargs):
+        runs.append(kwargs)
+        return combine(**kwargs)
+
+    monkeypatch.setattr(selectors, "_combine", counted)
+    return runs
+
+
+def test_person_page_runs_the_compliance_engine_once(client, lead, scene, monkeypatch):
+    runs = _count_engine_runs(monkeypatch)
+    client.force_login(lead)
+    response = client.get(person_page(scene.people["asha"]))
+    assert response.status_code == 200
+    assert len(runs) == 1  # shared by the requirements table and the reminders panel
+    assert response.context["reminders"].next is not None  # Asha is overdue: a reminder is planned
+    assert 'id="reminders"' in response.content.decode()
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_person_page_reminders_panel_is_the_notifications_panel(client, lead, scene, active):
+    """The panel's reminders, from the shared pairs, are those notifications.outbox_selectors gives
+    for the person, in an active agency and in an inactive one (whose people get no reminders but
+    keep their requirements on their page)."""
+    asha = scene.people["asha"]
+    type(scene.agency_a).objects.filter(pk=scene.agency_a.pk).update(active=active)
+    asha.refresh_from_db()
+    client.force_login(lead)
+    response = client.get(person_page(asha))
+    assert response.context["reminders"] == outbox_selectors.person_reminders(asha, today=ON)
+    requirements = response.context["compliance"].requirements
+    assert [row.pair.module.code for row in requirements] == ["HSB-101", "HSB-201"]
+    assert (response.context["reminders"].next is None) is not active

@@ -192,8 +192,9 @@ class TestAgencyStaffList:
             factories.StaffMemberFactory(agency=agency_a, team=factories.TeamFactory(agency=agency_a))
         assert queries_for_list() == five
         # Session, user, groups, agency, count, page, status counts, and workforce.access's membership
-        # checks (one per scoped read); then the compliance engine's reads for the agency's figures
-        # (training.selectors.compliance_pairs: catalogue, requirements, staff, completions...).
+        # checks (one per scoped read); then the compliance engine's reads: the agency's figures
+        # counted in one statement (training.selectors.compliance_counts, with the catalogue and
+        # requirements), and the worst status of the listed page of people (compliance_statuses).
         assert five <= 18
 
     def test_staff_list_within_pinned_query_budget(
