@@ -288,6 +288,8 @@ class OwnerUpdateForm(ProgressForm):
 
 
 class ActionFilterForm(forms.Form):
+    is_filter = True  # no "(optional)" after every label (config.forms)
+
     owner = forms.CharField(label="Owner", required=False, max_length=200, help_text="Name or email address")
     agency = forms.ModelChoiceField(
         queryset=Agency.objects.none(), required=False, empty_label="All agencies"

@@ -132,6 +132,8 @@ class RecordCompletionForm(forms.Form):
 class RegisterSearchForm(forms.Form):
     """The GET form that finds people to tick: results can be bookmarked and need no JavaScript."""
 
+    is_filter = True  # no "(optional)" after every label (config.forms)
+
     agency = forms.ModelChoiceField(
         label="Agency", queryset=Agency.objects.none(), required=False, empty_label="All agencies"
     )

@@ -104,6 +104,17 @@ def test_agency_hr_reads_own_agency_actions_only(client, hr_a, world, action_a, 
     assert client.get(reverse("strategy:action_detail", args=[action_b.pk])).status_code == 404
 
 
+def test_action_plan_filters_are_not_marked_optional_and_no_export_of_nothing(client, lead, action_a):
+    client.force_login(lead)
+    listing = client.get(reverse("strategy:action_list")).content.decode()
+    assert "(optional)" not in listing
+    assert "Download these as a spreadsheet" in listing
+
+    nothing = client.get(reverse("strategy:action_list"), {"owner": "nobody-by-this-name"}).content.decode()
+    assert "No actions match." in nothing
+    assert "Download these as a spreadsheet" not in nothing
+
+
 def test_agency_hr_export_holds_own_agency_only(client, hr_b, action_a, action_b):
 
     client.force_login(hr_b)

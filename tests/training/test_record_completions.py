@@ -115,6 +115,12 @@ class TestRegisterPage:
         by_agency = client.get(REGISTER, {"agency": staff_b.agency.pk}).text
         assert tick_box(staff_b) in by_agency and tick_box(staff_a) not in by_agency
 
+    def test_the_search_agency_is_a_filter_not_an_optional_answer(self, client, lead):
+        login(client, lead)
+        page = client.get(REGISTER).text
+        assert "Agency (optional)" not in page
+        assert "Match the list within (optional)" in page, "the pasted list's agency is a real answer"
+
     def test_the_search_reads_a_fixed_number_of_times(
         self, client, lead, agency_a, django_assert_max_num_queries
     ):

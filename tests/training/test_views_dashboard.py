@@ -75,6 +75,17 @@ def test_agency_hr_sees_the_people_of_their_own_agency_only(client, hr_a, scene)
     assert names == ["Asha Patel"]  # Cara Doyle of agency B is overdue too, and not shown
 
 
+def test_people_page_has_no_empty_caption_and_a_visible_filter_button(client, hr_a, lead, scene):
+    client.force_login(hr_a)
+    page = client.get(PEOPLE).content.decode()
+    assert '<span class="govuk-caption-l"></span>' not in page
+    # A secondary button is the grey of the filter panel it sits on.
+    assert 'class="govuk-button" data-module="govuk-button">Show</button>' in page
+
+    client.force_login(lead)
+    assert '<span class="govuk-caption-l">Whole partnership</span>' in client.get(PEOPLE).content.decode()
+
+
 def test_agency_hr_asking_for_another_agency_gets_not_found(client, hr_a, scene):
     client.force_login(hr_a)
     response = client.get(PEOPLE, {"agency": scene.agency_b.slug, "status": "overdue"})
