@@ -917,4 +917,6 @@ def next_reminder_for(
                         stage.trigger, stage.kind, stage.label, pair.module, staff.line_manager_email
                     )
                 )
+    if staff.left_on is not None:  # nothing is planned for a day on which they will have left
+        upcoming = [reminder for reminder in upcoming if reminder.day < staff.left_on]
     return min(upcoming, key=lambda reminder: (reminder.day, reminder.module.code), default=None)

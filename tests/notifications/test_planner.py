@@ -290,3 +290,14 @@ def test_next_reminder_for_a_person(world):
         "asha.patel@example.org",
     )
     assert upcoming.module.code == "HSB-101"
+
+
+@pytest.mark.parametrize(("left_on", "expected"), [(D(2026, 4, 20), D(2026, 4, 19)), (D(2026, 4, 19), None)])
+def test_no_next_reminder_on_or_after_the_leaving_date(world, left_on, expected):
+    agency, module, role = world
+    asha = person(agency, role, start=START)
+    asha.left_on = left_on  # a leaving date already known, still in the future
+
+    upcoming = selectors.next_reminder_for(asha, today=D(2026, 4, 6))
+
+    assert (upcoming.day if upcoming else None) == expected
