@@ -454,9 +454,9 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
     `rows` are dicts of field attname -> value as the database stores it (a foreign key as its id,
     a file field as its name); missing fields are null, and each dict gets its new id. On
     PostgreSQL the rows go through COPY with ids taken from the table's sequence, with no model
-    instances at all: Django's bulk_create spends most of a large import preparing values field by
-    field. Elsewhere this is simple_history's bulk_create_with_history. Either way every row gets
-    its history row.
+    instances at all (Django's bulk_create spends most of a large import preparing values field by
+    field), and their history rows are copied from them on the server. Elsewhere this is
+    simple_history's bulk_create_with_history. Either way every row gets its history row.
     """
     if not rows:
         return rows
@@ -480,14 +480,6 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
             row[pk.attname] = obj.pk
         return rows
     table = model._meta.db_table
-    history = get_history_model_for_model(model)
-    history_fields = [field for field in history._meta.concrete_fields if not field.primary_key]
-    fixed = {
-        "history_date": when,
-        "history_change_reason": reason,
-        "history_type": "+",
-        "history_user_id": user.pk if user is not None else None,
-    }
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -496,18 +488,78 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
         for row, (pk_value,) in zip(rows, cursor.fetchall(), strict=True):
             row[pk.attname] = pk_value
         _copy_dicts(cursor, table, fields, rows)
-        _copy_dicts(cursor, history._meta.db_table, history_fields, ({**row, **fixed} for row in rows))
+        _history_from_table(
+            cursor,
+            model,
+            [row[pk.attname] for row in rows],
+            history_type="+",
+            user=user,
+            reason=reason,
+            when=when,
+        )
     return rows
 
 
 def _copy_dicts(cursor, table, fields, rows):
     quote = connection.ops.quote_name
-    plan = [(field.attname, _as_text(field)) for field in fields]
+    names = [field.attname for field in fields]
+    # Dates and times as ISO text, each distinct value formatted once (see _as_text).
+    dated = [
+        (index, {})
+        for index, field in enumerate(fields)
+        if field.get_internal_type() in ("DateField", "DateTimeField")
+    ]
     columns = ", ".join(quote(field.column) for field in fields)
     with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+        write = copy.write_row
         for row in rows:
-            get = row.get
-            copy.write_row([get(name) if text is None else text(get(name)) for name, text in plan])
+            values = list(map(row.get, names))
+            for index, texts in dated:
+                value = values[index]
+                if value is not None:
+                    text = texts.get(value)
+                    if text is None:
+                        text = texts[value] = value.isoformat()
+                    values[index] = text
+            write(values)
+
+
+def _history_from_table(cursor, model, ids, *, history_type, user, reason, when):
+    """Write the history rows of the rows `ids` (in id order) from their state in the table, inside
+    this transaction: the rows are already on the server, so they are not sent a second time.
+
+    The rows are those simple_history's bulk helpers would write: every column of the history
+    table is a column of the model's table or one of the four history fields set here.
+    """
+    history = get_history_model_for_model(model)
+    fixed = {
+        "history_date": when,
+        "history_change_reason": reason,
+        "history_type": history_type,
+        "history_user_id": user.pk if user is not None else None,
+    }
+    source = {field.attname: field for field in model._meta.concrete_fields}
+    fields = [field for field in history._meta.concrete_fields if not field.primary_key]
+    extra = [field.attname for field in fields if field.attname not in source and field.attname not in fixed]
+    if extra:
+        raise TypeError(f"{history.__name__} has fields the bulk history writer does not fill: {extra}")
+    quote = connection.ops.quote_name
+    selected, params = [], []
+    for field in fields:
+        if field.attname in fixed:
+            selected.append("%s")
+            params.append(fixed[field.attname])
+        else:
+            selected.append(f"t.{quote(source[field.attname].column)}")
+    pk = model._meta.pk
+    columns = ", ".join(quote(field.column) for field in fields)
+    # Names are the models' own tables and columns, quoted; values are parameters.
+    cursor.execute(
+        f"INSERT INTO {quote(history._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM {quote(model._meta.db_table)} AS t "
+        f"WHERE t.{quote(pk.column)} = ANY(%s::{pk.rel_db_type(connection)}[]) ORDER BY t.{quote(pk.column)}",
+        [*params, list(ids)],
+    )
 
 
 def _as_text(field):
@@ -570,28 +622,23 @@ def bulk_change_with_history(model, objs, fields, *, user, reason, when):
             f"WHERE t.{quote(pk.column)} = s.{quote(pk.column)}"
         )
         cursor.execute(f"DROP TABLE {scratch}")
-        _copy_history(cursor, model, objs, history_type="~", user=user, reason=reason, when=when)
+        _history_from_table(
+            cursor, model, [obj.pk for obj in objs], history_type="~", user=user, reason=reason, when=when
+        )
 
 
-def _getters(fields, *, source=None, fixed=None):
+def _getters(fields):
     """For each field a function obj -> the value to write: the attribute as it is where the
     driver can write it, else through the field's own conversion (a file field's name)."""
     getters = []
     for field in fields:
-        if fixed and field.attname in fixed:
-            value = fixed[field.attname]
-            as_text = _as_text(field)
-            value = as_text(value) if as_text is not None else value
-            getters.append(lambda obj, value=value: value)
-            continue
-        model_field = source.get(field.attname, field) if source else field
-        as_text = _as_text(model_field)
+        as_text = _as_text(field)
         if as_text is not None:
-            getters.append(lambda obj, name=model_field.attname, as_text=as_text: as_text(getattr(obj, name)))
-        elif model_field.get_internal_type() in _PLAIN_TYPES:
-            getters.append(operator.attrgetter(model_field.attname))
+            getters.append(lambda obj, name=field.attname, as_text=as_text: as_text(getattr(obj, name)))
+        elif field.get_internal_type() in _PLAIN_TYPES:
+            getters.append(operator.attrgetter(field.attname))
         else:
-            getters.append(lambda obj, f=model_field: f.get_db_prep_save(getattr(obj, f.attname), connection))
+            getters.append(lambda obj, f=field: f.get_db_prep_save(getattr(obj, f.attname), connection))
     return getters
 
 
@@ -605,18 +652,3 @@ def _copy_rows(cursor, table, fields, getters, objs):
 
 def _copy(cursor, table, fields, objs):
     _copy_rows(cursor, table, fields, _getters(fields), objs)
-
-
-def _copy_history(cursor, model, objs, *, history_type, user, reason, when):
-    """The rows simple_history's bulk_history_create would write, through COPY."""
-    history = get_history_model_for_model(model)
-    fixed = {
-        "history_date": when,
-        "history_change_reason": reason,
-        "history_type": history_type,
-        "history_user_id": user.pk if user is not None else None,
-    }
-    fields = [field for field in history._meta.concrete_fields if not field.primary_key]
-    source = {field.attname: field for field in model._meta.concrete_fields}
-    getters = _getters(fields, source=source, fixed=fixed)
-    _copy_rows(cursor, history._meta.db_table, fields, getters, objs)

@@ -150,10 +150,11 @@ class StaffMember(models.Model):
             ),
             models.CheckConstraint(condition=~Q(staff_number=""), name="staff_number_not_empty"),
         ]
+        # Every index is written for every row an import adds, so none repeats another: the
+        # job_role foreign key already has its own index.
         indexes = [
             models.Index(fields=["agency", "left_on"], name="staff_agency_current_idx"),
             models.Index(fields=["email"], name="staff_email_idx"),
-            models.Index(fields=["job_role"], name="staff_job_role_idx"),
             models.Index(fields=["line_manager_email"], name="staff_line_manager_idx"),
         ]
 

@@ -2,9 +2,10 @@
 
 The columns and their widgets are defined once, on django-import-export resources. The resource
 works with django-import-export's own row-by-row import (the admin, and the comparison in
-benchmarks/import_staff.py), but large uploads go through workforce.staff_import, which uses the
-same widgets cell by cell and writes rows in bulk: the row-by-row path saves one row, one history
-row and several queries at a time and cannot check a 50,000-row file in a web-friendly time.
+benchmarks/import_staff.py), but large uploads go through workforce.staff_import, which cleans
+cells with the same widgets (ColumnsResource.row_cleaner: each distinct value of a repeating column
+once) and writes rows in bulk: the row-by-row path saves one row, one history row and several
+queries at a time and cannot check a 50,000-row file in a web-friendly time.
 
 Reading rules (PRODUCT.md section 5):
 - Headers match ignoring case, spaces and punctuation, with the aliases below.
@@ -270,9 +271,14 @@ def cell_text(value):
 
 
 class TextWidget(widgets.Widget):
-    def __init__(self, *, max_length):
+    """Text up to `max_length` characters. `repeats`: the column repeats values (names, teams), so a
+    row cleaner may keep each distinct cell's result; a column of unique values would only fill
+    the memory."""
+
+    def __init__(self, *, max_length, repeats=True):
         super().__init__(coerce_to_string=True)
         self.max_length = max_length
+        self.repeats = repeats
 
     def clean(self, value, row=None, **kwargs):
         # Plain text is by far the commonest cell; spare it the general conversion.
@@ -354,7 +360,7 @@ class EmailWidget(TextWidget):
     remember each one's result; a column of everyone's own address would only fill the memory."""
 
     def __init__(self, *, repeats=False):
-        super().__init__(max_length=254)
+        super().__init__(max_length=254, repeats=repeats)
         self.memo = _Memo() if repeats else None
 
     def clean(self, value, row=None, **kwargs):
@@ -510,6 +516,23 @@ class TeamWidget(TextWidget):
 # ---------------------------------------------------------------------------------------------
 
 
+class _Failed:
+    """A cell's error message, kept in a row cleaner's memo like a clean value."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message):
+        self.message = message
+
+
+# Cells of these exact classes clean the same whenever they are equal, so a column's results can be
+# kept by raw value. Not numbers and booleans (True == 1 == 1.0, but "TRUE" is not "1"), nor
+# CellError (a str subclass equal to its text, whose message differs), nor datetimes (two equal
+# instants in different time zones are different days and texts).
+_MEMO_CLASSES = frozenset({str, datetime.date, type(None)})
+MEMO_LIMIT = 50_000
+
+
 class ColumnsResource:
     """A resource whose `columns` (Column) name its fields; cleans rows cell by cell in bulk."""
 
@@ -520,29 +543,46 @@ class ColumnsResource:
 
         Only the file's columns are read: a column the file lacks is absent from the values, so an
         upload without a Team column leaves teams as they are. Empty optional cells give "" or None;
-        an empty required cell is an error. Built once per file because it runs for every row.
+        an empty required cell is an error. Built once per file because it runs for every row: the
+        widgets (the definition of each column) are looked up once, and a column whose widget says
+        its values repeat (job roles, names, dates, teams) cleans each distinct cell once.
         """
-        plan = [
-            (
-                column.field,
-                match.indexes[column.field],
-                self.fields[column.field].widget.clean,
-                match.written[column.field],
-                column.required,
-                f"The {column.header.lower()} is missing.",
+        plan = []
+        for column in self.columns:
+            if column.field not in match.indexes:
+                continue
+            widget = self.fields[column.field].widget
+            plan.append(
+                (
+                    column.field,
+                    match.indexes[column.field],
+                    widget.clean,
+                    {} if getattr(widget, "repeats", True) else None,
+                    match.written[column.field],
+                    column.required,
+                    f"The {column.header.lower()} is missing.",
+                )
             )
-            for column in self.columns
-            if column.field in match.indexes
-        ]
+        memo_classes = _MEMO_CLASSES
 
         def clean(number, cells):
             values, errors = {}, []
-            for field, index, widget_clean, written, required, missing in plan:
+            for field, index, widget_clean, memo, written, required, missing in plan:
                 raw = cells[index]
-                try:
-                    value = widget_clean(raw)
-                except ValueError as exc:
-                    errors.append(RowError(number, written, cell_display(raw), str(exc)))
+                value = _MISSING
+                if memo is not None and raw.__class__ in memo_classes:
+                    value = memo.get(raw, _MISSING)
+                if value is _MISSING:
+                    try:
+                        value = widget_clean(raw)
+                    except ValueError as exc:
+                        value = _Failed(str(exc))
+                    if memo is not None and raw.__class__ in memo_classes:
+                        if len(memo) >= MEMO_LIMIT:
+                            memo.clear()
+                        memo[raw] = value
+                if value.__class__ is _Failed:
+                    errors.append(RowError(number, written, cell_display(raw), value.message))
                     continue
                 if required and (value is None or value == ""):
                     errors.append(RowError(number, written, None, missing))
@@ -561,7 +601,9 @@ class ColumnsResource:
 class StaffResource(ColumnsResource, resources.ModelResource):
     """One agency's staff list. Matching is by staff number within `agency`."""
 
-    staff_number = fields.Field("staff_number", "staff_number", widget=TextWidget(max_length=50))
+    staff_number = fields.Field(
+        "staff_number", "staff_number", widget=TextWidget(max_length=50, repeats=False)
+    )
     first_name = fields.Field("first_name", "first_name", widget=TextWidget(max_length=100))
     last_name = fields.Field("last_name", "last_name", widget=TextWidget(max_length=100))
     email = fields.Field("email", "email", widget=EmailWidget())

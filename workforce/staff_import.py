@@ -30,7 +30,7 @@ read a large workbook a second time.
 import datetime
 import hashlib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
@@ -124,10 +124,9 @@ class StaffImportPreview:
         return self.leavers / self.current_staff if self.current_staff else 0.0
 
     def as_json(self):
-        """Everything but the errors, which the record keeps in its own field."""
-        data = asdict(self)
-        data.pop("errors")
-        return data
+        """Everything but the errors, which the record keeps in its own field. A shallow copy: the
+        lists hold plain dicts that are written as they are (asdict would copy every row)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "errors"}
 
     @classmethod
     def from_record(cls, record):
@@ -362,21 +361,24 @@ def _read(record, data, *, today, progress):
     clean = StaffResource(agency=record.agency, today=today).row_cleaner(match)
     readable = not parsed.errors
     progress.start(sheet.estimated_rows)
-    count = 0
+    count, every = 0, progress.every
+    keep, seen = parsed.rows.append, parsed.numbers_in_file.add
     try:
         for number, cells in sheet.rows:
             count += 1
-            progress.tick(count)
+            if count % every == 0:
+                progress.tick(count)
             if not readable:
                 continue
             values, errors = clean(number, cells)
-            staff_number = values.get("staff_number")
-            if staff_number:
-                parsed.numbers_in_file.add(staff_number.upper())
             if errors:
+                staff_number = values.get("staff_number")
+                if staff_number:
+                    seen(staff_number.upper())
                 parsed.errors.extend(errors)
             else:
-                parsed.rows.append((number, values))
+                seen(values["staff_number"].upper())
+                keep((number, values))
     except SpreadsheetRefused as exc:
         parsed.errors.append(RowError(exc.row, None, None, exc.message))
     parsed.row_count = count
@@ -428,71 +430,81 @@ def _row_list(numbers):
 
 _FIELD_ORDER = [column.field for column in STAFF_COLUMNS]
 _DATE_FIELDS = {"start_date", "left_on"}
+_CHECKED_VERSION = 2
 
 
 def _save_checked(record, parsed):
-    # Every clean row has every one of the file's fields, in column order, so a row is its values.
+    """Keep the clean rows column by column: lists of text, numbers and None that the JSON encoder
+    writes in C, with dates as ISO text and job roles as ids (each distinct value converted once)."""
     fields = [name for name in _FIELD_ORDER if parsed.match.present(name)]
+    rows = [values for _number, values in parsed.rows]
+    columns = {}
+    for name in fields:
+        if name == "job_role":
+            # A model's hash is Python code; its id is an attribute.
+            columns[name] = [values[name].pk for values in rows]
+            continue
+        column = [values[name] for values in rows]
+        if name in _DATE_FIELDS:
+            column = _converted(column, lambda day: None if day is None else day.isoformat())
+        columns[name] = column
     import_save_checked(
         record,
         {
             "kind": "staff",
-            "version": 1,
+            "version": _CHECKED_VERSION,
             "file_format": parsed.file_format,
             "row_count": parsed.row_count,
             "fields": fields,
             "written": parsed.match.written,
             "ignored": parsed.match.ignored,
             "numbers": sorted(parsed.numbers_in_file),
-            "rows": [[number, *values.values()] for number, values in parsed.rows],
+            "row_numbers": [number for number, _values in parsed.rows],
+            "columns": columns,
         },
-        encode=_encode,
     )
 
 
-def _encode(value):
-    """JSON for what the JSON encoder cannot write itself: dates and job roles."""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, JobRole):
-        return value.pk
-    raise TypeError(f"Cannot keep {type(value).__name__} in the checked rows")
+def _converted(column, convert):
+    as_kept = {value: convert(value) for value in set(column)}
+    return [as_kept[value] for value in column]
 
 
 def _load_checked(record):
     """The rows the check found clean, as _read would give them, or None to read the file again
     (kept rows missing, from another version, or naming a job role that has since gone)."""
     body = import_load_checked(record)
-    if body is None or body.get("kind") != "staff" or body.get("version") != 1:
+    if body is None or body.get("kind") != "staff" or body.get("version") != _CHECKED_VERSION:
         return None
-    roles = JobRole.objects.in_bulk()
-    fields = body["fields"]
-    rows = []
     try:
-        for number, *cells in body["rows"]:
-            values = {}
-            for name, cell in zip(fields, cells, strict=True):
-                if name == "job_role":
-                    cell = roles[cell]
-                elif name in _DATE_FIELDS and cell is not None:
-                    cell = datetime.date.fromisoformat(cell)
-                values[name] = cell
-            rows.append((number, values))
-    except (KeyError, ValueError, TypeError):
+        fields = body["fields"]
+        columns = [_loaded(name, body["columns"][name]) for name in fields]
+        values = (dict(zip(fields, cells, strict=True)) for cells in zip(*columns, strict=True))
+        rows = list(zip(body["row_numbers"], values, strict=True))
+        match = HeaderMatch(
+            indexes={name: index for index, name in enumerate(fields)},
+            written=body["written"],
+            ignored=body["ignored"],
+            errors=[],
+        )
+        return _Parsed(
+            file_format=body["file_format"],
+            match=match,
+            rows=rows,
+            numbers_in_file=set(body["numbers"]),
+            row_count=body["row_count"],
+        )
+    except (KeyError, ValueError, TypeError, AttributeError):
         return None
-    match = HeaderMatch(
-        indexes={name: index for index, name in enumerate(fields)},
-        written=body["written"],
-        ignored=body["ignored"],
-        errors=[],
-    )
-    return _Parsed(
-        file_format=body["file_format"],
-        match=match,
-        rows=rows,
-        numbers_in_file=set(body["numbers"]),
-        row_count=body["row_count"],
-    )
+
+
+def _loaded(name, column):
+    if name == "job_role":
+        roles = JobRole.objects.in_bulk(set(column))
+        return _converted(column, roles.__getitem__)
+    if name in _DATE_FIELDS:
+        return _converted(column, lambda text: None if text is None else datetime.date.fromisoformat(text))
+    return column
 
 
 # ---------------------------------------------------------------------------------------------

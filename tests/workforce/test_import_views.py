@@ -367,6 +367,19 @@ class TestStatus:
         assert reverse("imports:failing_rows", kwargs={"pk": record.pk, "file_format": "xlsx"}) in body
         assert reverse("imports:failing_rows", kwargs={"pk": record.pk, "file_format": "csv"}) in body
 
+    def test_a_missing_value_is_shown_as_empty(self, client, hr_a, agency_a, police):
+        record = checked_record(agency_a, [staff_row("E1", last="", email="asha@example.org")], actor=hr_a)
+        assert record.status == Status.INVALID
+
+        body = status_page(login(client, hr_a), record).content.decode()
+
+        assert [error["value"] for error in status_page(client, record).context["error_rows"]] == [""]
+        assert (
+            '<td class="govuk-table__cell app-import-value" data-label="Value"><span class="govuk-hint'
+            in body
+        )
+        assert ">(empty)</span></td>" in body
+
     def test_a_whole_file_problem_has_no_failing_rows_download(self, client, hr_a, agency_a, police):
         record = checked_record(agency_a, [], content=csv_bytes([["x"]], headers=["Nothing"]), actor=hr_a)
         body = status_page(login(client, hr_a), record).content.decode()
