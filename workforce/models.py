@@ -96,7 +96,8 @@ class JobRole(models.Model):
 class StaffMember(models.Model):
     """A person on an agency's staff list. Never deleted: a leaver keeps a leaving date."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff")
+    # No index of its own: staff_agency_current_idx and the unique staff number both begin with it.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff", db_index=False)
     staff_number = models.CharField(max_length=50)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -122,7 +123,11 @@ class StaffMember(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # History is read by person (its `id` index), never by agency, role, team or user: those
+    # indexes would only slow down every import.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], no_db_index=["agency", "job_role", "team", "user"]
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "staff_number"]
@@ -151,7 +156,7 @@ class StaffMember(models.Model):
             models.CheckConstraint(condition=~Q(staff_number=""), name="staff_number_not_empty"),
         ]
         # Every index is written for every row an import adds, so none repeats another: the
-        # job_role foreign key already has its own index.
+        # job_role foreign key already has its own index, agency is the first column of these.
         indexes = [
             models.Index(fields=["agency", "left_on"], name="staff_agency_current_idx"),
             models.Index(fields=["email"], name="staff_email_idx"),
