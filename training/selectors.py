@@ -547,7 +547,7 @@ def compliance_counts(
 ) -> ComplianceCounts:
     """The statuses of `compliance_statuses` (same scope, same pairs), counted by the database:
     five queries that return a few hundred rows whatever the number of people, for pages that show
-    only figures (the dashboard, an agency's page). tests/training/test_compliance_counts.py checks
+    only figures (the dashboard, an agency's page). tests/training/test_figures_counted_in_sql.py checks
     the figures against those of `compliance_pairs`."""
     query = _status_query(
         on=on,
