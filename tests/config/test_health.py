@@ -165,3 +165,18 @@ def test_healthy_once_a_real_worker_has_run_the_heartbeat_from_the_broker(client
     response, body = get_health(client)
     assert response.status_code == 200, body
     assert body["failing"] == []
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_busy_with_other_tasks_is_healthy_before_its_heartbeat_task_comes_up(client, celery_worker):
+    from notifications import tasks
+
+    tasks._last_recorded["at"] = float("-inf")  # nothing recorded by this worker yet
+    cache.delete(HEARTBEAT_KEY)
+
+    tasks.sweep_outbox.delay()  # any task at all, no heartbeat task in the queue
+    wait_for(lambda: cache.get(HEARTBEAT_KEY), timeout=15)
+
+    response, body = get_health(client)
+    assert response.status_code == 200, body
