@@ -528,7 +528,9 @@ def test_tomorrows_preview_is_kept_for_a_while_and_can_be_worked_out_again(clien
         # Kept: the page does not run the planner again on every visit.
         assert "asha.patel@example.org" in recipients()
         html = client.get(url).content.decode()
-        assert "Worked out at 13:00 and kept for 10 minutes" in html  # noon UTC is 13:00 in April
+        assert (
+            "Worked out at 13:00 and kept for 10 minutes, so a change made to the records" in html
+        )  # noon UTC is 13:00 in April
         assert "Work it out again" in html
 
         # Someone else cannot make the site work it out.
