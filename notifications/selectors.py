@@ -917,6 +917,6 @@ def next_reminder_for(
                         stage.trigger, stage.kind, stage.label, pair.module, staff.line_manager_email
                     )
                 )
-    if staff.left_on is not None:  # nothing is planned for a day on which they will have left
-        upcoming = [reminder for reminder in upcoming if reminder.day < staff.left_on]
+    # The planner plans only for people who are current staff on the day (a known leaving date).
+    upcoming = [reminder for reminder in upcoming if staff.is_current_on(reminder.day)]
     return min(upcoming, key=lambda reminder: (reminder.day, reminder.module.code), default=None)

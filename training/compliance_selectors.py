@@ -47,6 +47,16 @@ class ComplianceFilters:
     def tier_label(self) -> str | None:
         return Tier(self.tier).label if self.tier is not None else None
 
+    def scope(self) -> dict:
+        """The filters that narrow the pairs, as the engine's keyword arguments (all but status)."""
+        return {
+            "agency": self.agency,
+            "team": self.team,
+            "job_role": self.job_role,
+            "tier": self.tier,
+            "module": self.module,
+        }
+
     @property
     def any(self) -> bool:
         return any(getattr(self, each.name) is not None for each in fields(self))
@@ -69,28 +79,12 @@ class ComplianceFilters:
 def scoped_pairs(*, staff, on: datetime.date, filters: ComplianceFilters) -> list[CompliancePair]:
     """Every pair in scope on `on`: `staff` is a queryset such as access.visible_staff(user) (None:
     everyone, for the command line), narrowed by every filter except status."""
-    return compliance_pairs(
-        on=on,
-        staff=staff,
-        agency=filters.agency,
-        team=filters.team,
-        job_role=filters.job_role,
-        tier=filters.tier,
-        module=filters.module,
-    )
+    return compliance_pairs(on=on, staff=staff, **filters.scope())
 
 
 def scoped_counts(*, staff, on: datetime.date, filters: ComplianceFilters) -> ComplianceCounts:
     """The pairs and people of `scoped_pairs`, counted by the database."""
-    return compliance_counts(
-        on=on,
-        staff=staff,
-        agency=filters.agency,
-        team=filters.team,
-        job_role=filters.job_role,
-        tier=filters.tier,
-        module=filters.module,
-    )
+    return compliance_counts(on=on, staff=staff, **filters.scope())
 
 
 def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, people) -> dict[int, Status]:
@@ -98,15 +92,7 @@ def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, peop
     `scoped_pairs`, by staff id; people with no pair in scope are left out."""
     if not people:
         return {}
-    rows = compliance_statuses(
-        on=on,
-        staff=staff.filter(pk__in=list(people)),
-        agency=filters.agency,
-        team=filters.team,
-        job_role=filters.job_role,
-        tier=filters.tier,
-        module=filters.module,
-    )
+    rows = compliance_statuses(on=on, staff=staff.filter(pk__in=list(people)), **filters.scope())
     return worst_status_by_person(rows)
 
 

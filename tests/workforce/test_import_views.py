@@ -111,6 +111,20 @@ def current_people(agency):
     return StaffMember.objects.filter(agency=agency, left_on__isnull=True).count()
 
 
+def ten_staff_keeping(agency, role, kept):
+    """Ten current staff of `agency`; the rows of a staff list that keeps the first `kept` of them."""
+    for number in range(10):
+        factories.StaffMemberFactory(
+            agency=agency,
+            staff_number=f"E{number}",
+            first_name="Asha",
+            last_name=f"Patel{number}",
+            email=f"asha{number}@example.org",
+            job_role=role,
+        )
+    return [staff_row(f"E{n}", "Asha", f"Patel{n}", email=f"asha{n}@example.org") for n in range(kept)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Upload
 # ---------------------------------------------------------------------------------------------
@@ -564,16 +578,7 @@ class TestConfirm:
     def test_more_than_10_percent_leaving_needs_the_second_confirmation(
         self, client, hr_a, agency_a, police, queued, django_capture_on_commit_callbacks
     ):
-        for number in range(10):
-            factories.StaffMemberFactory(
-                agency=agency_a,
-                staff_number=f"E{number}",
-                first_name="Asha",
-                last_name=f"Patel{number}",
-                email=f"asha{number}@example.org",
-                job_role=police,
-            )
-        kept = [staff_row(f"E{n}", "Asha", f"Patel{n}", email=f"asha{n}@example.org") for n in range(8)]
+        kept = ten_staff_keeping(agency_a, police, 8)
         record = checked_record(agency_a, kept, actor=hr_a, complete_list=True)
         login(client, hr_a)
 
@@ -603,16 +608,7 @@ class TestConfirm:
     def test_10_percent_or_less_needs_no_second_confirmation(
         self, client, hr_a, agency_a, police, queued, django_capture_on_commit_callbacks
     ):
-        for number in range(10):
-            factories.StaffMemberFactory(
-                agency=agency_a,
-                staff_number=f"E{number}",
-                first_name="Asha",
-                last_name=f"Patel{number}",
-                email=f"asha{number}@example.org",
-                job_role=police,
-            )
-        kept = [staff_row(f"E{n}", "Asha", f"Patel{n}", email=f"asha{n}@example.org") for n in range(9)]
+        kept = ten_staff_keeping(agency_a, police, 9)
         record = checked_record(agency_a, kept, actor=hr_a, complete_list=True)
         login(client, hr_a)
         assert "I confirm that" not in status_page(client, record).content.decode()
