@@ -30,6 +30,7 @@ from workforce.imports import (
     gc_paused,
     import_check_completions_access,
     import_claim_commit,
+    import_clean_rows,
     import_fail,
     import_finish,
     import_not_waiting,
@@ -281,24 +282,20 @@ def _read(record, data, *, today, progress):
                 f"The columns found were: {found}.",
             )
         )
-    clean = CompletionResource(today=today).row_cleaner(match)
+    clean = CompletionResource(today=today).rows_cleaner(match)
     readable = not parsed.errors
     progress.start(sheet.estimated_rows)
-    count = 0
     try:
-        for number, cells in sheet.rows:
-            count += 1
-            progress.tick(count)
-            if not readable:
-                continue
-            values, errors = clean(number, cells)
+        for number, values, errors in import_clean_rows(
+            sheet.rows, clean, progress=progress, readable=readable
+        ):
             if errors:
                 parsed.errors.extend(errors)
             else:
                 parsed.rows.append((number, values))
     except SpreadsheetRefused as exc:
         parsed.errors.append(RowError(exc.row, None, None, exc.message))
-    parsed.row_count = count
+    parsed.row_count = count = progress.done
     if readable and count == 0:
         parsed.errors.append(
             RowError(None, None, None, "The file has a header row but no rows of data under it.")

@@ -48,6 +48,7 @@ from training.models import (
 )
 
 from .access import AGENCY_HR_GROUP, LEAD_GROUP
+from .imports import reserve_ids
 from .models import Agency, JobRole, Sector, StaffMember
 from .services import agency_create, agency_membership_grant, team_get_or_create
 
@@ -1012,30 +1013,6 @@ class BulkTable:
             for row in self.rows
         ]
         insert_rows(history, columns, rows)
-
-
-def reserve_ids(model, count):
-    """Primary keys for `count` new rows, taken from the table's sequence so later inserts carry on."""
-    if count == 0:
-        return []
-    table, pk = model._meta.db_table, model._meta.pk.column
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite (AUTOINCREMENT): past both the highest id and the highest ever handed out. The
-        # write lock taken when the transaction began keeps anyone else from inserting meanwhile.
-        quote = connection.ops.quote_name
-        cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")  # noqa: S608
-        highest = cursor.fetchone()[0]
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            found = cursor.fetchone()
-            highest = max(highest, found[0] if found else 0)
-    return list(range(highest + 1, highest + 1 + count))
 
 
 def insert_rows(model, columns, rows):

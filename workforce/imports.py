@@ -35,7 +35,7 @@ from simple_history.utils import (
 
 from . import access
 from .models import ImportRecord
-from .resources import RowError
+from .resources import RowError, clean_in_batches
 from .spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, open_sheet, write_csv, write_xlsx
 
 Status = ImportRecord.Status
@@ -248,6 +248,7 @@ class Progress:
         self.pk = import_record.pk
         self.every = every
         self.total = 0
+        self.done = 0
 
     def start(self, total):
         self.total = total
@@ -261,6 +262,25 @@ class Progress:
 
     def finish(self, done):
         ImportRecord.objects.filter(pk=self.pk).update(progress_done=done, progress_total=done)
+
+
+def import_clean_rows(rows, clean, *, progress, readable=True):
+    """(row number, values, errors) for each data row of a sheet, cleaned in batches by a resource's
+    rows_cleaner, counting every row in progress.done (unreadable files' rows too: the record says
+    how many rows a file has) and ticking the progress bar as they are read."""
+    counted = _counted(rows, progress)
+    if not readable:
+        for _row in counted:
+            pass
+        return
+    yield from clean_in_batches(clean, counted)
+
+
+def _counted(rows, progress):
+    for row in rows:
+        progress.done += 1
+        progress.tick(progress.done)
+        yield row
 
 
 def import_read_file(import_record):
@@ -480,13 +500,9 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
             row[pk.attname] = obj.pk
         return rows
     table = model._meta.db_table
+    for row, pk_value in zip(rows, reserve_ids(model, len(rows)), strict=True):
+        row[pk.attname] = pk_value
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk.column, len(rows)],
-        )
-        for row, (pk_value,) in zip(rows, cursor.fetchall(), strict=True):
-            row[pk.attname] = pk_value
         _copy_dicts(cursor, table, fields, rows)
         _history_from_table(
             cursor,
@@ -498,6 +514,30 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
             when=when,
         )
     return rows
+
+
+def reserve_ids(model, count):
+    """Primary keys for `count` new rows, taken from the table's sequence so later inserts carry on."""
+    if count == 0:
+        return []
+    table, pk = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The sequence's name once: pg_get_serial_sequence on every row costs more than the ids.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite (AUTOINCREMENT): past both the highest id and the highest ever handed out. The
+        # write lock taken when the transaction began keeps anyone else from inserting meanwhile.
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")  # noqa: S608
+        highest = cursor.fetchone()[0]
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            found = cursor.fetchone()
+            highest = max(highest, found[0] if found else 0)
+    return list(range(highest + 1, highest + 1 + count))
 
 
 def _copy_dicts(cursor, table, fields, rows):

@@ -3,7 +3,7 @@
 The columns and their widgets are defined once, on django-import-export resources. The resource
 works with django-import-export's own row-by-row import (the admin, and the comparison in
 benchmarks/import_staff.py), but large uploads go through workforce.staff_import, which cleans
-cells with the same widgets (ColumnsResource.row_cleaner: each distinct value of a repeating column
+cells with the same widgets (ColumnsResource.rows_cleaner: each distinct value of a repeating column
 once) and writes rows in bulk: the row-by-row path saves one row, one history row and several
 queries at a time and cannot check a 50,000-row file in a web-friendly time.
 
@@ -531,6 +531,88 @@ class _Failed:
 # instants in different time zones are different days and texts).
 _MEMO_CLASSES = frozenset({str, datetime.date, type(None)})
 MEMO_LIMIT = 50_000
+CLEAN_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class _ColumnPlan:
+    field: str
+    index: int
+    clean: object
+    memo: dict | None
+    written: str
+    required: bool
+    missing: str
+
+    def problem(self, value):
+        """A cell's result that makes its row an error: a failure, or nothing in a required column."""
+        if value.__class__ is _Failed:
+            return True
+        return self.required and (value is None or (value.__class__ is str and not value))
+
+
+def _clean_cell(clean, raw):
+    try:
+        return clean(raw)
+    except ValueError as exc:
+        return _Failed(str(exc))
+
+
+def _clean_column(column, raws):
+    """(the widget's result for each cell, a _Failed for an error; whether any makes its row an
+    error). A column that repeats cleans each distinct value once."""
+    clean, memo = column.clean, column.memo
+    if memo is None:
+        results = [_clean_cell(clean, raw) for raw in raws]
+        return results, any(map(column.problem, results))
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    if set(map(type, raws)) <= _MEMO_CLASSES:
+        distinct = set(raws)
+        for raw in distinct.difference(memo):
+            memo[raw] = _clean_cell(clean, raw)
+        # Every result is one of the distinct values' results: look at those, not at every cell.
+        return list(map(memo.__getitem__, raws)), any(column.problem(memo[raw]) for raw in distinct)
+    results = []
+    for raw in raws:
+        if raw.__class__ in _MEMO_CLASSES:
+            value = memo.get(raw, _MISSING)
+            if value is _MISSING:
+                value = memo[raw] = _clean_cell(clean, raw)
+        else:
+            value = _clean_cell(clean, raw)
+        results.append(value)
+    return results, any(map(column.problem, results))
+
+
+def _row_with_problems(plan, number, cells, results):
+    values, errors = {}, []
+    for column, value in zip(plan, results, strict=True):
+        if value.__class__ is _Failed:
+            errors.append(RowError(number, column.written, cell_display(cells[column.index]), value.message))
+        elif column.problem(value):
+            errors.append(RowError(number, column.written, None, column.missing))
+        else:
+            values[column.field] = value
+    return number, values, errors
+
+
+def clean_in_batches(clean, rows, *, size=CLEAN_BATCH):
+    """Yield (row number, values, errors) for each of `rows` ((row number, cells) pairs), cleaning
+    `size` rows at a time with a rows_cleaner. When reading the rows stops with an exception, the
+    rows read before it are cleaned and given first."""
+    batch = []
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= size:
+                yield from clean(batch)
+                batch = []
+    except Exception:
+        yield from clean(batch)
+        raise
+    if batch:
+        yield from clean(batch)
 
 
 class ColumnsResource:
@@ -538,14 +620,16 @@ class ColumnsResource:
 
     columns = ()
 
-    def row_cleaner(self, match):
-        """A function (row number, cells) -> (values by field, list of RowError) for one file.
+    def rows_cleaner(self, match):
+        """A function [(row number, cells), ...] -> [(row number, values by field, [RowError]), ...]
+        for one file, giving for each row what its widgets give cell by cell.
 
         Only the file's columns are read: a column the file lacks is absent from the values, so an
         upload without a Team column leaves teams as they are. Empty optional cells give "" or None;
-        an empty required cell is an error. Built once per file because it runs for every row: the
-        widgets (the definition of each column) are looked up once, and a column whose widget says
-        its values repeat (job roles, names, dates, teams) cleans each distinct cell once.
+        an empty required cell is an error. Built once per file and called on batches of rows
+        (clean_in_batches), column by column: a column whose widget says its values repeat (job
+        roles, names, dates, teams) cleans each distinct cell once for the whole file, and a batch
+        with no error in it is assembled without looking at each cell again.
         """
         plan = []
         for column in self.columns:
@@ -553,44 +637,38 @@ class ColumnsResource:
                 continue
             widget = self.fields[column.field].widget
             plan.append(
-                (
-                    column.field,
-                    match.indexes[column.field],
-                    widget.clean,
-                    {} if getattr(widget, "repeats", True) else None,
-                    match.written[column.field],
-                    column.required,
-                    f"The {column.header.lower()} is missing.",
+                _ColumnPlan(
+                    field=column.field,
+                    index=match.indexes[column.field],
+                    clean=widget.clean,
+                    memo={} if getattr(widget, "repeats", True) else None,
+                    written=match.written[column.field],
+                    required=column.required,
+                    missing=f"The {column.header.lower()} is missing.",
                 )
             )
-        memo_classes = _MEMO_CLASSES
+        names = [column.field for column in plan]
 
-        def clean(number, cells):
-            values, errors = {}, []
-            for field, index, widget_clean, memo, written, required, missing in plan:
-                raw = cells[index]
-                value = _MISSING
-                if memo is not None and raw.__class__ in memo_classes:
-                    value = memo.get(raw, _MISSING)
-                if value is _MISSING:
-                    try:
-                        value = widget_clean(raw)
-                    except ValueError as exc:
-                        value = _Failed(str(exc))
-                    if memo is not None and raw.__class__ in memo_classes:
-                        if len(memo) >= MEMO_LIMIT:
-                            memo.clear()
-                        memo[raw] = value
-                if value.__class__ is _Failed:
-                    errors.append(RowError(number, written, cell_display(raw), value.message))
-                    continue
-                if required and (value is None or value == ""):
-                    errors.append(RowError(number, written, None, missing))
-                    continue
-                values[field] = value
-            if not errors:
-                self.check_row(number, cells, values, match, errors)
-            return values, errors
+        def clean(batch):
+            cleaned, problems = [], False
+            for column in plan:
+                results, problem = _clean_column(column, [cells[column.index] for _number, cells in batch])
+                cleaned.append(results)
+                problems = problems or problem
+            if not problems:
+                rows = [
+                    (number, dict(zip(names, values, strict=True)), [])
+                    for (number, _cells), values in zip(batch, zip(*cleaned, strict=True), strict=True)
+                ]
+            else:
+                rows = [
+                    _row_with_problems(plan, number, cells, values)
+                    for (number, cells), values in zip(batch, zip(*cleaned, strict=True), strict=True)
+                ]
+            for (number, values, errors), (_number, cells) in zip(rows, batch, strict=True):
+                if not errors:
+                    self.check_row(number, cells, values, match, errors)
+            return rows
 
         return clean
 

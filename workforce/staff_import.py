@@ -45,6 +45,7 @@ from .imports import (
     gc_paused,
     import_check_agency_access,
     import_claim_commit,
+    import_clean_rows,
     import_fail,
     import_finish,
     import_load_checked,
@@ -358,19 +359,14 @@ def _read(record, data, *, today, progress):
     parsed.match = match
     parsed.errors.extend(match.errors)
     parsed.errors.extend(missing_column_errors(match, STAFF_COLUMNS, sheet.headers))
-    clean = StaffResource(agency=record.agency, today=today).row_cleaner(match)
+    clean = StaffResource(agency=record.agency, today=today).rows_cleaner(match)
     readable = not parsed.errors
     progress.start(sheet.estimated_rows)
-    count, every = 0, progress.every
     keep, seen = parsed.rows.append, parsed.numbers_in_file.add
     try:
-        for number, cells in sheet.rows:
-            count += 1
-            if count % every == 0:
-                progress.tick(count)
-            if not readable:
-                continue
-            values, errors = clean(number, cells)
+        for number, values, errors in import_clean_rows(
+            sheet.rows, clean, progress=progress, readable=readable
+        ):
             if errors:
                 staff_number = values.get("staff_number")
                 if staff_number:
@@ -381,7 +377,7 @@ def _read(record, data, *, today, progress):
                 keep((number, values))
     except SpreadsheetRefused as exc:
         parsed.errors.append(RowError(exc.row, None, None, exc.message))
-    parsed.row_count = count
+    parsed.row_count = count = progress.done
     if readable and count == 0:
         # Never read an empty list as "everyone has left".
         parsed.errors.append(

@@ -1,8 +1,9 @@
-"""The bulk row cleaner (ColumnsResource.row_cleaner) against the widgets it is built from.
+"""The bulk row cleaner (ColumnsResource.rows_cleaner) against the widgets it is built from.
 
-The cleaner keeps each distinct cell's result per column, so a 50,000-row file cleans a repeated
-job role, name or date once. These tests hold it to what the widgets say cell by cell: the same
-values, the same errors with the same messages, whatever repeats and in whatever order.
+The cleaner works on batches of rows column by column and keeps each distinct cell's result per
+column, so a 50,000-row file cleans a repeated job role, name or date once. These tests hold it to
+what the widgets say cell by cell: the same values, the same errors with the same messages,
+whatever repeats, in whatever order and however the rows are split into batches.
 """
 
 import datetime
@@ -19,6 +20,7 @@ from workforce.resources import (
     RowError,
     StaffResource,
     cell_display,
+    clean_in_batches,
     match_headers,
 )
 from workforce.spreadsheets import CellError
@@ -32,8 +34,16 @@ ROLES = [
 
 
 def cleaner(headers=HEADERS):
+    """(match, clean(number, cells) -> (values, errors)): one row at a time, through one cleaner."""
     match = match_headers(headers, STAFF_COLUMNS)
-    return match, StaffResource(today=TODAY, job_roles=ROLES).row_cleaner(match)
+    clean_rows = StaffResource(today=TODAY, job_roles=ROLES).rows_cleaner(match)
+
+    def clean(number, cells):
+        [(cleaned_number, values, errors)] = clean_rows([(number, cells)])
+        assert cleaned_number == number
+        return values, errors
+
+    return match, clean
 
 
 def one_cell_at_a_time(match, number, cells):
@@ -163,17 +173,38 @@ CELLS = st.one_of(
 @given(
     rows=st.lists(st.lists(CELLS, min_size=len(HEADERS), max_size=len(HEADERS)), min_size=1, max_size=30),
     columns=st.sets(st.sampled_from(HEADERS[5:])),
+    batch=st.integers(min_value=1, max_value=40),
 )
 @hypothesis_settings(max_examples=200, deadline=None)
-def test_the_cleaner_gives_what_the_widgets_give_cell_by_cell(rows, columns):
+def test_the_cleaner_gives_what_the_widgets_give_cell_by_cell(rows, columns, batch):
     # Repeat the generated rows so that every value is also met a second time, from the memo.
     headers = [
         header if header in HEADERS[:5] or header in columns else f"Other {i}"
         for i, header in enumerate(HEADERS)
     ]
-    match, clean = cleaner(headers)
-    for number, cells in enumerate(rows + rows + list(reversed(rows)), start=2):
-        assert clean(number, cells) == one_cell_at_a_time(match, number, cells)
+    match = match_headers(headers, STAFF_COLUMNS)
+    clean = StaffResource(today=TODAY, job_roles=ROLES).rows_cleaner(match)
+    numbered = list(enumerate(rows + rows + list(reversed(rows)), start=2))
+    cleaned = list(clean_in_batches(clean, numbered, size=batch))
+    assert [number for number, _values, _errors in cleaned] == [number for number, _cells in numbered]
+    for (number, values, errors), (_number, cells) in zip(cleaned, numbered, strict=True):
+        assert (values, errors) == one_cell_at_a_time(match, number, cells)
+
+
+def test_rows_read_before_the_file_turns_out_unreadable_are_cleaned_first():
+    match = match_headers(HEADERS, STAFF_COLUMNS)
+    clean = StaffResource(today=TODAY, job_roles=ROLES).rows_cleaner(match)
+
+    def rows():
+        yield 2, row()
+        yield 3, row(**{"Staff number": "E2", "Email": "ben@example.org", "Job role": "Chef"})
+        raise ValueError("row 4 is damaged")
+
+    given_back = []
+    with pytest.raises(ValueError, match="row 4 is damaged"):
+        for number, values, errors in clean_in_batches(clean, rows(), size=10):
+            given_back.append((number, values.get("staff_number"), [error.column for error in errors]))
+    assert given_back == [(2, "E1", []), (3, "E2", ["Job role"])]
 
 
 @pytest.mark.parametrize("widget", ["staff_number", "email"])
