@@ -34,8 +34,11 @@ def heartbeat():
 def heartbeat_after_any_task(**_):
     """The heartbeat task waits in the queue behind whatever is there before it (a morning's
     reminders, say), so /healthz would call a worker that is busy sending them unhealthy: any task
-    the worker finishes counts as a heartbeat too (recorded at most every 30 s)."""
-    if time.monotonic() - _last_recorded["at"] >= HEARTBEAT_EVERY_SECONDS:
+    the worker finishes counts as a heartbeat too (recorded at most every 30 s, and tried at most
+    that often when the cache fails: the error is logged once a period, not after every task)."""
+    now = time.monotonic()
+    if now - _last_recorded["at"] >= HEARTBEAT_EVERY_SECONDS:
+        _last_recorded["at"] = now
         heartbeat()
 
 

@@ -180,3 +180,27 @@ def test_a_worker_busy_with_other_tasks_is_healthy_before_its_heartbeat_task_com
 
     response, body = get_health(client)
     assert response.status_code == 200, body
+
+
+def test_a_failing_cache_is_tried_once_a_period_not_after_every_task(monkeypatch):
+    from notifications import tasks
+
+    attempts = []
+
+    class UnreachableCache:
+        def set(self, *args, **kwargs):
+            attempts.append(args)
+            raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(tasks, "cache", UnreachableCache())
+    monkeypatch.setitem(tasks._last_recorded, "at", float("-inf"))
+    with pytest.raises(ConnectionError):
+        tasks.heartbeat_after_any_task()
+    for _ in range(5):
+        tasks.heartbeat_after_any_task()  # the next tasks, within the same 30 s
+    assert len(attempts) == 1
+
+    monkeypatch.setitem(tasks._last_recorded, "at", time.monotonic() - tasks.HEARTBEAT_EVERY_SECONDS)
+    with pytest.raises(ConnectionError):
+        tasks.heartbeat_after_any_task()
+    assert len(attempts) == 2
