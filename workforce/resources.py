@@ -68,6 +68,9 @@ class Column:
     aliases: tuple = ()
     help_text: str = ""
     example: object = ""
+    # A required column whose empty cells the import judges against the records rather than the
+    # row cleaner refusing them (the staff list's email: see staff_import._plan).
+    empty_judged_by_import: bool = False
 
     @property
     def keys(self):
@@ -114,7 +117,11 @@ STAFF_COLUMNS = (
         "Email",
         required=True,
         aliases=("email", "email address", "work email"),
-        help_text="Work email address. Reminders go here.",
+        help_text=(
+            "Work email address. Reminders go here. Leave it empty only for someone the tracker "
+            "already has no email for."
+        ),
+        empty_judged_by_import=True,
         example="asha.patel@example.org",
     ),
     Column(
@@ -534,6 +541,10 @@ MEMO_LIMIT = 50_000
 CLEAN_BATCH = 5_000
 
 
+def missing_value_message(column):
+    return f"The {column.header.lower()} is missing."
+
+
 @dataclass(frozen=True)
 class _ColumnPlan:
     field: str
@@ -643,8 +654,8 @@ class ColumnsResource:
                     clean=widget.clean,
                     memo={} if getattr(widget, "repeats", True) else None,
                     written=match.written[column.field],
-                    required=column.required,
-                    missing=f"The {column.header.lower()} is missing.",
+                    required=column.required and not column.empty_judged_by_import,
+                    missing=missing_value_message(column),
                 )
             )
         names = [column.field for column in plan]

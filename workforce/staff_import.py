@@ -64,12 +64,14 @@ from .resources import (
     StaffResource,
     match_headers,
     missing_column_errors,
+    missing_value_message,
     uk_date,
 )
 from .spreadsheets import SpreadsheetRefused, open_sheet, write_csv, write_xlsx
 
 Status = ImportRecord.Status
 MASS_LEAVER_SHARE = 0.10
+STAFF_COLUMNS_BY_FIELD = {column.field: column for column in STAFF_COLUMNS}
 LABELS = {column.field: column.header for column in STAFF_COLUMNS}
 COMPARED_FIELDS = (
     "first_name",
@@ -556,6 +558,9 @@ def _plan(parsed, *, agency, today, complete_list):
             plan.errors.append(_ambiguous(number, values, candidates, parsed.match))
             continue
         person = candidates[0] if candidates else None
+        if values.get("email") == "" and (person is None or person[4]):
+            plan.errors.append(_missing_email(number, person, parsed.match))
+            continue
         team = values.get("team")
         if team and team.casefold() not in team_ids:
             new_team_names.setdefault(team.casefold(), team)
@@ -640,6 +645,18 @@ def _leaves_before_start(number, values, person, match):
         return RowError(number, match.written["left_on"], values["left_on"].isoformat(), message)
     message = f"The start date is after {person[2]} {person[3]}'s leaving date ({uk_date(person[10])})."
     return RowError(number, match.written["start_date"], values["start_date"].isoformat(), message)
+
+
+def _missing_email(number, person, match):
+    """An empty email cell is refused unless it matches the record: someone the tracker already has
+    no email for stays as they are, so that an exported list uploads again unchanged."""
+    message = missing_value_message(STAFF_COLUMNS_BY_FIELD["email"])
+    if person is not None:
+        message += (
+            f" The tracker has {person[4]} for {person[2]} {person[3]}: an upload cannot remove an "
+            "email address."
+        )
+    return RowError(number, match.written["email"], None, message)
 
 
 def _ambiguous(number, values, candidates, match):

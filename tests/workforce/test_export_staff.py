@@ -100,6 +100,18 @@ class TestExport:
         )
         assert history_and_rows() == before
 
+    @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+    def test_someone_the_tracker_has_no_email_for_exports_and_uploads_unchanged(
+        self, agency_a, staff, file_format
+    ):
+        factories.StaffMemberFactory(agency=agency_a, staff_number="E4", email="", job_role=staff[0].job_role)
+        data = staff_list_export(agency=agency_a, file_format=file_format, today=TODAY)
+        before = history_and_rows()
+        outcome = reimport(agency_a, data, f"export.{file_format}", complete_list=True)
+        assert (outcome.rows, outcome.unchanged, outcome.leavers) == (4, 4, 0)
+        assert history_and_rows() == before
+        assert StaffMember.objects.get(staff_number="E4").email == ""
+
     def test_csv_columns_order_and_inert_cells(self, agency_a, staff):
         text = staff_list_export(agency=agency_a, file_format="csv", today=TODAY).decode("utf-8-sig")
         lines = text.splitlines()

@@ -60,7 +60,7 @@ def one_cell_at_a_time(match, number, cells):
         except ValueError as exc:
             errors.append(RowError(number, written, cell_display(raw), str(exc)))
             continue
-        if column.required and (value is None or value == ""):
+        if column.required and not column.empty_judged_by_import and (value is None or value == ""):
             errors.append(RowError(number, written, None, f"The {column.header.lower()} is missing."))
             continue
         values[column.field] = value

@@ -535,6 +535,20 @@ class TestRefusals:
         preview = refused(agency_a, csv_bytes([staff_row("E1", first="", email="a@example.org", role="")]))
         assert messages(preview) == ["The first name is missing.", "The job role is missing."]
 
+    def test_a_new_person_needs_an_email(self, agency_a):
+        preview = refused(agency_a, csv_bytes([staff_row("E1", email="  ")]))
+        assert preview.errors == [
+            {"row": 2, "column": "Email", "value": None, "message": "The email is missing."}
+        ]
+
+    def test_an_upload_cannot_remove_an_email_the_tracker_has(self, agency_a):
+        # Old Hand, staff number E0, has old@example.org (this class's autouse set-up).
+        preview = refused(agency_a, csv_bytes([staff_row("E0", first="Old", last="Hand", email="")]))
+        assert messages(preview) == [
+            "The email is missing. The tracker has old@example.org for Old Hand: an upload cannot "
+            "remove an email address."
+        ]
+
     @pytest.mark.parametrize(
         ("written", "message"),
         [
