@@ -12,6 +12,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,6 +41,10 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+        # While Playwright's loop runs, Django keeps this thread's connections apart from those
+        # pytest-django closes at the end of the session: close them here, or the test database
+        # cannot be dropped ("being accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
