@@ -11,7 +11,7 @@ workforce.access.visible_staff(user), so nothing here can reach outside what the
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from workforce import access
 from workforce.models import StaffMember, Tier
@@ -351,22 +351,30 @@ def _heat_map(tally, status) -> HeatMap:
 
 def _urgency(pair):
     # Most urgent first: the earliest due, expiry or exemption end date; never-expiring last.
-    return (pair.key_date is None, pair.key_date or datetime.date.max)
+    day = pair.key_date
+    return (day is None, day or datetime.date.max)
 
 
 def people_behind(pairs, status: Status | None) -> list[tuple[int, list[CompliancePair]]]:
     """(staff id, that person's pairs in `status`, or all of them) for each person with at least
-    one, most urgent first, then the worst status."""
+    one, most urgent first; each person's pairs worst status first, then most urgent.
+
+    Each pair's urgency is worked out once: at partnership scale the sorts would otherwise
+    recompute half a million key dates."""
+    severity = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
     by_person = {}
     for pair in with_status(pairs, status):
-        by_person.setdefault(pair.staff_id, []).append(pair)
-    severity = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+        by_person.setdefault(pair.staff_id, []).append(
+            (-severity[pair.status], _urgency(pair), pair.module.code, pair)
+        )
+    in_order = itemgetter(0, 1, 2)
     groups = []
-    for staff_id, person_pairs in by_person.items():
-        person_pairs.sort(key=lambda pair: (-severity[pair.status], _urgency(pair), pair.module.code))
-        groups.append((staff_id, person_pairs))
-    groups.sort(key=lambda group: (_urgency(min(group[1], key=_urgency)), group[0]))
-    return groups
+    for staff_id, entries in by_person.items():
+        entries.sort(key=in_order)
+        most_urgent = min(urgency for _severity, urgency, _code, _pair in entries)
+        groups.append((most_urgent, staff_id, [pair for *_key, pair in entries]))
+    groups.sort(key=itemgetter(0, 1))
+    return [(staff_id, person_pairs) for _urgency_key, staff_id, person_pairs in groups]
 
 
 @dataclass(frozen=True)
