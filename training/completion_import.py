@@ -25,23 +25,24 @@ from django.utils import timezone
 from workforce.imports import (
     PREVIEW_LIMIT,
     ImportRefused,
+    ParsedSheet,
     Progress,
     bulk_insert_with_history,
     gc_paused,
     import_check_completions_access,
     import_claim_commit,
-    import_clean_rows,
     import_fail,
     import_finish,
     import_not_waiting,
     import_queue_commit,
     import_read_file,
+    import_read_sheet,
     import_record_create,
     import_validate_step,
 )
 from workforce.models import Agency, ImportRecord, StaffMember
-from workforce.resources import RowError, match_headers, missing_column_errors, uk_date
-from workforce.spreadsheets import SpreadsheetRefused, open_sheet, write_csv, write_xlsx
+from workforce.resources import RowError, uk_date
+from workforce.spreadsheets import write_csv, write_xlsx
 
 from .compliance import expiry_date
 from .models import Completion, CompletionSource, Module, Verification
@@ -249,58 +250,34 @@ def _commit(record, previewed, *, actor, today):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Parsed:
-    file_format: str = ""
-    match: object = None
-    rows: list = field(default_factory=list)
-    row_count: int = 0
-    errors: list = field(default_factory=list)
-
-
 def _read(record, data, *, today, progress):
-    parsed = _Parsed()
-    try:
-        sheet = open_sheet(data, record.original_name)
-    except SpreadsheetRefused as exc:
-        parsed.errors.append(RowError(exc.row, None, None, exc.message))
-        return parsed
-    parsed.file_format = sheet.file_format
-    match = match_headers(sheet.headers, COMPLETION_COLUMNS, header_row=sheet.header_row)
-    parsed.match = match
-    parsed.errors.extend(match.errors)
-    parsed.errors.extend(missing_column_errors(match, COMPLETION_COLUMNS, sheet.headers))
-    if not match.present("email") and not (match.present("agency") and match.present("staff_number")):
-        found = ", ".join(f'"{header}"' for header in sheet.headers if header) or "none"
-        parsed.errors.append(
-            RowError(
-                None,
-                "Email",
-                None,
-                'The file needs an "Email" column (also accepted: learner email, user email), or '
-                '"Agency" and "Staff number" columns, to know who completed. '
-                f"The columns found were: {found}.",
-            )
-        )
-    clean = CompletionResource(today=today).rows_cleaner(match)
-    readable = not parsed.errors
-    progress.start(sheet.estimated_rows)
-    try:
-        for number, values, errors in import_clean_rows(
-            sheet.rows, clean, progress=progress, readable=readable
-        ):
-            if errors:
-                parsed.errors.extend(errors)
-            else:
-                parsed.rows.append((number, values))
-    except SpreadsheetRefused as exc:
-        parsed.errors.append(RowError(exc.row, None, None, exc.message))
-    parsed.row_count = count = progress.done
-    if readable and count == 0:
-        parsed.errors.append(
-            RowError(None, None, None, "The file has a header row but no rows of data under it.")
-        )
+    parsed = ParsedSheet()
+    import_read_sheet(
+        parsed,
+        data,
+        record.original_name,
+        columns=COMPLETION_COLUMNS,
+        resource=CompletionResource(today=today),
+        progress=progress,
+        header_errors=_who_columns_missing,
+    )
     return parsed
+
+
+def _who_columns_missing(match, headers):
+    if match.present("email") or (match.present("agency") and match.present("staff_number")):
+        return []
+    found = ", ".join(f'"{header}"' for header in headers if header) or "none"
+    return [
+        RowError(
+            None,
+            "Email",
+            None,
+            'The file needs an "Email" column (also accepted: learner email, user email), or '
+            '"Agency" and "Staff number" columns, to know who completed. '
+            f"The columns found were: {found}.",
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ older than the hard task time limit (after which the first worker is certainly g
 """
 
 import contextlib
+import dataclasses
 import datetime
 import gc
 import hashlib
@@ -35,7 +36,7 @@ from simple_history.utils import (
 
 from . import access
 from .models import ImportRecord
-from .resources import RowError, clean_in_batches
+from .resources import HeaderMatch, RowError, clean_in_batches, match_headers, missing_column_errors
 from .spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, open_sheet, write_csv, write_xlsx
 
 Status = ImportRecord.Status
@@ -264,16 +265,64 @@ class Progress:
         ImportRecord.objects.filter(pk=self.pk).update(progress_done=done, progress_total=done)
 
 
-def import_clean_rows(rows, clean, *, progress, readable=True):
-    """(row number, values, errors) for each data row of a sheet, cleaned in batches by a resource's
-    rows_cleaner, counting every row in progress.done (unreadable files' rows too: the record says
-    how many rows a file has) and ticking the progress bar as they are read."""
-    counted = _counted(rows, progress)
-    if not readable:
-        for _row in counted:
-            pass
-        return
-    yield from clean_in_batches(clean, counted)
+@dataclasses.dataclass
+class ParsedSheet:
+    """What reading an uploaded sheet found: the rows without errors and every problem."""
+
+    file_format: str = ""
+    match: HeaderMatch | None = None
+    rows: list = dataclasses.field(default_factory=list)  # (row number, values) for rows without errors
+    row_count: int = 0
+    errors: list = dataclasses.field(default_factory=list)
+
+
+def import_read_sheet(
+    parsed, data, file_name, *, columns, resource, progress, header_errors=None, on_row=None
+):
+    """Fill `parsed` (a ParsedSheet) from an upload: headers matched to `columns`, every data row
+    cleaned by the resource's rows_cleaner in batches, counted as it is read (the progress bar), and
+    every problem listed: an unreadable file, missing columns, each row's errors, no rows at all.
+
+    `header_errors(match, headers)` adds an import's own checks of the columns found; `on_row(values)`
+    sees every row's values, with errors or not. Returns whether the rows could be read (the file
+    opened and its headers were acceptable); the rows of a file that could not are still counted.
+    """
+    try:
+        sheet = open_sheet(data, file_name)
+    except SpreadsheetRefused as exc:
+        parsed.errors.append(RowError(exc.row, None, None, exc.message))
+        return False
+    parsed.file_format = sheet.file_format
+    match = match_headers(sheet.headers, columns, header_row=sheet.header_row)
+    parsed.match = match
+    parsed.errors.extend(match.errors)
+    parsed.errors.extend(missing_column_errors(match, columns, sheet.headers))
+    if header_errors is not None:
+        parsed.errors.extend(header_errors(match, sheet.headers))
+    clean = resource.rows_cleaner(match)
+    readable = not parsed.errors
+    progress.start(sheet.estimated_rows)
+    counted = _counted(sheet.rows, progress)
+    try:
+        if not readable:
+            for _row in counted:
+                pass
+        for number, values, errors in clean_in_batches(clean, counted):
+            if on_row is not None:
+                on_row(values)
+            if errors:
+                parsed.errors.extend(errors)
+            else:
+                parsed.rows.append((number, values))
+    except SpreadsheetRefused as exc:
+        parsed.errors.append(RowError(exc.row, None, None, exc.message))
+    parsed.row_count = progress.done
+    if readable and parsed.row_count == 0:
+        # Never read an empty staff list as "everyone has left", nor an empty file as done.
+        parsed.errors.append(
+            RowError(None, None, None, "The file has a header row but no rows of data under it.")
+        )
+    return readable
 
 
 def _counted(rows, progress):

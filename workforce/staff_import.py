@@ -39,19 +39,20 @@ from django.utils import timezone
 from .imports import (
     PREVIEW_LIMIT,
     ImportRefused,
+    ParsedSheet,
     Progress,
     bulk_change_with_history,
     bulk_insert_with_history,
     gc_paused,
     import_check_agency_access,
     import_claim_commit,
-    import_clean_rows,
     import_fail,
     import_finish,
     import_load_checked,
     import_not_waiting,
     import_queue_commit,
     import_read_file,
+    import_read_sheet,
     import_record_create,
     import_save_checked,
     import_validate_step,
@@ -62,12 +63,10 @@ from .resources import (
     HeaderMatch,
     RowError,
     StaffResource,
-    match_headers,
-    missing_column_errors,
     missing_value_message,
     uk_date,
 )
-from .spreadsheets import SpreadsheetRefused, open_sheet, write_csv, write_xlsx
+from .spreadsheets import write_csv, write_xlsx
 
 Status = ImportRecord.Status
 MASS_LEAVER_SHARE = 0.10
@@ -340,53 +339,30 @@ def _commit(record, previewed, *, actor, today, confirm):
 
 
 @dataclass
-class _Parsed:
-    file_format: str = ""
-    match: object = None
-    rows: list = field(default_factory=list)  # (row number, values) for rows without errors
+class _Parsed(ParsedSheet):
     numbers_in_file: set = field(default_factory=set)  # staff numbers (upper case), errors or not
-    row_count: int = 0
-    errors: list = field(default_factory=list)
 
 
 def _read(record, data, *, today, progress):
     parsed = _Parsed()
-    try:
-        sheet = open_sheet(data, record.original_name)
-    except SpreadsheetRefused as exc:
-        parsed.errors.append(RowError(exc.row, None, None, exc.message))
-        return parsed
-    parsed.file_format = sheet.file_format
-    match = match_headers(sheet.headers, STAFF_COLUMNS, header_row=sheet.header_row)
-    parsed.match = match
-    parsed.errors.extend(match.errors)
-    parsed.errors.extend(missing_column_errors(match, STAFF_COLUMNS, sheet.headers))
-    clean = StaffResource(agency=record.agency, today=today).rows_cleaner(match)
-    readable = not parsed.errors
-    progress.start(sheet.estimated_rows)
-    keep, seen = parsed.rows.append, parsed.numbers_in_file.add
-    try:
-        for number, values, errors in import_clean_rows(
-            sheet.rows, clean, progress=progress, readable=readable
-        ):
-            if errors:
-                staff_number = values.get("staff_number")
-                if staff_number:
-                    seen(staff_number.upper())
-                parsed.errors.extend(errors)
-            else:
-                seen(values["staff_number"].upper())
-                keep((number, values))
-    except SpreadsheetRefused as exc:
-        parsed.errors.append(RowError(exc.row, None, None, exc.message))
-    parsed.row_count = count = progress.done
-    if readable and count == 0:
-        # Never read an empty list as "everyone has left".
-        parsed.errors.append(
-            RowError(None, None, None, "The file has a header row but no rows of data under it.")
-        )
+    seen = parsed.numbers_in_file.add
+
+    def note_staff_number(values):
+        staff_number = values.get("staff_number")
+        if staff_number:
+            seen(staff_number.upper())
+
+    readable = import_read_sheet(
+        parsed,
+        data,
+        record.original_name,
+        columns=STAFF_COLUMNS,
+        resource=StaffResource(agency=record.agency, today=today),
+        progress=progress,
+        on_row=note_staff_number,
+    )
     if readable:
-        parsed.errors.extend(_duplicate_errors(parsed.rows, match))
+        parsed.errors.extend(_duplicate_errors(parsed.rows, parsed.match))
     return parsed
 
 
