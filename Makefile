@@ -19,7 +19,7 @@ help: ## list the targets
 run: install assets ## install, build, migrate, seed demo data once, then start web + worker + beat
 	PORT=$(PORT) scripts/run.sh
 
-test: install ## the whole test suite
+test: install assets ## the whole test suite (the browser tests need the built GOV.UK styles)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
