@@ -39,7 +39,6 @@ from . import rules
 from .models import (
     DigestOptOut,
     ItemStatus,
-    MessageStatus,
     PlannerRun,
     ReminderItem,
     ReminderMessage,
@@ -854,10 +853,6 @@ def message_detail(message_id: int) -> ReminderMessage:
     return ReminderMessage.objects.prefetch_related("items__staff", "items__module", "items__agency").get(
         id=message_id
     )
-
-
-def failed_messages():
-    return ReminderMessage.objects.filter(status=MessageStatus.FAILED).order_by("-day", "recipient")
 
 
 def reminder_history_for(staff: StaffMember):

@@ -749,10 +749,3 @@ def worst_status_by_person(pairs: Iterable[CompliancePair]) -> dict[int, Status]
     for pair in pairs:
         statuses[pair.staff_id].append(pair.status)
     return {staff_id: worst_status(person) for staff_id, person in statuses.items()}
-
-
-def pairs_by_person(pairs: Iterable[CompliancePair]) -> dict[int, list[CompliancePair]]:
-    by_person = defaultdict(list)
-    for pair in pairs:
-        by_person[pair.staff_id].append(pair)
-    return by_person

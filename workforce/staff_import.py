@@ -83,7 +83,6 @@ COMPARED_FIELDS = (
     "start_date",
     "left_on",
 )
-TEXT_FIELDS = {"first_name", "last_name", "job_title", "email", "line_manager_email"}
 
 
 @dataclass
