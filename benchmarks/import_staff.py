@@ -13,7 +13,7 @@ reading the stored file again, as they do in separate tasks):
 - the same CSV uploaded again: nothing to change          (target: under 10 s)
 - the same CSV with every row changed (for information: bulk updates with history)
 
-and django-import-export's own row-by-row import (StaffResource.import_data, one row, one history
+and django-import-export's own row-by-row import (RowByRowStaffResource.import_data, one row, one history
 row and several queries at a time) on a sample of --sample rows of the same CSV, extrapolated to
 the full file: timing it on 50,000 rows would take many minutes (--sample 0 leaves it out).
 --cases picks some of the cases (xlsx, csv, reupload, changed; reupload and changed need csv);
@@ -89,8 +89,8 @@ def main():
 
 
 def run(options, *, label):
+    from imports.kinds.staff import STAFF_COLUMNS
     from workforce.models import Agency, JobRole
-    from workforce.resources import STAFF_COLUMNS
     from workforce.spreadsheets import write_csv, write_xlsx
 
     roles = list(JobRole.objects.order_by("name"))
@@ -166,8 +166,8 @@ def server_cpu_seconds():
 def case(figures, name, agency, data, file_name, *, expect, profile=None):
     from django.contrib.auth import get_user_model
 
+    from imports.services import import_commit, import_create, import_validate
     from workforce.access import LEAD_GROUP
-    from workforce.staff_import import staff_import_commit, staff_import_create, staff_import_validate
 
     # A partnership lead uploads, as on the upload page: the history rows name them.
     actor = get_user_model().objects.filter(groups__name=LEAD_GROUP).order_by("pk").first()
@@ -175,11 +175,11 @@ def case(figures, name, agency, data, file_name, *, expect, profile=None):
     profiler = cProfile.Profile() if profile else None
     server = server_cpu_seconds()
     cpu, started = time.process_time(), time.perf_counter()
-    record = staff_import_create(
-        actor=actor, agency=agency, upload=data, file_name=file_name, run_in_background=False
+    record = import_create(
+        kind="staff", actor=actor, agency=agency, upload=data, file_name=file_name, run_in_background=False
     )
     with _profiled(profiler):
-        preview = staff_import_validate(import_record=record)
+        preview = import_validate(import_record=record)
     checked = time.perf_counter()
     _dump(profiler, profile, name, "check")
     if not preview.ok:
@@ -187,7 +187,7 @@ def case(figures, name, agency, data, file_name, *, expect, profile=None):
     profiler = cProfile.Profile() if profile else None
     checked_cpu = time.process_time()
     with _profiled(profiler):
-        outcome = staff_import_commit(import_record=record, actor=actor)
+        outcome = import_commit(import_record=record, actor=actor)
     done = time.perf_counter()
     apply_cpu = time.process_time() - checked_cpu
     _dump(profiler, profile, name, "apply")
@@ -228,12 +228,12 @@ def row_by_row(figures, agency, headers, rows):
     """django-import-export's default import, one row at a time, on a sample of the same rows."""
     import tablib
 
-    from workforce.resources import StaffResource
+    from benchmarks._row_by_row import RowByRowStaffResource
     from workforce.spreadsheets import write_csv
 
     dataset = tablib.Dataset().load(write_csv(headers, rows).decode("utf-8-sig"), format="csv")
     started = time.perf_counter()
-    result = StaffResource(agency=agency).import_data(dataset, dry_run=False, raise_errors=True)
+    result = RowByRowStaffResource(agency=agency).import_data(dataset, dry_run=False, raise_errors=True)
     seconds = time.perf_counter() - started
     if result.totals["new"] != len(rows):
         sys.exit(f"row by row: expected {len(rows):,} new rows, got {dict(result.totals)}")

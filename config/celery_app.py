@@ -37,7 +37,7 @@ app.conf.beat_schedule = {
     # Daily at 03:15 Europe/London: delete uploaded spreadsheets whose import finished more than
     # 30 days ago (the import records stay).
     "import-files-purge": {
-        "task": "workforce.tasks.import_files_purge_task",
+        "task": "imports.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },

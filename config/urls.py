@@ -17,7 +17,7 @@ urlpatterns = [
     path("my/", include("workforce.signin_urls")),
     path("", include("training.record_urls")),
     path("compliance/", include("training.compliance_urls")),
-    path("imports/", include("workforce.import_urls")),
+    path("imports/", include("imports.urls")),
     path("", include("workforce.urls")),
 ]
 

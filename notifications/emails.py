@@ -132,7 +132,7 @@ def staff_list_review(item, facts) -> dict:
         "last_upload": rules.long_date(content["last_upload"]),
         "never_uploaded": content["uploaded"] is None,
         "days": content["days"],
-        "upload_url": settings.SITE_URL + reverse("imports:staff_upload"),
+        "upload_url": settings.SITE_URL + reverse("imports:upload", args=["staff"]),
     }
 
 

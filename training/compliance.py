@@ -46,6 +46,16 @@ def expiry_date(
     return add_months(completed_on, validity_months)
 
 
+def best_expiry_before(history: Iterable[tuple], *, before: datetime.date) -> datetime.date | None:
+    """The expiry that a completion made on `before` renews from: the latest expiry among the
+    counted completions `history` ((completed_on, expires_on) pairs) made on or before that day.
+    None when there are none, or when one of them never expires (nothing to renew)."""
+    expiries = [expires_on for completed_on, expires_on in history if completed_on <= before]
+    if not expiries or None in expiries:
+        return None
+    return max(expiries)
+
+
 # ---------------------------------------------------------------------------------------------
 # Compliance status of one (person, module) pair on one date
 # ---------------------------------------------------------------------------------------------

@@ -8,21 +8,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import certificates
-from .compliance import expiry_date
+from .compliance import best_expiry_before, expiry_date
 from .models import Completion, CompletionSource, Exemption, Verification
 
 
 def previous_best_expiry(*, staff, module, before, exclude_pk=None):
-    """The latest expiry among counted completions made on or before `before` (None: none, or never)."""
+    """The expiry a completion made on `before` renews from (training.compliance.best_expiry_before)."""
     earlier = Completion.objects.filter(
         staff=staff, module=module, verification=Verification.VERIFIED, completed_on__lte=before
     )
     if exclude_pk is not None:
         earlier = earlier.exclude(pk=exclude_pk)
-    expiries = list(earlier.values_list("expires_on", flat=True))
-    if not expiries or None in expiries:
-        return None
-    return max(expiries)
+    return best_expiry_before(earlier.values_list("completed_on", "expires_on"), before=before)
 
 
 def _compute_expiry(completion):

@@ -1,45 +1,9 @@
-"""Celery tasks of the training app. Tasks take ids, load, and call one service.
-
-Providers' completion files are checked and recorded here, acknowledged after they ran; the
-services claim each step with a conditional update, so a redelivered message changes nothing.
-"""
-
-import logging
+"""Celery tasks of the training app. Tasks take ids, load, and call one service."""
 
 from celery import shared_task
 
-from workforce.imports import ImportRefused
-from workforce.models import ImportRecord
-
-from . import completion_import, emails
+from . import emails
 from .models import Completion
-
-logger = logging.getLogger(__name__)
-
-
-@shared_task(ignore_result=True, acks_late=True)
-def completion_import_validate_task(import_id):
-    """Check an uploaded completion file and store its preview, updating the record's progress."""
-    record = ImportRecord.objects.filter(pk=import_id, kind=ImportRecord.Kind.COMPLETIONS).first()
-    if record is None:
-        return
-    completion_import.completion_import_validate(import_record=record)
-
-
-@shared_task(ignore_result=True, acks_late=True)
-def completion_import_commit_task(import_id):
-    """Record a confirmed completion file as the person who confirmed it."""
-    record = (
-        ImportRecord.objects.select_related("confirmed_by")
-        .filter(pk=import_id, kind=ImportRecord.Kind.COMPLETIONS)
-        .first()
-    )
-    if record is None:
-        return
-    try:
-        completion_import.completion_import_commit(import_record=record, actor=record.confirmed_by)
-    except ImportRefused as exc:
-        logger.info("Completion file import #%s refused: %s", import_id, exc.message)
 
 
 @shared_task(

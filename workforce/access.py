@@ -9,10 +9,11 @@ staff-session functions at the end of this module).
 
 import functools
 
-from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
+from . import rules
 from .models import Agency, StaffMember
 
 LEAD_GROUP = "Partnership lead"
@@ -40,20 +41,45 @@ def _in_group(user, name):
     return name in cache
 
 
-def visible_agencies(user):
+def require_lead(user):
+    """Pages for partnership leads only: anyone else gets 404, never 403, so that the page's
+    existence is not revealed."""
+    if not is_lead(user):
+        raise Http404("Not found")
+
+
+def require_lead_or_hr(user):
+    """Pages for leads and Agency HR (each then sees their own scope); anyone else gets 404."""
+    if not (is_lead(user) or is_agency_hr(user)):
+        raise Http404("Not found")
+
+
+def scope(user, queryset, *, agency):
+    """`queryset` narrowed to what `user` may see: leads everything; Agency HR the rows whose
+    agency (reached through the lookup path `agency`, "" for agencies themselves) is one they
+    hold a membership of, so a row without an agency is a lead's alone; anyone else nothing.
+
+    Every scoped read of the tracker (pages, exports, downloads, the admin) goes through here.
+    """
     if is_lead(user):
-        return Agency.objects.all()
+        return queryset
     if is_agency_hr(user):
-        return Agency.objects.filter(memberships__user=user)
-    return Agency.objects.none()
+        membership = f"{agency}__memberships__user" if agency else "memberships__user"
+        return queryset.filter(**{membership: user})
+    return queryset.none()
+
+
+def get_scoped_or_404(user, queryset, *, agency, **lookup):
+    """One row of `queryset` within the user's scope (see `scope`), or 404."""
+    return get_object_or_404(scope(user, queryset, agency=agency), **lookup)
+
+
+def visible_agencies(user):
+    return scope(user, Agency.objects.all(), agency="")
 
 
 def visible_staff(user):
-    if is_lead(user):
-        return StaffMember.objects.all()
-    if is_agency_hr(user):
-        return StaffMember.objects.filter(agency__memberships__user=user)
-    return StaffMember.objects.none()
+    return scope(user, StaffMember.objects.all(), agency="agency")
 
 
 def get_visible_agency_or_404(user, **lookup):
@@ -102,7 +128,7 @@ def signed_in_staff(request, *, today=None):
     if not ids:
         return StaffMember.objects.none()
     today = today or timezone.localdate()
-    return StaffMember.objects.filter(pk__in=ids).filter(Q(left_on__isnull=True) | Q(left_on__gt=today))
+    return StaffMember.objects.filter(pk__in=ids).filter(rules.not_left_q(today))
 
 
 def get_signed_in_staff_or_404(request, **lookup):

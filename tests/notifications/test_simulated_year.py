@@ -32,13 +32,13 @@ import pytest
 import time_machine
 from django.core import mail
 
+from imports.models import ImportRecord
 from notifications import services
 from notifications.models import ReminderItem, ReminderMessage, ReminderPolicy
 from tests import factories
 from tests.notifications.builders import complete, person, role_requiring, set_created
 from training.models import CompletionSource
 from training.services import completion_record, completion_verify
-from workforce.models import ImportRecord
 
 pytestmark = pytest.mark.django_db
 

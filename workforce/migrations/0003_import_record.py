@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import workforce.models
+import imports.models
 
 
 class Migration(migrations.Migration):
@@ -32,9 +32,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "file",
-                    models.FileField(
-                        blank=True, max_length=300, upload_to=workforce.models._import_upload_to
-                    ),
+                    models.FileField(blank=True, max_length=300, upload_to=imports.models._import_upload_to),
                 ),
                 ("original_name", models.CharField(max_length=255, verbose_name="file name")),
                 ("file_format", models.CharField(blank=True, help_text="csv, xlsx or ods.", max_length=10)),
