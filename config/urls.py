@@ -18,7 +18,7 @@ urlpatterns = [
     path("", include("training.record_urls")),
     path("compliance/", include("training.compliance_urls")),
     path("imports/", include("imports.urls")),
-    path("", include("workforce.urls")),
+    path("", include("people.urls")),
 ]
 
 # MEDIA_ROOT is never served, in development either: it holds certificates and uploaded staff

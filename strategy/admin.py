@@ -1,13 +1,14 @@
 """The Django admin for the strategy, for partnership leads (workforce.admin.LeadOnlyAdmin).
 
-Frameworks, domains and statements can be edited here as well as on the strategy pages. Rounds
-and actions are made on the strategy pages (creating a round makes its rating rows; an action's
-status changes with a progress note), so here they are for reading, with their history.
+Frameworks, domains and statements can be edited here as well as on the strategy pages, through
+the same services (workforce.admin.ServiceAdmin). Rounds and actions are made on the strategy
+pages (creating a round makes its rating rows; an action's status changes with a progress note),
+so here they are for reading, with their history.
 """
 
 from django.contrib import admin
 
-from workforce.admin import LeadOnlyAdmin
+from workforce.admin import LeadOnlyAdmin, ServiceAdmin
 
 from . import services
 from .models import (
@@ -55,7 +56,17 @@ class StrategySettingsAdmin(LeadOnlyAdmin, admin.ModelAdmin):
         obj.pk = saved.pk
 
 
-class DomainInline(LeadOnlyAdmin, admin.TabularInline):
+class DomainServices(ServiceAdmin):
+    def create(self, request, fields):
+        return services.domain_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.domain_update(
+            domain=obj, actor=request.user, name=obj.name, description=obj.description, position=obj.position
+        )
+
+
+class DomainInline(DomainServices, LeadOnlyAdmin, admin.TabularInline):
     model = Domain
     extra = 0
     fields = ["position", "name", "description"]
@@ -63,15 +74,14 @@ class DomainInline(LeadOnlyAdmin, admin.TabularInline):
 
 
 @admin.register(Framework)
-class FrameworkAdmin(LeadOnlyAdmin, admin.ModelAdmin):
+class FrameworkAdmin(ServiceAdmin, LeadOnlyAdmin, admin.ModelAdmin):
     list_display = ["name", "is_default", "created_at"]
     inlines = [DomainInline]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.is_default, wanted = False, obj.is_default
-            obj.save()
-            obj.is_default = wanted
+    def create(self, request, fields):
+        return services.framework_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
         services.framework_update(
             framework=obj,
             actor=request.user,
@@ -81,21 +91,52 @@ class FrameworkAdmin(LeadOnlyAdmin, admin.ModelAdmin):
         )
 
 
-class ItemInline(LeadOnlyAdmin, admin.StackedInline):
+class ItemServices(ServiceAdmin):
+    def create(self, request, fields):
+        item = services.item_create(
+            domain=fields["domain"],
+            actor=request.user,
+            statement=fields["statement"],
+            guidance=fields.get("guidance", ""),
+            evidence_module=fields.get("evidence_module"),
+            evidence_tier=fields.get("evidence_tier"),
+            evidence_job_role=fields.get("evidence_job_role"),
+        )
+        # A position or an inactive state chosen here, where the form asks for them.
+        return self._update(request, item, fields)
+
+    def update(self, request, obj, changes):
+        self._update(request, obj, {name: getattr(obj, name) for name in ITEM_FIELDS})
+
+    def _update(self, request, item, values):
+        return services.item_update(
+            item=item,
+            actor=request.user,
+            statement=values["statement"],
+            guidance=values.get("guidance", ""),
+            position=values.get("position") or item.position,
+            active=values.get("active", item.active),
+            evidence_module=values.get("evidence_module"),
+            evidence_tier=values.get("evidence_tier"),
+            evidence_job_role=values.get("evidence_job_role"),
+        )
+
+
+class ItemInline(ItemServices, LeadOnlyAdmin, admin.StackedInline):
     model = Item
     extra = 1
     fields = ITEM_FIELDS
 
 
 @admin.register(Domain)
-class DomainAdmin(LeadOnlyAdmin, admin.ModelAdmin):
+class DomainAdmin(DomainServices, LeadOnlyAdmin, admin.ModelAdmin):
     list_display = ["name", "framework", "position"]
     list_filter = ["framework"]
     inlines = [ItemInline]
 
 
 @admin.register(Item)
-class ItemAdmin(LeadOnlyAdmin, admin.ModelAdmin):
+class ItemAdmin(ItemServices, LeadOnlyAdmin, admin.ModelAdmin):
     list_display = ["statement", "domain", "position", "active", "evidence_module", "evidence_tier"]
     list_filter = ["domain__framework", "domain", "active"]
     search_fields = ["statement"]

@@ -113,6 +113,16 @@ def framework_install_default(*, actor=None) -> Framework:
     return framework
 
 
+def framework_create(*, actor, name, description="", is_default=False) -> Framework:
+    """A new, empty framework (the lead adds its domains and items)."""
+    framework = Framework(name=name, description=description, is_default=False)
+    framework.full_clean()
+    framework.save()
+    return framework_update(
+        framework=framework, actor=actor, name=name, description=description, is_default=is_default
+    )
+
+
 def framework_update(*, framework, actor, name, description, is_default) -> Framework:
     with transaction.atomic():
         if is_default:
@@ -123,6 +133,17 @@ def framework_update(*, framework, actor, name, description, is_default) -> Fram
         framework.full_clean()
         framework.save()
     return framework
+
+
+def domain_create(*, framework, actor, name, description="", position=None) -> Domain:
+    """A domain at `position`, or after the framework's last one."""
+    if position is None:
+        last = framework.domains.order_by("-position").values_list("position", flat=True).first() or 0
+        position = last + 1
+    domain = Domain(framework=framework, name=name, description=description, position=position)
+    domain.full_clean()
+    domain.save()
+    return domain
 
 
 def domain_update(*, domain, actor, name, description, position) -> Domain:

@@ -15,7 +15,8 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from workforce.admin import LeadOnlyAdmin, adopt
+from workforce.admin import JobRoleAdmin, LeadOnlyAdmin, ServiceAdmin, StaffMemberAdmin
+from workforce.models import JobRole, StaffMember
 
 from . import services
 from .models import (
@@ -31,7 +32,7 @@ from .resources import ModuleResource, RequirementResource
 
 
 @admin.register(Module)
-class ModuleAdmin(LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class ModuleAdmin(ServiceAdmin, LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [ModuleResource]
     list_display = [
         "code",
@@ -48,9 +49,26 @@ class ModuleAdmin(LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     list_filter = ["active", "tier", "domain", "delivery_mode"]
     search_fields = ["code", "title"]
 
+    def create(self, request, fields):
+        return services.module_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.module_update(module=obj, actor=request.user, **changes)
+
+
+class RequirementServices(ServiceAdmin):
+    def create(self, request, fields):
+        return services.requirement_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.requirement_update(requirement=obj, actor=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.requirement_delete(requirement=obj, actor=request.user)
+
 
 @admin.register(Requirement)
-class RequirementAdmin(LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class RequirementAdmin(RequirementServices, LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [RequirementResource]
     list_display = ["job_role", "module", "due_within_days", "starts_on"]
     list_filter = ["job_role__tier", "module", "job_role"]
@@ -60,8 +78,19 @@ class RequirementAdmin(LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin
     allow_delete = True
 
 
+class AssignmentServices(ServiceAdmin):
+    def create(self, request, fields):
+        return services.assignment_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.assignment_update(assignment=obj, actor=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.assignment_delete(assignment=obj, actor=request.user)
+
+
 @admin.register(Assignment)
-class AssignmentAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
+class AssignmentAdmin(AssignmentServices, LeadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["staff", "module", "assigned_on", "due_on", "reason"]
     list_filter = ["module", "staff__agency"]
     list_select_related = ["staff", "module"]
@@ -69,11 +98,6 @@ class AssignmentAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
     autocomplete_fields = ["staff", "module"]
     readonly_fields = ["assigned_by", "created_at"]
     allow_delete = True
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.assigned_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 class _DryRun(Exception):
@@ -120,7 +144,7 @@ class CompletionAddForm(forms.ModelForm):
 
 
 @admin.register(Completion)
-class CompletionAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
+class CompletionAdmin(ServiceAdmin, LeadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["staff", "module", "completed_on", "expires_on", "source", "verification"]
     list_filter = ["verification", "source", "module", "staff__agency"]
     list_select_related = ["staff", "module"]
@@ -172,20 +196,19 @@ class CompletionAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.fixed_fields
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        saved = services.completion_record(
-            staff=obj.staff,
-            module=obj.module,
-            completed_on=obj.completed_on,
-            source=obj.source,
+    def create(self, request, fields):
+        return services.completion_record(
+            staff=fields["staff"],
+            module=fields["module"],
+            completed_on=fields["completed_on"],
+            source=fields["source"],
             actor=request.user,
-            certificate_reference=obj.certificate_reference,
-            notes=obj.notes,
+            certificate_reference=fields.get("certificate_reference", ""),
+            notes=fields.get("notes", ""),
         )
-        adopt(obj, saved)
+
+    def update(self, request, obj, changes):
+        services.completion_annotate(completion=obj, actor=request.user, **changes)
 
     @admin.action(description="Verify the selected self-declared completions")
     def verify_selected(self, request, queryset):
@@ -202,8 +225,16 @@ class CompletionAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
         self.message_user(request, f"Verified {verified} completion{'s' if verified != 1 else ''}.")
 
 
+class ExemptionServices(ServiceAdmin):
+    def create(self, request, fields):
+        return services.exemption_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.exemption_update(exemption=obj, actor=request.user, **changes)
+
+
 @admin.register(Exemption)
-class ExemptionAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
+class ExemptionAdmin(ExemptionServices, LeadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["staff", "module", "reason", "starts_on", "ends_on"]
     list_filter = ["reason", "module", "staff__agency"]
     list_select_related = ["staff", "module"]
@@ -211,7 +242,67 @@ class ExemptionAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
     autocomplete_fields = ["staff", "module"]
     readonly_fields = ["created_by", "created_at"]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+
+# ---------------------------------------------------------------------------------------------
+# A person's training and a job role's requirements, on the workforce app's own admin pages
+# ---------------------------------------------------------------------------------------------
+
+
+class CompletionInline(LeadOnlyAdmin, admin.TabularInline):
+    """Read-only: completions are recorded through the Completion admin (and its service)."""
+
+    model = Completion
+
+    extra = 0
+    fields = ["module", "completed_on", "expires_on", "source", "verification"]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-completed_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("module")
+
+
+class ExemptionInline(ExemptionServices, LeadOnlyAdmin, admin.TabularInline):
+    model = Exemption
+
+    extra = 0
+    fields = ["module", "reason", "details", "starts_on", "ends_on"]
+    autocomplete_fields = ["module"]
+
+
+class AssignmentInline(AssignmentServices, LeadOnlyAdmin, admin.TabularInline):
+    model = Assignment
+
+    extra = 0
+    fields = ["module", "assigned_on", "due_on", "reason"]
+    autocomplete_fields = ["module"]
+    allow_delete = True
+
+
+class RequirementInline(RequirementServices, LeadOnlyAdmin, admin.TabularInline):
+    model = Requirement
+
+    extra = 0
+    autocomplete_fields = ["module"]
+    allow_delete = True
+
+
+class StaffMemberTrainingAdmin(StaffMemberAdmin):
+    inlines = [*StaffMemberAdmin.inlines, CompletionInline, ExemptionInline, AssignmentInline]
+
+
+class JobRoleRequirementsAdmin(JobRoleAdmin):
+    inlines = [*JobRoleAdmin.inlines, RequirementInline]
+
+
+admin.site.unregister(StaffMember)
+admin.site.register(StaffMember, StaffMemberTrainingAdmin)
+admin.site.unregister(JobRole)
+admin.site.register(JobRole, JobRoleRequirementsAdmin)

@@ -1,8 +1,9 @@
 """The default catalogue of job roles, modules and requirements (PRODUCT.md section 7).
 
 Plain data, so that a partnership can read it, the demo can install it, and tests can check the
-database against it. `catalogue_install` is the one writer: it adds whatever is missing and never
-changes anything a lead has already set up.
+database against it. `catalogue_install` is the one loader: it adds whatever is missing, through
+the services (so the history names who installed it), and never changes anything a lead has
+already set up.
 """
 
 import datetime
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from workforce.models import JobRole, Tier
+from workforce.services import job_role_create
 
+from . import services
 from .models import DeliveryMode, FrameworkDomain, Module, Requirement
 
 DUE_WITHIN_DAYS = 90
@@ -277,7 +280,7 @@ def catalogue_install(*, in_force_from: datetime.date, actor=None) -> CatalogueI
     """
     with transaction.atomic():
         modules, new_module_codes = _install_modules(actor)
-        roles, new_role_names = _install_job_roles()
+        roles, new_role_names = _install_job_roles(actor)
         requirements = _install_requirements(
             modules=modules,
             roles=roles,
@@ -291,17 +294,14 @@ def catalogue_install(*, in_force_from: datetime.date, actor=None) -> CatalogueI
     )
 
 
-def _history_user(actor):
-    return actor if actor is not None and actor.is_authenticated else None
-
-
 def _install_modules(actor):
     existing = {module.code: module for module in Module.objects.filter(code__in=[m.code for m in MODULES])}
     created = set()
     for spec in MODULES:
         if spec.code in existing:
             continue
-        module = Module(
+        existing[spec.code] = services.module_create(
+            actor=actor,
             code=spec.code,
             title=spec.title,
             description=spec.description,
@@ -312,22 +312,19 @@ def _install_modules(actor):
             validity_months=spec.validity_months,
             renewal_window_days=spec.renewal_window_days,
         )
-        module._history_user = _history_user(actor)
-        module.save()
-        existing[spec.code] = module
         created.add(spec.code)
     return existing, created
 
 
-def _install_job_roles():
+def _install_job_roles(actor):
     existing = {role.name: role for role in JobRole.objects.filter(name__in=[r.name for r in JOB_ROLES])}
     created = set()
     for spec in JOB_ROLES:
         if spec.name in existing:
             continue
-        role = JobRole(name=spec.name, tier=spec.tier, aliases="\n".join(spec.aliases))
-        role.save()
-        existing[spec.name] = role
+        existing[spec.name] = job_role_create(
+            actor=actor, name=spec.name, tier=spec.tier, aliases="\n".join(spec.aliases)
+        )
         created.add(spec.name)
     return existing, created
 
@@ -342,10 +339,12 @@ def _install_requirements(*, modules, roles, new_module_codes, new_role_names, i
             role, module = roles[spec.name], modules[code]
             if (role.pk, module.pk) in existing:
                 continue
-            requirement = Requirement(
-                job_role=role, module=module, due_within_days=DUE_WITHIN_DAYS, starts_on=in_force_from
+            services.requirement_create(
+                actor=actor,
+                job_role=role,
+                module=module,
+                due_within_days=DUE_WITHIN_DAYS,
+                starts_on=in_force_from,
             )
-            requirement._history_user = _history_user(actor)
-            requirement.save()
             count += 1
     return count

@@ -4,15 +4,19 @@ Modules are matched by code and requirements by (job role name, module code), ne
 id, so the catalogue moves between installations as a readable spreadsheet.
 """
 
-from import_export import fields, resources
+from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
 from workforce.models import JobRole
+from workforce.resources import ServiceResource
 
+from . import services
 from .models import Module, Requirement
 
 
-class ModuleResource(resources.ModelResource):
+class ModuleResource(ServiceResource):
+    service_fields = services.MODULE_FIELDS
+
     class Meta:
         model = Module
         fields = (
@@ -32,8 +36,16 @@ class ModuleResource(resources.ModelResource):
         report_skipped = True
         clean_model_instances = True
 
+    def create(self, fields, actor):
+        return services.module_create(actor=actor, **fields)
 
-class RequirementResource(resources.ModelResource):
+    def update(self, obj, actor):
+        return services.module_update(module=obj, actor=actor)
+
+
+class RequirementResource(ServiceResource):
+    service_fields = services.REQUIREMENT_FIELDS
+
     job_role = fields.Field(
         attribute="job_role", column_name="job_role", widget=ForeignKeyWidget(JobRole, field="name")
     )
@@ -52,3 +64,9 @@ class RequirementResource(resources.ModelResource):
     def get_queryset(self):
         # Exports name each row's role and module: join them rather than query once per row.
         return super().get_queryset().select_related("job_role", "module")
+
+    def create(self, fields, actor):
+        return services.requirement_create(actor=actor, **fields)
+
+    def update(self, obj, actor):
+        return services.requirement_update(requirement=obj, actor=actor)

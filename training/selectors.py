@@ -35,6 +35,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from workforce import rules
 from workforce.models import Agency, JobRole, StaffMember, Team
 
 from .compliance import (
@@ -176,9 +177,7 @@ def current_staff(
     `include_inactive_agencies` to decide explicitly.
     """
     queryset = (staff if staff is not None else StaffMember.objects.all()).order_by()
-    queryset = queryset.filter(Q(start_date__isnull=True) | Q(start_date__lte=on)).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=on)
-    )
+    queryset = queryset.filter(rules.current_on_q(on))
     queryset = _filter(queryset, "agency", agency)
     queryset = _filter(queryset, "team", team)
     queryset = _filter(queryset, "job_role", job_role)

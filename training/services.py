@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from . import certificates
 from .compliance import best_expiry_before, expiry_date
-from .models import Completion, CompletionSource, Exemption, Verification
+from .models import Assignment, Completion, CompletionSource, Exemption, Module, Requirement, Verification
 
 
 def previous_best_expiry(*, staff, module, before, exclude_pk=None):
@@ -154,6 +154,112 @@ def completion_reject(*, completion, actor, reason):
     return completion
 
 
+def _actor(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _saved(obj, actor):
+    """Validate `obj` with the model's own checks and save it, with `actor` on its history row."""
+    obj.full_clean()
+    obj._history_user = _actor(actor)
+    with transaction.atomic():
+        obj.save()
+    return obj
+
+
+def _deleted(obj, actor):
+    """Delete `obj`; its history keeps a "deleted" row naming `actor`."""
+    obj._history_user = _actor(actor)
+    obj.delete()
+
+
+def _changed(obj, changes, allowed):
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise TypeError(f"Unknown {type(obj).__name__} fields: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue: modules and requirements (the admin, its spreadsheet import and the loader)
+# ---------------------------------------------------------------------------------------------
+
+MODULE_FIELDS = (
+    "code",
+    "title",
+    "description",
+    "tier",
+    "domain",
+    "delivery_mode",
+    "duration",
+    "validity_months",
+    "renewal_window_days",
+    "active",
+)
+REQUIREMENT_FIELDS = ("job_role", "module", "due_within_days", "starts_on")
+
+
+def module_create(*, actor=None, **fields):
+    return _saved(_changed(Module(), fields, MODULE_FIELDS), actor)
+
+
+def module_update(*, module, actor=None, **changes):
+    """Change a module. Statuses and reminders follow at once: they are computed from the module's
+    validity and renewal window whenever they are read."""
+    return _saved(_changed(module, changes, MODULE_FIELDS), actor)
+
+
+def requirement_create(*, actor=None, **fields):
+    return _saved(_changed(Requirement(), fields, REQUIREMENT_FIELDS), actor)
+
+
+def requirement_update(*, requirement, actor=None, **changes):
+    return _saved(_changed(requirement, changes, REQUIREMENT_FIELDS), actor)
+
+
+def requirement_delete(*, requirement, actor=None):
+    _deleted(requirement, actor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignments and exemptions: one person
+# ---------------------------------------------------------------------------------------------
+
+ASSIGNMENT_FIELDS = ("staff", "module", "assigned_on", "due_on", "reason")
+
+
+def assignment_create(*, actor=None, **fields):
+    """Require a module of one person by a due date, on top of their role's requirements."""
+    assignment = _changed(Assignment(), fields, ASSIGNMENT_FIELDS)
+    assignment.assigned_by = _actor(actor)
+    return _saved(assignment, actor)
+
+
+def assignment_update(*, assignment, actor=None, **changes):
+    return _saved(_changed(assignment, changes, ASSIGNMENT_FIELDS), actor)
+
+
+def assignment_delete(*, assignment, actor=None):
+    _deleted(assignment, actor)
+
+
+EXEMPTION_FIELDS = ("staff", "module", "reason", "details", "starts_on", "ends_on")
+
+
+def _check_no_overlap(exemption):
+    overlapping = Exemption.objects.filter(staff=exemption.staff_id, module=exemption.module_id).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=exemption.starts_on)
+    )
+    if exemption.ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=exemption.ends_on)
+    if exemption.pk is not None:
+        overlapping = overlapping.exclude(pk=exemption.pk)
+    if overlapping.exists():
+        raise ValidationError("An exemption for this module already covers part of these dates.")
+
+
 def exemption_create(*, staff, module, reason, starts_on, ends_on=None, details="", actor=None):
     exemption = Exemption(
         staff=staff,
@@ -162,19 +268,21 @@ def exemption_create(*, staff, module, reason, starts_on, ends_on=None, details=
         details=details,
         starts_on=starts_on,
         ends_on=ends_on,
-        created_by=actor if actor and actor.is_authenticated else None,
+        created_by=_actor(actor),
     )
     exemption.full_clean()
-    overlapping = Exemption.objects.filter(staff=staff, module=module).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on)
-    )
-    if ends_on is not None:
-        overlapping = overlapping.filter(starts_on__lte=ends_on)
-    if overlapping.exists():
-        raise ValidationError("An exemption for this module already covers part of these dates.")
+    _check_no_overlap(exemption)
     exemption._history_user = exemption.created_by
     exemption.save()
     return exemption
+
+
+def exemption_update(*, exemption, actor=None, **changes):
+    """Correct an exemption (the admin); it must still not overlap another for the same module."""
+    _changed(exemption, changes, EXEMPTION_FIELDS)
+    exemption.full_clean()
+    _check_no_overlap(exemption)
+    return _saved(exemption, actor)
 
 
 def exemption_end(*, exemption, ends_on, actor=None):
@@ -184,6 +292,16 @@ def exemption_end(*, exemption, ends_on, actor=None):
     exemption._history_user = actor
     exemption.save()
     return exemption
+
+
+def completion_annotate(*, completion, actor=None, certificate_reference=None, notes=None):
+    """Change what may change of a recorded completion: its certificate reference and notes. Its
+    facts (who, what, when, expiry) are fixed: a wrong one is corrected by recording the right one."""
+    if certificate_reference is not None:
+        completion.certificate_reference = certificate_reference
+    if notes is not None:
+        completion.notes = notes
+    return _saved(completion, actor)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,11 @@ Who gets in is decided once, on the admin site: an active staff account of a par
 admin grants leads what the model allows (LeadOnlyAdmin), so leads need no per-model Django
 permissions, and querysets are empty for anyone else should the site check ever be loosened.
 
-Domain writes go through the services where the admin creates or changes staff members and
-completions, so validation, e-mail normalisation, role dates and expiry dates stay in one place.
+Every write goes through the owning app's services (ServiceAdmin and ServiceInline), so
+validation, e-mail normalisation, role dates, expiry dates and the history rows stay in one place:
+the admin never saves a domain object itself. Other apps extend the admins registered here with
+their own inlines (training adds a person's completions, exemptions and assignments, and a job
+role's requirements) by registering a subclass.
 """
 
 from django import forms
@@ -17,12 +20,10 @@ from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from training.models import Assignment, Completion, Exemption, Requirement
-
 from . import access, services
 from .models import Agency, AgencyMembership, JobRole, StaffMember, Team
 from .resources import JobRoleResource
-from .selectors import current_on_q, leavers_on_q
+from .rules import current_on_q, leavers_on_q
 
 
 def admin_site_has_permission(request):
@@ -58,6 +59,78 @@ class LeadOnlyAdmin(admin.options.BaseModelAdmin):
         return self.allow_delete and access.is_lead(request.user)
 
 
+class ServiceInlines:
+    """A model admin whose inlines write through their own services: each inline that is a
+    ServiceAdmin gets its rows created, changed and deleted by its `create`, `update` and
+    `delete`; an inline that is not one is read-only (or writes nothing of the domain)."""
+
+    def save_formset(self, request, form, formset, change):
+        inline = next(
+            (
+                each
+                for each in self.get_inline_instances(request, form.instance)
+                if each.model is formset.model
+            ),
+            None,
+        )
+        if not isinstance(inline, ServiceAdmin):
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            inline.delete(request, obj)
+        edited = _edited_fields(formset)
+        for obj in formset.new_objects:
+            adopt(obj, inline.create(request, {name: getattr(obj, name) for name in edited}))
+        for obj, changed in formset.changed_objects:
+            inline.update(request, obj, {name: getattr(obj, name) for name in changed})
+        return None
+
+
+class ServiceAdmin(ServiceInlines):
+    """A model admin (or inline) whose writes are calls to services. Subclasses implement
+    `create(request, fields)` -> the saved object, `update(request, obj, changes)` and, where
+    deletion is allowed, `delete(request, obj)`; `fields` and `changes` are the form's cleaned
+    values of the model's own fields."""
+
+    def create(self, request, fields):
+        raise NotImplementedError
+
+    def update(self, request, obj, changes):
+        raise NotImplementedError
+
+    def delete(self, request, obj):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            self.update(request, obj, _form_values(form, obj, only=form.changed_data))
+        else:
+            adopt(obj, self.create(request, _form_values(form, obj)))
+
+    def delete_model(self, request, obj):
+        self.delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete(request, obj)
+
+
+def _form_values(form, obj, only=None):
+    """The model fields a form edits, as the form cleaned them."""
+    names = {field.name for field in obj._meta.concrete_fields}
+    return {
+        name: value
+        for name, value in form.cleaned_data.items()
+        if name in names and (only is None or name in only)
+    }
+
+
+def _edited_fields(formset):
+    """The model fields an inline's rows set: those of its form, and the link to the parent."""
+    names = {field.name for field in formset.model._meta.concrete_fields}
+    return [name for name in formset.form.base_fields if name in names] + [formset.fk.name]
+
+
 def adopt(obj, saved):
     """Make the admin's unsaved `obj` the row a service saved, so the admin logs and redirects to it."""
     for field in obj._meta.concrete_fields:
@@ -66,7 +139,24 @@ def adopt(obj, saved):
     obj._state.db = saved._state.db
 
 
-class AgencyMembershipInline(LeadOnlyAdmin, admin.TabularInline):
+class MembershipServices(ServiceAdmin):
+    def create(self, request, fields):
+        return services.agency_membership_grant(
+            user=fields["user"], agency=fields["agency"], actor=request.user
+        )
+
+    def update(self, request, obj, changes):
+        """A membership moved to another user or agency: the old one goes, the new one comes."""
+        services.agency_membership_revoke(
+            membership=AgencyMembership.objects.get(pk=obj.pk), actor=request.user
+        )
+        adopt(obj, services.agency_membership_grant(user=obj.user, agency=obj.agency, actor=request.user))
+
+    def delete(self, request, obj):
+        services.agency_membership_revoke(membership=obj, actor=request.user)
+
+
+class AgencyMembershipInline(MembershipServices, LeadOnlyAdmin, admin.TabularInline):
     model = AgencyMembership
     extra = 0
     autocomplete_fields = ["user"]
@@ -76,7 +166,18 @@ class AgencyMembershipInline(LeadOnlyAdmin, admin.TabularInline):
     verbose_name_plural = "Agency HR users (people who see and upload this agency's staff list)"
 
 
-class TeamInline(LeadOnlyAdmin, admin.TabularInline):
+class TeamServices(ServiceAdmin):
+    def create(self, request, fields):
+        return services.team_create(agency=fields["agency"], name=fields["name"], actor=request.user)
+
+    def update(self, request, obj, changes):
+        services.team_rename(team=obj, name=obj.name, actor=request.user)
+
+    def delete(self, request, obj):
+        services.team_delete(team=obj, actor=request.user)
+
+
+class TeamInline(TeamServices, LeadOnlyAdmin, admin.TabularInline):
     model = Team
     extra = 0
     fields = ["name"]
@@ -84,16 +185,22 @@ class TeamInline(LeadOnlyAdmin, admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
+class AgencyAdmin(ServiceAdmin, LeadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["name", "slug", "sector", "hr_contact_email", "training_lead_email", "active"]
     list_filter = ["sector", "active"]
     search_fields = ["name", "slug", "hr_contact_email", "training_lead_email"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AgencyMembershipInline, TeamInline]
 
+    def create(self, request, fields):
+        return services.agency_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.agency_update(agency=obj, actor=request.user, **changes)
+
 
 @admin.register(Team)
-class TeamAdmin(LeadOnlyAdmin, admin.ModelAdmin):
+class TeamAdmin(TeamServices, LeadOnlyAdmin, admin.ModelAdmin):
     list_display = ["name", "agency"]
     list_filter = ["agency"]
     list_select_related = ["agency"]
@@ -102,21 +209,18 @@ class TeamAdmin(LeadOnlyAdmin, admin.ModelAdmin):
     allow_delete = True
 
 
-class RequirementInline(LeadOnlyAdmin, admin.TabularInline):
-    model = Requirement
-
-    extra = 0
-    autocomplete_fields = ["module"]
-    allow_delete = True
-
-
 @admin.register(JobRole)
-class JobRoleAdmin(LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class JobRoleAdmin(ServiceAdmin, LeadOnlyAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [JobRoleResource]
     list_display = ["name", "tier"]
     list_filter = ["tier"]
     search_fields = ["name", "aliases"]
-    inlines = [RequirementInline]
+
+    def create(self, request, fields):
+        return services.job_role_create(actor=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        services.job_role_update(job_role=obj, actor=request.user, **changes)
 
 
 class StaffStatusFilter(admin.SimpleListFilter):
@@ -137,44 +241,6 @@ class StaffStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CompletionInline(LeadOnlyAdmin, admin.TabularInline):
-    """Read-only: completions are recorded through the Completion admin (and its service)."""
-
-    model = Completion
-
-    extra = 0
-    fields = ["module", "completed_on", "expires_on", "source", "verification"]
-    readonly_fields = fields
-    show_change_link = True
-    ordering = ["-completed_on"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("module")
-
-
-class ExemptionInline(LeadOnlyAdmin, admin.TabularInline):
-    model = Exemption
-
-    extra = 0
-    fields = ["module", "reason", "details", "starts_on", "ends_on"]
-    autocomplete_fields = ["module"]
-
-
-class AssignmentInline(LeadOnlyAdmin, admin.TabularInline):
-    model = Assignment
-
-    extra = 0
-    fields = ["module", "assigned_on", "due_on", "reason"]
-    autocomplete_fields = ["module"]
-    allow_delete = True
-
-
 class StaffMemberAdminForm(forms.ModelForm):
     def clean_email(self):
         return services.normalise_email(self.cleaned_data["email"])
@@ -184,7 +250,7 @@ class StaffMemberAdminForm(forms.ModelForm):
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
+class StaffMemberAdmin(ServiceAdmin, LeadOnlyAdmin, SimpleHistoryAdmin):
     form = StaffMemberAdminForm
     list_display = [
         "last_name",
@@ -209,22 +275,21 @@ class StaffMemberAdmin(LeadOnlyAdmin, SimpleHistoryAdmin):
         ("Dates", {"fields": ["start_date", "role_since", "left_on"]}),
         ("Account", {"fields": ["user", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    inlines = [CompletionInline, ExemptionInline, AssignmentInline]
 
     def save_model(self, request, obj, form, change):
         fields = {name: getattr(obj, name) for name in services.STAFF_FIELDS}
         if change:
             changed = {name: value for name, value in fields.items() if name in form.changed_data}
-            services.staff_update(staff=obj, actor=request.user, **changed)
             if "user" in form.changed_data:
-                obj.save(update_fields=["user"])
+                changed["user"] = obj.user
+            services.staff_update(staff=obj, actor=request.user, **changed)
         else:
             saved = services.staff_create(agency=obj.agency, actor=request.user, user=obj.user, **fields)
             adopt(obj, saved)
 
 
 @admin.register(AgencyMembership)
-class AgencyMembershipAdmin(LeadOnlyAdmin, admin.ModelAdmin):
+class AgencyMembershipAdmin(MembershipServices, LeadOnlyAdmin, admin.ModelAdmin):
     list_display = ["user", "agency", "created_at"]
     list_filter = ["agency"]
     list_select_related = ["user", "agency"]
@@ -233,7 +298,7 @@ class AgencyMembershipAdmin(LeadOnlyAdmin, admin.ModelAdmin):
     allow_delete = True
 
 
-class UserMembershipInline(LeadOnlyAdmin, admin.TabularInline):
+class UserMembershipInline(MembershipServices, LeadOnlyAdmin, admin.TabularInline):
     model = AgencyMembership
     extra = 0
     autocomplete_fields = ["agency"]
@@ -248,7 +313,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class TrackerUserAdmin(LeadOnlyAdmin, UserAdmin):
+class TrackerUserAdmin(ServiceInlines, LeadOnlyAdmin, UserAdmin):
     """Leads manage the accounts of other leads and agency HR; only a superuser touches a superuser."""
 
     inlines = [UserMembershipInline]

@@ -4,6 +4,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from . import rules
+
 
 class Sector(models.TextChoices):
     CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
@@ -75,6 +77,8 @@ class JobRole(models.Model):
         help_text="Other names for this role in agencies' spreadsheets, one per line. Matching ignores case.",
     )
     description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -171,9 +175,7 @@ class StaffMember(models.Model):
         return f"{self.first_name} {self.last_name}"
 
     def is_current_on(self, day):
-        return (self.start_date is None or self.start_date <= day) and (
-            self.left_on is None or self.left_on > day
-        )
+        return rules.is_current(start_date=self.start_date, left_on=self.left_on, on=day)
 
 
 class AgencyMembership(models.Model):

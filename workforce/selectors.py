@@ -3,15 +3,13 @@ nothing here can reach outside the user's scope, and each touches the database a
 times whatever the number of rows."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils.formats import date_format
 
-from training.models import Completion, Module, Verification
-
 from . import access
 from .models import StaffMember
+from .rules import current_on_q, leavers_on_q
 
 
 class StaffStatus:
@@ -20,17 +18,6 @@ class StaffStatus:
     ALL = "all"
 
     choices = [(CURRENT, "Current staff"), (LEAVERS, "Leavers"), (ALL, "Everyone")]
-
-
-def current_on_q(day, prefix=""):
-    """Current staff on `day` (PRODUCT.md section 2): started by then, and not left by then."""
-    return (Q(**{f"{prefix}start_date__isnull": True}) | Q(**{f"{prefix}start_date__lte": day})) & (
-        Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": day})
-    )
-
-
-def leavers_on_q(day, prefix=""):
-    return Q(**{f"{prefix}left_on__lte": day})
 
 
 def _search_q(q):
@@ -77,30 +64,6 @@ def agencies_with_staff_counts(*, user, today):
         access.visible_agencies(user)
         .annotate(current_staff=Count("staff", filter=current_on_q(today, prefix="staff__")))
         .order_by("name")
-    )
-
-
-@dataclass(frozen=True)
-class Overview:
-    agencies: list
-    agency_count: int
-    current_staff: int
-    active_modules: int
-    awaiting_verification: int
-
-
-def agency_overview(*, user, today):
-    """Partnership figures for a lead's home page: three queries whatever the partnership's size."""
-    agencies = list(agencies_with_staff_counts(user=user, today=today))
-    awaiting = Completion.objects.filter(
-        verification=Verification.PENDING, staff__in=access.visible_staff(user)
-    ).count()
-    return Overview(
-        agencies=agencies,
-        agency_count=len(agencies),
-        current_staff=sum(agency.current_staff for agency in agencies),
-        active_modules=Module.objects.filter(active=True).count(),
-        awaiting_verification=awaiting,
     )
 
 

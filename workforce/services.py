@@ -1,12 +1,11 @@
 """Every write to the workforce: one function per change of state."""
 
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.utils import timezone
 
-from .models import Agency, AgencyMembership, StaffMember, Team
+from . import rules
+from .models import Agency, AgencyMembership, JobRole, StaffMember, Team
 
 STAFF_FIELDS = (
     "staff_number",
@@ -31,11 +30,9 @@ def _validate_email_free(*, agency, email, exclude_pk, left_on, today):
     """An email is unique among an agency's current staff (people who have not yet left)."""
     if not email:
         return
-    if left_on is not None and left_on <= today:
+    if rules.has_left(left_on=left_on, on=today):
         return
-    clash = StaffMember.objects.filter(agency=agency, email=email).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=today)
-    )
+    clash = StaffMember.objects.filter(agency=agency, email=email).filter(rules.not_left_q(today))
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
@@ -53,7 +50,7 @@ def _clean(staff, *, today):
 
 
 def staff_create(*, agency, actor=None, today=None, **fields):
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     staff = StaffMember(agency=agency, **fields)
     if staff.role_since is None:
         staff.role_since = staff.start_date
@@ -65,8 +62,8 @@ def staff_create(*, agency, actor=None, today=None, **fields):
 
 def staff_update(*, staff, actor=None, today=None, **changes):
     """Change a staff member. A change of job role moves `role_since` to today unless given."""
-    today = today or datetime.date.today()
-    unknown = set(changes) - set(STAFF_FIELDS)
+    today = today or timezone.localdate()
+    unknown = set(changes) - {*STAFF_FIELDS, "user"}
     if unknown:
         raise TypeError(f"Unknown staff fields: {', '.join(sorted(unknown))}")
     if "job_role" in changes and changes["job_role"] != staff.job_role and "role_since" not in changes:
@@ -80,8 +77,72 @@ def staff_update(*, staff, actor=None, today=None, **changes):
     return staff
 
 
-def staff_mark_left(*, staff, left_on, actor=None):
-    return staff_update(staff=staff, left_on=left_on, actor=actor, today=left_on)
+def _actor(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _saved(obj, actor):
+    """Validate `obj` with the model's own checks and save it, with `actor` on any history row."""
+    obj.full_clean()
+    obj._history_user = _actor(actor)
+    with transaction.atomic():
+        obj.save()
+    return obj
+
+
+def _changed(obj, changes, allowed):
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise TypeError(f"Unknown {type(obj).__name__} fields: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    return obj
+
+
+JOB_ROLE_FIELDS = ("name", "tier", "aliases", "description")
+AGENCY_FIELDS = (
+    "name",
+    "slug",
+    "sector",
+    "hr_contact_email",
+    "training_lead_email",
+    "reminder_from_email",
+    "reminder_reply_to",
+    "active",
+)
+
+
+def job_role_create(*, actor=None, **fields):
+    return _saved(_changed(JobRole(), fields, JOB_ROLE_FIELDS), actor)
+
+
+def job_role_update(*, job_role, actor=None, **changes):
+    """Change a catalogue job role. A change of tier moves its people's figures to the new tier."""
+    return _saved(_changed(job_role, changes, JOB_ROLE_FIELDS), actor)
+
+
+def agency_update(*, agency, actor=None, **changes):
+    """Change an agency. An inactive agency's staff get no reminders and leave the partnership's
+    figures (its own page still shows them)."""
+    return _saved(_changed(agency, changes, AGENCY_FIELDS), actor)
+
+
+def team_create(*, agency, name, actor=None):
+    return _saved(Team(agency=agency, name=(name or "").strip()), actor)
+
+
+def team_rename(*, team, name, actor=None):
+    team.name = (name or "").strip()
+    return _saved(team, actor)
+
+
+def team_delete(*, team, actor=None):
+    """Delete a team: its people stay, without a team."""
+    team.delete()
+
+
+def agency_membership_revoke(*, membership, actor=None):
+    membership.delete()
 
 
 def team_get_or_create(*, agency, name):
@@ -92,14 +153,10 @@ def team_get_or_create(*, agency, name):
     return team
 
 
-def agency_membership_grant(*, user, agency):
+def agency_membership_grant(*, user, agency, actor=None):
     membership, _ = AgencyMembership.objects.get_or_create(user=user, agency=agency)
     return membership
 
 
 def agency_create(*, actor=None, **fields):
-    agency = Agency(**fields)
-    agency.full_clean()
-    agency._history_user = actor
-    agency.save()
-    return agency
+    return _saved(_changed(Agency(), fields, AGENCY_FIELDS), actor)

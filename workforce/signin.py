@@ -26,11 +26,11 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from . import rules
 from .models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,6 @@ def normalise_email(email) -> str:
     return (email or "").strip().lower()
 
 
-def _not_left_q(today):
-    return Q(left_on__isnull=True) | Q(left_on__gt=today)
-
-
 def staff_for_email(email, *, today):
     """The staff records a sign-in link for `email` opens: everyone with that work address who has
     not left (a new starter too, before their start date: they can see what will be asked)."""
@@ -70,7 +66,7 @@ def staff_for_email(email, *, today):
         return StaffMember.objects.none()
     return (
         StaffMember.objects.filter(email=email)
-        .filter(_not_left_q(today))
+        .filter(rules.not_left_q(today))
         .select_related("agency")
         .order_by("agency__name", "staff_number")
     )
@@ -127,7 +123,7 @@ def staff_for_token(token, *, today=None) -> list:
     ids, email = _parse_payload(payload)
     if ids is None:
         raise LinkRefused(INVALID)
-    current = StaffMember.objects.filter(pk__in=ids, email=email).filter(_not_left_q(today))
+    current = StaffMember.objects.filter(pk__in=ids, email=email).filter(rules.not_left_q(today))
     staff = list(current.select_related("agency"))
     if not staff:
         raise LinkRefused(NO_LONGER_VALID, email)

@@ -301,8 +301,9 @@ FORMAT_MODULE_PATH = ["config.formats"]
 # --- strategy ---
 # The partnership's HSB workforce strategy: lead and sponsor, self-assessment rounds, action plan.
 INSTALLED_APPS += ["strategy"]
-# The demo data builds on every app, so it comes last (the top floor: see docs/architecture.md).
-INSTALLED_APPS += ["demo"]
+# The people pages and the demo data build on every app, so they come last (the top floor: see
+# docs/architecture.md).
+INSTALLED_APPS += ["people", "demo"]
 # History is never overwritten: the admin shows it but cannot "revert" a record to an old snapshot.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -1,7 +1,8 @@
-"""Workforce pages: a home page per role, agency staff lists and a staff member's page.
+"""The people pages: a home page per role, agencies and their staff lists, and a staff member's
+page, which brings together their details, training, reminders and history.
 
 Thin views: access comes from workforce.access (another agency's object is a 404) and reads from
-workforce.selectors.
+the selectors of the apps below.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -18,10 +19,11 @@ from training.compliance_selectors import (
     person_pairs,
     worst_statuses,
 )
+from workforce import access, selectors
+from workforce.forms import StaffSearchForm
+from workforce.selectors import StaffStatus
 
-from . import access, selectors
-from .forms import StaffSearchForm
-from .selectors import StaffStatus
+from . import selectors as people_selectors
 
 STAFF_PER_PAGE = 50
 
@@ -30,14 +32,14 @@ STAFF_PER_PAGE = 50
 def home(request):
     user = request.user
     if access.is_lead(user):
-        overview = selectors.agency_overview(user=user, today=timezone.localdate())
-        return render(request, "workforce/home_lead.html", {"overview": overview})
+        overview = people_selectors.agency_overview(user=user, today=timezone.localdate())
+        return render(request, "people/home_lead.html", {"overview": overview})
     if access.is_agency_hr(user):
         agencies = list(access.visible_agencies(user).only("slug")[:2])
         if len(agencies) == 1:
             return redirect("agency_staff", slug=agencies[0].slug)
         return redirect("agency_list")
-    return render(request, "workforce/home_staff.html")
+    return render(request, "people/home_staff.html")
 
 
 @login_required
@@ -45,7 +47,7 @@ def agency_list(request):
     if not (access.is_lead(request.user) or access.is_agency_hr(request.user)):
         raise Http404("No agencies to show.")
     agencies = selectors.agencies_with_staff_counts(user=request.user, today=timezone.localdate())
-    return render(request, "workforce/agency_list.html", {"agencies": agencies})
+    return render(request, "people/agency_list.html", {"agencies": agencies})
 
 
 @login_required
@@ -84,7 +86,7 @@ def agency_staff(request, slug):
         ],
         "today": today,
     }
-    return render(request, "workforce/agency_staff.html", context)
+    return render(request, "people/agency_staff.html", context)
 
 
 @login_required
@@ -102,4 +104,4 @@ def staff_detail(request, pk):
         "history": selectors.staff_history(staff=staff),
         "today": today,
     }
-    return render(request, "workforce/staff_detail.html", context)
+    return render(request, "people/staff_detail.html", context)
