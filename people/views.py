@@ -7,7 +7,6 @@ the selectors of the apps below.
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -44,8 +43,7 @@ def home(request):
 
 @login_required
 def agency_list(request):
-    if not (access.is_lead(request.user) or access.is_agency_hr(request.user)):
-        raise Http404("No agencies to show.")
+    access.require_lead_or_hr(request.user)
     agencies = selectors.agencies_with_staff_counts(user=request.user, today=timezone.localdate())
     return render(request, "people/agency_list.html", {"agencies": agencies})
 

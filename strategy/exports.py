@@ -45,10 +45,6 @@ def _save(workbook):
     return buffer.getvalue()
 
 
-def _percent(value):
-    return "" if value is None else value / 100
-
-
 def round_workbook(report) -> bytes:
     assessment_round = report.round
     workbook = Workbook()

@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q
 
 from training.compliance import add_months
 from training.selectors import compliance_pairs, compliance_summary
+from workforce import access
 
 from . import scoring
 from .models import (
@@ -365,7 +366,7 @@ class ActionFilters:
 
 
 def action_list(queryset, *, filters: ActionFilters, today):
-    """Actions in scope (a queryset from strategy.access.visible_actions), filtered, with their
+    """Actions in scope (a queryset from visible_actions), filtered, with their
     items and owner agency loaded: three queries whatever the number of actions."""
     queryset = queryset.select_related("owner_agency").prefetch_related(
         Prefetch(
@@ -403,3 +404,44 @@ def next_review_date(action, *, today, months=6) -> datetime.date:
 
 def action_history(action):
     return action.notes.select_related("author").order_by("-created_at", "-id")
+
+
+# ---------------------------------------------------------------------------------------------
+# What each user may see, scoped by workforce.access (the one access module)
+# ---------------------------------------------------------------------------------------------
+# Partnership leads read and change everything here. Agency HR users read the actions owned
+# within their own agencies, and nothing else of the strategy: no rounds, frameworks or
+# settings, and no editing. Anyone else sees nothing; out-of-scope objects answer 404.
+
+
+def visible_actions(user):
+    return access.scope(user, Action.objects.all(), agency="owner_agency")
+
+
+def get_visible_action_or_404(user, **lookup):
+    return access.get_scoped_or_404(
+        user, Action.objects.select_related("owner_agency"), agency="owner_agency", **lookup
+    )
+
+
+def get_editable_action_or_404(user, **lookup):
+    access.require_lead(user)
+    return get_visible_action_or_404(user, **lookup)
+
+
+def visible_rounds(user):
+    return access.scope(user, AssessmentRound.objects.all(), agency=None)
+
+
+def get_visible_round_or_404(user, **lookup):
+    return access.get_scoped_or_404(
+        user, AssessmentRound.objects.select_related("framework", "agency"), agency=None, **lookup
+    )
+
+
+def visible_frameworks(user):
+    return access.scope(user, Framework.objects.all(), agency=None)
+
+
+def get_visible_framework_or_404(user, **lookup):
+    return access.get_scoped_or_404(user, Framework.objects.all(), agency=None, **lookup)

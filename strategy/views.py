@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from workforce.access import is_lead, visible_agencies
+from workforce import access
 
-from . import access, exports, owner_links, scoring, selectors, services
+from . import exports, owner_links, scoring, selectors, services
 from .forms import (
     ActionFilterForm,
     ActionForm,
@@ -36,7 +36,7 @@ def _trail(*crumbs, start=True):
 
 def _actions_trail(user):
     """Agency HR users never see the overview, so their breadcrumbs start at the action plan."""
-    return _trail(("Action plan", reverse("strategy:action_list")), start=access.can_edit_strategy(user))
+    return _trail(("Action plan", reverse("strategy:action_list")), start=access.is_lead(user))
 
 
 def _framework_trail(framework):
@@ -70,16 +70,16 @@ def _apply_errors(form, exc):
 
 @login_required
 def overview(request):
-    if not is_lead(request.user):
-        if access.can_read_actions(request.user):
+    if not access.is_lead(request.user):
+        if access.is_lead_or_hr(request.user):
             return redirect("strategy:action_list")
         raise Http404("Not found")
     today = timezone.localdate()
-    rounds = selectors.rounds_with_scores(access.visible_rounds(request.user)[:5])
+    rounds = selectors.rounds_with_scores(selectors.visible_rounds(request.user)[:5])
     context = {
         "panel": selectors.leadership_panel(today=today),
         "rounds": rounds,
-        "frameworks": access.visible_frameworks(request.user),
+        "frameworks": selectors.visible_frameworks(request.user),
         "today": today,
     }
     return render(request, "strategy/overview.html", context)
@@ -109,7 +109,7 @@ def settings_edit(request):
 @login_required
 def framework_list(request):
     access.require_lead(request.user)
-    frameworks = access.visible_frameworks(request.user)
+    frameworks = selectors.visible_frameworks(request.user)
     return render(request, "strategy/framework_list.html", {"frameworks": frameworks, "trail": _trail()})
 
 
@@ -124,7 +124,7 @@ def framework_install(request):
 
 @login_required
 def framework_detail(request, pk):
-    framework = access.get_visible_framework_or_404(request.user, pk=pk)
+    framework = selectors.get_visible_framework_or_404(request.user, pk=pk)
     context = {
         "framework": framework,
         "domains": selectors.framework_domains(framework),
@@ -135,7 +135,7 @@ def framework_detail(request, pk):
 
 @login_required
 def framework_edit(request, pk):
-    framework = access.get_visible_framework_or_404(request.user, pk=pk)
+    framework = selectors.get_visible_framework_or_404(request.user, pk=pk)
     form = FrameworkForm(request.POST or None, instance=framework)
     if request.method == "POST" and form.is_valid():
         services.framework_update(framework=framework, actor=request.user, **form.cleaned_data)
@@ -206,7 +206,7 @@ def item_edit(request, pk):
 def round_list(request):
     access.require_lead(request.user)
     context = {
-        "rounds": selectors.rounds_with_scores(access.visible_rounds(request.user)),
+        "rounds": selectors.rounds_with_scores(selectors.visible_rounds(request.user)),
         "round_due": selectors.next_round_due(),
         "today": timezone.localdate(),
         "trail": _trail(),
@@ -233,7 +233,7 @@ def round_create(request):
 
 @login_required
 def round_detail(request, pk):
-    assessment_round = access.get_visible_round_or_404(request.user, pk=pk)
+    assessment_round = selectors.get_visible_round_or_404(request.user, pk=pk)
     today = timezone.localdate()
     report = selectors.round_report(assessment_round, today=today)
     context = {"round": assessment_round, "report": report, "today": today, "trail": _rounds_trail()}
@@ -242,7 +242,7 @@ def round_detail(request, pk):
 
 @login_required
 def round_rate_domain(request, pk, domain_pk):
-    assessment_round = access.get_visible_round_or_404(request.user, pk=pk)
+    assessment_round = selectors.get_visible_round_or_404(request.user, pk=pk)
     today = timezone.localdate()
     report = selectors.round_report(assessment_round, today=today)
     domain_rows = report.domains
@@ -296,7 +296,7 @@ def _save_ratings(request, forms):
 @login_required
 @require_POST
 def round_complete(request, pk):
-    assessment_round = access.get_visible_round_or_404(request.user, pk=pk)
+    assessment_round = selectors.get_visible_round_or_404(request.user, pk=pk)
     try:
         services.round_complete(
             assessment_round=assessment_round, actor=request.user, today=timezone.localdate()
@@ -313,7 +313,7 @@ def round_complete(request, pk):
 @login_required
 @require_POST
 def round_reopen(request, pk):
-    assessment_round = access.get_visible_round_or_404(request.user, pk=pk)
+    assessment_round = selectors.get_visible_round_or_404(request.user, pk=pk)
     try:
         services.round_reopen(assessment_round=assessment_round, actor=request.user)
     except ValidationError as exc:
@@ -325,7 +325,7 @@ def round_reopen(request, pk):
 
 @login_required
 def round_summary(request, pk):
-    assessment_round = access.get_visible_round_or_404(request.user, pk=pk)
+    assessment_round = selectors.get_visible_round_or_404(request.user, pk=pk)
     today = timezone.localdate()
     report = selectors.round_report(assessment_round, today=today)
     context = {
@@ -342,7 +342,7 @@ def round_summary(request, pk):
 
 @login_required
 def round_export(request, pk):
-    assessment_round = access.get_visible_round_or_404(request.user, pk=pk)
+    assessment_round = selectors.get_visible_round_or_404(request.user, pk=pk)
     report = selectors.round_report(assessment_round, today=timezone.localdate())
     content = exports.round_workbook(report)
     return _xlsx_response(content, f"assessment-round-{assessment_round.assessed_on:%Y-%m-%d}.xlsx")
@@ -389,11 +389,12 @@ def _xlsx_response(content, filename):
 
 
 def _filtered_actions(request, today):
-    if not access.can_read_actions(request.user):
-        raise Http404("Not found")
-    agencies = visible_agencies(request.user).order_by("name")
+    access.require_lead_or_hr(request.user)
+    agencies = access.visible_agencies(request.user).order_by("name")
     form = ActionFilterForm(request.GET or None, agencies=agencies)
-    actions = selectors.action_list(access.visible_actions(request.user), filters=form.filters(), today=today)
+    actions = selectors.action_list(
+        selectors.visible_actions(request.user), filters=form.filters(), today=today
+    )
     return form, actions
 
 
@@ -405,9 +406,9 @@ def action_list(request):
         "filter_form": filter_form,
         "actions": actions,
         "today": today,
-        "can_edit": access.can_edit_strategy(request.user),
+        "can_edit": access.is_lead(request.user),
         "export_query": request.GET.urlencode(),
-        "trail": _trail() if access.can_edit_strategy(request.user) else [],
+        "trail": _trail() if access.is_lead(request.user) else [],
     }
     return render(request, "strategy/action_list.html", context)
 
@@ -451,9 +452,9 @@ def action_create(request):
 
 @login_required
 def action_detail(request, pk):
-    action = access.get_visible_action_or_404(request.user, pk=pk)
+    action = selectors.get_visible_action_or_404(request.user, pk=pk)
     today = timezone.localdate()
-    can_edit = access.can_edit_strategy(request.user)
+    can_edit = access.is_lead(request.user)
     context = {
         "action": action,
         "items": action.items.select_related("domain").order_by("domain__position", "position"),
@@ -469,7 +470,7 @@ def action_detail(request, pk):
 
 @login_required
 def action_edit(request, pk):
-    action = access.get_editable_action_or_404(request.user, pk=pk)
+    action = selectors.get_editable_action_or_404(request.user, pk=pk)
     today = timezone.localdate()
     form = ActionForm(request.POST or None, instance=action, today=today, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -486,7 +487,7 @@ def action_edit(request, pk):
 
 @login_required
 def action_progress(request, pk):
-    action = access.get_editable_action_or_404(request.user, pk=pk)
+    action = selectors.get_editable_action_or_404(request.user, pk=pk)
     today = timezone.localdate()
     form = ProgressForm(request.POST or None, initial={"status": action.status}, lead=True)
     if request.method == "POST" and form.is_valid():

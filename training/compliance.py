@@ -263,6 +263,16 @@ def best_completion(completions: Iterable[Any], *, on: datetime.date | None = No
     return best
 
 
+def exemption_covers(*, starts_on: datetime.date, ends_on: datetime.date | None, on: datetime.date) -> bool:
+    """An exemption covers the days from its start to its end, both included (open-ended: for good)."""
+    return starts_on <= on and (ends_on is None or on <= ends_on)
+
+
+def exemption_ended(*, ends_on: datetime.date | None, on: datetime.date) -> bool:
+    """An exemption has ended on `on` once its last day is behind (an open-ended one never ends)."""
+    return ends_on is not None and ends_on < on
+
+
 def exemption_covering(exemptions: Iterable[Any], on: datetime.date) -> Any | None:
     """An exemption that covers `on` (starts on or before it and has not ended before it), or None.
 
@@ -271,7 +281,7 @@ def exemption_covering(exemptions: Iterable[Any], on: datetime.date) -> Any | No
     covering = [
         exemption
         for exemption in exemptions
-        if exemption.starts_on <= on and (exemption.ends_on is None or on <= exemption.ends_on)
+        if exemption_covers(starts_on=exemption.starts_on, ends_on=exemption.ends_on, on=on)
     ]
     return max(
         covering,

@@ -21,11 +21,6 @@ from .snapshots import compliance_trend
 PEOPLE_PER_PAGE = 50
 
 
-def _lead_or_agency_hr(user):
-    if not (access.is_lead(user) or access.is_agency_hr(user)):
-        raise Http404("Nothing to show.")
-
-
 def _filter_form(request):
     """The filters in the query string. Naming an agency the user may not see is a 404, as it is
     everywhere else, rather than a form error that would confirm the agency exists."""
@@ -70,7 +65,7 @@ def _trend_subject(filters):
 def people(request):
     """The people behind a count: everyone in scope with at least one pair in the chosen status
     (or any status), most urgent first, with those pairs."""
-    _lead_or_agency_hr(request.user)
+    access.require_lead_or_hr(request.user)
     today = timezone.localdate()
     form = _filter_form(request)
     filters = form.filters()
@@ -93,7 +88,7 @@ def people(request):
 @login_required
 def export(request, kind, file_format):
     """A compliance export of what the user may see, narrowed like the dashboard."""
-    _lead_or_agency_hr(request.user)
+    access.require_lead_or_hr(request.user)
     if kind not in exports.KINDS or file_format not in exports.FORMATS:
         raise Http404("No such export.")
     form = _filter_form(request)

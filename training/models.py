@@ -5,6 +5,8 @@ from simple_history.models import HistoricalRecords
 
 from workforce.models import JobRole, StaffMember, Tier
 
+from .compliance import exemption_covers
+
 
 class FrameworkDomain(models.TextChoices):
     RESPONSES = "responses", "Responses"
@@ -228,7 +230,7 @@ class Exemption(models.Model):
         return f"{self.staff}: exempt from {scope}"
 
     def covers(self, day):
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        return exemption_covers(starts_on=self.starts_on, ends_on=self.ends_on, on=day)
 
 
 class SnapshotScope(models.TextChoices):

@@ -39,12 +39,6 @@ from .record_forms import (
 )
 
 
-def _require_lead(user):
-    """Anyone but a lead gets 404, never 403: the page's existence is not revealed."""
-    if not access.is_lead(user):
-        raise Http404("Not found")
-
-
 def _people(count):
     return "1 person" if count == 1 else f"{count} people"
 
@@ -172,7 +166,7 @@ def certificate_download(request, pk):
 
 @login_required
 def verification_queue(request):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     today = timezone.localdate()
     pending = list(record_selectors.pending_verification(user=request.user))
     rows = [
@@ -185,11 +179,13 @@ def verification_queue(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def verification_review(request, pk):
-    _require_lead(request.user)
-    completion = get_object_or_404(
-        Completion.objects.filter(staff__in=access.visible_staff(request.user)).select_related(
+    access.require_lead(request.user)
+    completion = access.get_scoped_or_404(
+        request.user,
+        Completion.objects.select_related(
             "staff", "staff__agency", "staff__job_role", "module", "verified_by"
         ),
+        agency="staff__agency",
         pk=pk,
         source=CompletionSource.SELF_DECLARED,
     )
@@ -236,7 +232,7 @@ def verification_review(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def completion_add(request, pk):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     staff = access.get_visible_staff_or_404(request.user, pk=pk)
     form = RecordCompletionForm(request.POST or None, initial={"module": request.GET.get("module")})
     if request.method == "POST" and form.is_valid():
@@ -265,7 +261,7 @@ def completion_add(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def register(request):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     today = timezone.localdate()
     agencies = access.visible_agencies(request.user).order_by("name")
     search = RegisterSearchForm(request.GET or None, agencies=agencies, auto_id="search_%s")
@@ -364,7 +360,7 @@ def _keep_module_and_date(form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def exemption_add(request, pk):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     staff = access.get_visible_staff_or_404(request.user, pk=pk)
     form = ExemptionForm(request.POST or None, initial={"starts_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -391,11 +387,11 @@ def exemption_add(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def exemption_end(request, pk):
-    _require_lead(request.user)
-    exemption = get_object_or_404(
-        Exemption.objects.filter(staff__in=access.visible_staff(request.user)).select_related(
-            "staff", "staff__agency", "module"
-        ),
+    access.require_lead(request.user)
+    exemption = access.get_scoped_or_404(
+        request.user,
+        Exemption.objects.select_related("staff", "staff__agency", "module"),
+        agency="staff__agency",
         pk=pk,
     )
     form = ExemptionEndForm(request.POST or None, initial={"ends_on": timezone.localdate()})

@@ -724,10 +724,6 @@ def by_tier(pairs) -> dict[int, ComplianceSummary]:
     return summaries_by(pairs, attrgetter("job_role.tier"))
 
 
-def by_team(pairs) -> dict[TeamRef | None, ComplianceSummary]:
-    return summaries_by(pairs, attrgetter("team"))
-
-
 def count_pairs(pairs: Iterable[CompliancePair]) -> ComplianceCounts:
     """What `compliance_counts` counts in the database, counted from pairs in Python."""
     pair_counts = Counter()

@@ -48,22 +48,27 @@ def require_lead(user):
         raise Http404("Not found")
 
 
+def is_lead_or_hr(user):
+    return is_lead(user) or is_agency_hr(user)
+
+
 def require_lead_or_hr(user):
     """Pages for leads and Agency HR (each then sees their own scope); anyone else gets 404."""
-    if not (is_lead(user) or is_agency_hr(user)):
+    if not is_lead_or_hr(user):
         raise Http404("Not found")
 
 
 def scope(user, queryset, *, agency):
     """`queryset` narrowed to what `user` may see: leads everything; Agency HR the rows whose
     agency (reached through the lookup path `agency`, "" for agencies themselves) is one they
-    hold a membership of, so a row without an agency is a lead's alone; anyone else nothing.
+    hold a membership of, so a row without an agency is a lead's alone, and with `agency` None
+    nothing at all (a lead's pages); anyone else nothing.
 
     Every scoped read of the tracker (pages, exports, downloads, the admin) goes through here.
     """
     if is_lead(user):
         return queryset
-    if is_agency_hr(user):
+    if is_agency_hr(user) and agency is not None:
         membership = f"{agency}__memberships__user" if agency else "memberships__user"
         return queryset.filter(**{membership: user})
     return queryset.none()

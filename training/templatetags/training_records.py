@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from workforce import access
 
+from ..compliance import exemption_ended
 from ..models import Completion, Exemption, Verification
 
 register = template.Library()
@@ -38,7 +39,7 @@ def person_exemptions_panel(context, staff):
         "exemptions": [
             {
                 "exemption": exemption,
-                "ended": bool(exemption.ends_on and exemption.ends_on < today),
+                "ended": exemption_ended(ends_on=exemption.ends_on, on=today),
             }
             for exemption in exemptions
         ],
