@@ -114,7 +114,7 @@ def _selector(repeat):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from training.selectors import by_agency, by_module, compliance_pairs, compliance_summary
+    from training.selectors.engine import by_agency, by_module, compliance_pairs, compliance_summary
 
     today = timezone.localdate()
     selector_runs, figure_runs = [], []
@@ -142,7 +142,7 @@ def _statuses(repeat):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from training.selectors import compliance_statuses
+    from training.selectors.engine import compliance_statuses
 
     today = timezone.localdate()
     runs = []

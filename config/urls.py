@@ -14,12 +14,12 @@ urlpatterns = [
     path("strategy/", include("strategy.urls")),
     path("notifications/", include("notifications.urls")),
     path("reminders/", include("notifications.outbox_urls")),
-    path("my/", include("workforce.signin_urls")),
-    path("", include("training.record_urls")),
-    path("compliance/", include("training.compliance_urls")),
+    path("my/", include("workforce.urls")),
+    path("", include("training.urls.records")),
+    path("compliance/", include("training.urls.compliance")),
     path("imports/", include("imports.urls")),
     path("", include("people.urls")),
 ]
 
 # MEDIA_ROOT is never served, in development either: it holds certificates and uploaded staff
-# lists, which only their scoped download views may hand out (training.record_views).
+# lists, which only their scoped download views may hand out (training.views.records).

@@ -161,7 +161,7 @@ def person_reminders(
     of queries: the person's compliance pairs, the policies, one page of items and one count.
 
     `pairs`: the person's compliance pairs on `today` when the caller has them already (the person
-    page, from training.compliance_selectors.person_pairs, which keeps an inactive agency's people:
+    page, from training.selectors.compliance.person_pairs, which keeps an inactive agency's people:
     reminders leave them out)."""
     if pairs is not None and not staff.agency.active:
         pairs = []

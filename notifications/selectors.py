@@ -32,7 +32,7 @@ from training.models import (
     Requirement,
     Verification,
 )
-from training.selectors import compliance_pairs, compliance_summary, current_staff
+from training.selectors.engine import compliance_pairs, compliance_summary, current_staff
 from workforce.access import LEAD_GROUP
 from workforce.models import Agency, StaffMember
 

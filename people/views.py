@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from notifications import outbox_selectors
-from training.compliance_selectors import (
+from training.selectors.compliance import (
     ComplianceFilters,
     compliance_figures,
     person_compliance,

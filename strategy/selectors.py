@@ -1,6 +1,6 @@
 """Reads of the workforce strategy that are more than a `.get`.
 
-Live evidence comes from the tracker's one compliance engine (training.selectors): one call to
+Live evidence comes from the tracker's one compliance engine (training.selectors.engine): one call to
 `compliance_pairs` for every evidence module of a framework, then the same `compliance_summary`
 that compliance_report uses, over the pairs each item's spec selects.
 """
@@ -12,7 +12,7 @@ from fractions import Fraction
 from django.db.models import Count, Prefetch, Q
 
 from training.compliance import add_months
-from training.selectors import compliance_pairs, compliance_summary
+from training.selectors.engine import compliance_pairs, compliance_summary
 from workforce import access
 
 from . import scoring

@@ -4,7 +4,7 @@ The type is decided from the file's first bytes, never from its name or the brow
 PNG called certificate.pdf is kept as the PNG it is, and a program renamed certificate.pdf is
 refused. Files are stored under MEDIA_ROOT/certificates/ with a random name (the name someone
 chose is never used as a path) and are never served from a URL: the view
-training.record_views.certificate_download hands them out after workforce.access has said who
+training.views.records.certificate_download hands them out after workforce.access has said who
 may see them.
 """
 

@@ -1,7 +1,7 @@
 """Compliance exports: the matrix (a row per person, a status and a date per module) and the
 person-level list (a row per person and module), as CSV or XLSX.
 
-The statuses come from the one engine (training.compliance_selectors.scoped_pairs), scoped exactly
+The statuses come from the one engine (training.selectors.compliance.scoped_pairs), scoped exactly
 as the pages are. Files are written by workforce.spreadsheets, the one place that makes cells inert:
 text a spreadsheet would run (=, +, -, @, a tab or a carriage return first) gets a leading
 apostrophe, and XLSX cells are written as text or dates, never as formulas.
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from workforce.spreadsheets import iter_csv, write_xlsx
 
 from .compliance import Status, worst_status
-from .compliance_selectors import ComplianceFilters, scoped_pairs
 from .models import Module
-from .selectors import current_staff
+from .selectors.compliance import ComplianceFilters, scoped_pairs
+from .selectors.engine import current_staff
 
 MATRIX = "matrix"
 LIST = "list"

@@ -6,7 +6,7 @@ with `on` set to that date). The nightly Celery beat task takes today's; seed_de
 year of them so a new demo has a trend to show.
 
 Historical snapshots count only completions made by their date and exemptions covering it, but
-use people's current job role and the current catalogue (see training.selectors): they are the
+use people's current job role and the current catalogue (see training.selectors.engine): they are the
 best reconstruction available, and the nightly snapshot replaces guesswork from then on.
 """
 
@@ -18,9 +18,9 @@ from django.db import transaction
 from workforce.models import Agency
 
 from .compliance import Status, add_months
-from .compliance_selectors import Cell
 from .models import ComplianceSnapshot, Module, SnapshotScope
-from .selectors import ComplianceSummary, compliance_statuses, compliance_summary, summaries_by
+from .selectors.compliance import Cell
+from .selectors.engine import ComplianceSummary, compliance_statuses, compliance_summary, summaries_by
 
 STATUS_FIELDS = tuple(status.value for status in Status)
 

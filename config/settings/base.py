@@ -352,7 +352,7 @@ STAFF_SIGNIN_REQUESTS_PER_CLIENT_PER_HOUR = env_or_fail(
     "STAFF_SIGNIN_REQUESTS_PER_CLIENT_PER_HOUR", env.int, default=60
 )
 # Certificates and uploaded spreadsheets under MEDIA_ROOT are never served from a URL: each is
-# downloaded through a view that checks who may see it (training.record_views.certificate_download).
+# downloaded through a view that checks who may see it (training.views.records.certificate_download).
 
 # --- tooling ---
 # The file-system broker through a transport that writes each message whole before the worker can

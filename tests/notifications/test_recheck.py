@@ -11,7 +11,7 @@ from notifications import selectors, services
 from notifications.models import ReminderItem, ReminderMessage
 from tests import factories
 from tests.notifications.builders import D, complete, hsb101, person, quiet_agency, role_requiring
-from training.selectors import compliance_pairs
+from training.selectors.engine import compliance_pairs
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from notifications import outbox_selectors
 from tests.training.compliance_fixtures import ON, more_staff
-from training import selectors
 from training.compliance import Status
+from training.selectors import engine as selectors
 
 pytestmark = pytest.mark.usefixtures("on_day")
 

@@ -22,7 +22,7 @@ from tests.training.records_fixtures import (
 from training import certificates
 from training.compliance import Status
 from training.models import Completion, CompletionSource, Verification
-from training.record_selectors import person_pairs
+from training.selectors.records import person_pairs
 from training.services import completion_record
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from tests import factories
 from tests.training.records_fixtures import login, sign_in
 from training.compliance import Status
 from training.models import Exemption, ExemptionReason
-from training.record_selectors import person_pairs
+from training.selectors.records import person_pairs
 
 pytestmark = pytest.mark.django_db
 

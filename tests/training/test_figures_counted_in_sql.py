@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from tests import factories
 from tests.training.compliance_fixtures import ON, completed, person
-from training import selectors
 from training.compliance import Status
-from training.compliance_selectors import ComplianceFilters, figures_from_pairs, scoped_pairs
-from training.selectors import compliance_pairs, compliance_summary, worst_status_by_person
+from training.selectors import engine as selectors
+from training.selectors.compliance import ComplianceFilters, figures_from_pairs, scoped_pairs
+from training.selectors.engine import compliance_pairs, compliance_summary, worst_status_by_person
 from workforce import access
 
 DASHBOARD = reverse("compliance:dashboard")

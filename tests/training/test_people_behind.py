@@ -1,4 +1,4 @@
-"""The order of the people behind a count (training.compliance_selectors.people_behind): people
+"""The order of the people behind a count (training.selectors.compliance.people_behind): people
 most urgent first (earliest due, expiry or exemption end; never-expiring last; then by staff id),
 and each person's pairs worst status first, then most urgent, then by module code."""
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from training.compliance import SEVERITY_ORDER, Status
-from training.compliance_selectors import people_behind
+from training.selectors.compliance import people_behind
 
 
 def pair(staff_id, status, key_date, code):

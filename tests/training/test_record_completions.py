@@ -13,7 +13,7 @@ from tests import factories
 from tests.training.records_fixtures import login, sign_in
 from training.compliance import Status
 from training.models import Completion, CompletionSource
-from training.record_selectors import person_pairs, split_entries
+from training.selectors.records import person_pairs, split_entries
 from training.services import completions_record_register
 
 pytestmark = pytest.mark.django_db

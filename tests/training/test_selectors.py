@@ -32,7 +32,7 @@ from training.models import (
     Requirement,
     Verification,
 )
-from training.selectors import (
+from training.selectors.engine import (
     by_agency,
     by_job_role,
     by_module,

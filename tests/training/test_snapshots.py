@@ -14,7 +14,7 @@ from config.celery_app import app as celery_app
 from tests.training.compliance_fixtures import ON, completed
 from training import tasks
 from training.models import ComplianceSnapshot, SnapshotScope
-from training.selectors import compliance_pairs, compliance_summary
+from training.selectors.engine import compliance_pairs, compliance_summary
 from training.snapshots import compliance_snapshot_backfill, compliance_snapshot_take, compliance_trend
 
 pytestmark = pytest.mark.usefixtures("on_day")

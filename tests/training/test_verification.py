@@ -14,7 +14,7 @@ from tests import factories
 from tests.training.records_fixtures import login, sign_in, upload
 from training.compliance import Status
 from training.models import Completion, CompletionSource, Verification
-from training.record_selectors import person_pairs
+from training.selectors.records import person_pairs
 from training.services import completion_record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks", "media")]

@@ -6,7 +6,7 @@ standard output (PRODUCT.md section 8); messages go to standard error. Exit 0 do
 
 The rate is valid pairs / (required pairs - exempt pairs), rounded to 4 places, and null when
 nothing is left to measure. Inactive agencies are left out unless named with --agency. See
-training.selectors for what counts as a pair on a date in the past.
+training.selectors.engine for what counts as a pair on a date in the past.
 """
 
 import datetime
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from training.compliance import Status
 from training.models import Module
-from training.selectors import compliance_statuses, compliance_summary, summaries_by
+from training.selectors.engine import compliance_statuses, compliance_summary, summaries_by
 from workforce.models import Agency
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from training import exports
-from training.compliance_selectors import ComplianceFilters
 from training.management.commands.compliance_report import BAD_ARGUMENTS, parse_iso_date
+from training.selectors.compliance import ComplianceFilters
 from workforce.models import Agency
 
 

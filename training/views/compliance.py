@@ -3,7 +3,7 @@ and the compliance exports. An agency's figures are on its staff page (workforce
 and a person's on their page (workforce.views.staff_detail), both built from the same selectors.
 
 Thin views: access from workforce.access (another agency is a 404), figures from
-training.compliance_selectors, files from training.exports.
+training.selectors.compliance, files from training.exports.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from workforce import access
 
-from . import compliance_selectors, exports
-from .compliance_forms import ComplianceFilterForm
-from .snapshots import compliance_trend
+from .. import exports
+from ..forms.compliance import ComplianceFilterForm
+from ..selectors import compliance as compliance_selectors
+from ..snapshots import compliance_trend
 
 PEOPLE_PER_PAGE = 50
 

@@ -3,7 +3,7 @@ certificate download, and the lead's verification queue, recording and exemption
 
 Thin views: who may see what is decided by workforce.access (a staff session sees only its own
 records; leads everything; Agency HR their own agencies; anything else is a 404), writes go through
-training.services and reads through training.record_selectors.
+training.services and reads through training.selectors.records.
 """
 
 from urllib.parse import urlencode
@@ -25,9 +25,8 @@ from django.views.decorators.http import require_http_methods
 
 from workforce import access
 
-from . import certificates, ics, record_selectors, services
-from .models import Completion, CompletionSource, Exemption, Verification
-from .record_forms import (
+from .. import certificates, ics, services
+from ..forms.records import (
     DeclareCompletionForm,
     ExemptionEndForm,
     ExemptionForm,
@@ -37,6 +36,8 @@ from .record_forms import (
     RejectForm,
     apply_service_errors,
 )
+from ..models import Completion, CompletionSource, Exemption, Verification
+from ..selectors import records as record_selectors
 
 
 def _people(count):

@@ -6,9 +6,9 @@ from django import forms
 from workforce import access
 from workforce.models import JobRole, Team, Tier
 
-from .compliance import Status
-from .compliance_selectors import ComplianceFilters
-from .models import Module
+from ..compliance import Status
+from ..models import Module
+from ..selectors.compliance import ComplianceFilters
 
 FILTER_FIELDS = ("agency", "team", "job_role", "tier", "module", "status")
 

@@ -16,9 +16,9 @@ from operator import attrgetter, itemgetter
 from workforce import access
 from workforce.models import StaffMember, Tier
 
-from .compliance import SEVERITY_ORDER, Status
-from .models import Completion
-from .selectors import (
+from ..compliance import SEVERITY_ORDER, Status
+from ..models import Completion
+from .engine import (
     ComplianceCounts,
     CompliancePair,
     ComplianceSummary,

@@ -1,7 +1,7 @@
 """Staff sign-in by emailed link: ask for a link, open it, choose a record, sign out.
 
 No account is involved: opening a good link puts the staff ids in the session (workforce.access,
-the one scoping mechanism), and the staff member's pages (training.record_views) read them
+the one scoping mechanism), and the staff member's pages (training.views.records) read them
 from there.
 """
 

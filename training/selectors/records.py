@@ -16,9 +16,9 @@ from workforce import access
 from workforce.models import StaffMember
 from workforce.selectors import current_on_q
 
-from .compliance import SEVERITY_ORDER
-from .models import Completion, Module, Verification
-from .selectors import compliance_pairs
+from ..compliance import SEVERITY_ORDER
+from ..models import Completion, Module, Verification
+from .engine import compliance_pairs
 
 REGISTER_RESULTS_LIMIT = 100
 # What a pasted register may be separated by: new lines, commas, semicolons and tabs (a column

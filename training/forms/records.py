@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from workforce.models import Agency
 
-from . import certificates
-from .models import ExemptionReason, Module
+from .. import certificates
+from ..models import ExemptionReason, Module
 
 DATE_HINT = "For example, 4/3/2026"
 

@@ -1,9 +1,9 @@
 """Completions, certificates, verification, attendance registers and exemptions (namespace
-"records"), and a staff member's own record under /my/ (sign-in itself is workforce.signin_urls)."""
+"records"), and a staff member's own record under /my/ (sign-in itself is workforce.urls)."""
 
 from django.urls import path
 
-from . import record_views
+from ..views import records as record_views
 
 app_name = "records"
 

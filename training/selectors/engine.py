@@ -38,7 +38,7 @@ from django.db.models import Q, QuerySet
 from workforce import rules
 from workforce.models import Agency, JobRole, StaffMember, Team
 
-from .compliance import (
+from ..compliance import (
     CompletionFact,
     ExemptionFact,
     Obligation,
@@ -50,7 +50,7 @@ from .compliance import (
     requirement_obligation,
     worst_status,
 )
-from .models import Assignment, Completion, Exemption, Module, Requirement, Verification
+from ..models import Assignment, Completion, Exemption, Module, Requirement, Verification
 
 # Reference tables are read unordered (their default orderings would join and sort for nothing).
 # Rows are streamed in chunks so that a partnership-wide read never holds every raw row at once.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import compliance_views
+from ..views import compliance as compliance_views
 
 app_name = "compliance"
 
