@@ -225,7 +225,32 @@ class CompletionAdmin(ServiceAdmin, LeadOnlyAdmin, SimpleHistoryAdmin):
         self.message_user(request, f"Verified {verified} completion{'s' if verified != 1 else ''}.")
 
 
+class ExemptionForm(forms.ModelForm):
+    """Asks the service whether the exemption would overlap another for the same module, so the
+    lead reads its message on the form (in the admin page and in a person's inline rows)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        staff = cleaned.get("staff") or getattr(self.instance, "staff", None)
+        if self.errors or staff is None or cleaned.get("starts_on") is None:
+            return cleaned
+        candidate = Exemption(
+            pk=self.instance.pk,
+            staff=staff,
+            module=cleaned.get("module"),
+            starts_on=cleaned["starts_on"],
+            ends_on=cleaned.get("ends_on"),
+        )
+        try:
+            services.exemption_check_overlap(candidate)
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
 class ExemptionServices(ServiceAdmin):
+    form = ExemptionForm
+
     def create(self, request, fields):
         return services.exemption_create(actor=request.user, **fields)
 

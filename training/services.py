@@ -248,7 +248,8 @@ def assignment_delete(*, assignment, actor=None):
 EXEMPTION_FIELDS = ("staff", "module", "reason", "details", "starts_on", "ends_on")
 
 
-def _check_no_overlap(exemption):
+def exemption_check_overlap(exemption):
+    """Refuse an exemption that overlaps another of the same person and module (forms check first)."""
     overlapping = Exemption.objects.filter(staff=exemption.staff_id, module=exemption.module_id).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=exemption.starts_on)
     )
@@ -271,7 +272,7 @@ def exemption_create(*, staff, module, reason, starts_on, ends_on=None, details=
         created_by=_actor(actor),
     )
     exemption.full_clean()
-    _check_no_overlap(exemption)
+    exemption_check_overlap(exemption)
     exemption._history_user = exemption.created_by
     exemption.save()
     return exemption
@@ -281,7 +282,7 @@ def exemption_update(*, exemption, actor=None, **changes):
     """Correct an exemption (the admin); it must still not overlap another for the same module."""
     _changed(exemption, changes, EXEMPTION_FIELDS)
     exemption.full_clean()
-    _check_no_overlap(exemption)
+    exemption_check_overlap(exemption)
     return _saved(exemption, actor)
 
 

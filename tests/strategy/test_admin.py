@@ -63,3 +63,30 @@ def test_a_second_default_framework_is_refused_with_a_message(client, lead, fram
     )
     assert "Another framework is already the default. Untick it there first." in response.content.decode()
     assert Framework.objects.count() == 1
+
+
+def test_an_item_added_on_a_domain_page_joins_the_rounds_in_progress(client, lead, make_round, framework):
+    """Through strategy.services.item_create, as on the strategy pages: a round in progress gains
+    an unrated row for the new item (saving the row directly, as the admin once did, skipped it)."""
+    assessment_round = make_round()
+    domain = framework.domains.order_by("position").first()
+    client.force_login(lead)
+    response = client.post(
+        reverse("admin:strategy_domain_change", args=[domain.pk]),
+        {
+            "name": domain.name,
+            "description": domain.description,
+            "position": domain.position,
+            "framework": framework.pk,
+            "items-TOTAL_FORMS": "1",
+            "items-INITIAL_FORMS": "0",
+            "items-0-position": "99",
+            "items-0-statement": "A statement added in the admin",
+            "items-0-guidance": "",
+            "items-0-active": "on",
+        },
+    )
+    assert response.status_code == 302
+    item = domain.items.get(statement="A statement added in the admin")
+    assert item.position == 99
+    assert assessment_round.ratings.filter(item=item).count() == 1
