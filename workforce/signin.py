@@ -17,6 +17,7 @@ flood anyone's inbox, and a ceiling per client address, so it cannot be used to 
 """
 
 import datetime
+import functools
 import hashlib
 import logging
 import time
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -193,8 +195,11 @@ def _within_client_limit(client_ip) -> bool:
 
 def signin_link_request(*, email, client_ip="", today=None) -> bool:
     """Someone asked for a sign-in link for `email`. Queues the email when the address belongs to
-    current staff and the limits allow; returns whether an email was queued (for logs and tests
-    only: the person asking is told the same thing either way)."""
+    current staff and the limits allow; returns whether an email was due (for logs and tests
+    only: the person asking is told the same thing either way).
+
+    Queued once the transaction commits, as every task is; `robust` logs a broker outage rather
+    than raising it, so that an outage does not change the answer the person sees either."""
     today = today or timezone.localdate()
     email = normalise_email(email)
     if not _within_client_limit(client_ip):
@@ -208,11 +213,9 @@ def signin_link_request(*, email, client_ip="", today=None) -> bool:
         return False
     from .tasks import signin_link_send_task
 
-    try:
-        signin_link_send_task.delay(staff_ids=staff_ids, email=email)
-    except Exception:  # a broker outage must not change the answer the person sees
-        logger.exception("Could not queue a sign-in link for staff %s.", staff_ids)
-        return False
+    transaction.on_commit(
+        functools.partial(signin_link_send_task.delay, staff_ids=staff_ids, email=email), robust=True
+    )
     return True
 
 

@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.test import TestCase
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail, signing
@@ -24,7 +25,9 @@ LINK_PATH = re.compile(r"/my/sign-in/[^/\s\"<>]+/")
 
 
 def ask(client, email, **extra):
-    return client.post(REQUEST_URL, {"email": email}, **extra)
+    # The email is queued once the request's transaction commits, which a test's never does.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(REQUEST_URL, {"email": email}, **extra)
 
 
 def link_in(message):
