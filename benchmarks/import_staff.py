@@ -5,7 +5,7 @@
         [--cases csv,reupload] [--profile DIR]
 
 Generates one agency's staff list as XLSX and as CSV, then times, through the same services the
-upload page and its background tasks call (staff_import_validate, then staff_import_commit, each
+upload page and its background tasks call (imports.services.import_validate, then import_commit, each
 reading the stored file again, as they do in separate tasks):
 
 - XLSX, 50,000 new staff, checked and applied            (target: under 15 s)

@@ -13,3 +13,10 @@ class ImportsConfig(AppConfig):
 
         kinds.register(STAFF_LIST)
         kinds.register(COMPLETION_FILE)
+
+        # The "your staff list is out of date" reminder, planned and sent by the reminder engine.
+        from notifications import sources
+
+        from .reminders import StaffListReviews
+
+        sources.register(StaffListReviews())

@@ -51,9 +51,7 @@ class ReminderPolicyAdmin(LeadOnlyAdmin, admin.ModelAdmin):
     ]
 
     def _effective(self, obj):
-        from .selectors import policy_for
-
-        return policy_for(obj, renewal_window_days=obj.module.renewal_window_days)
+        return rules.policy_for(obj, renewal_window_days=obj.module.renewal_window_days)
 
     @admin.display(description="renewal window")
     def renewal_window(self, obj):

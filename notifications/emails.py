@@ -1,9 +1,10 @@
-"""The reminder emails: one function per kind of reminder, and the one email a recipient gets.
+"""The reminder emails: the one email a recipient gets, with a part for each of its items.
 
-Each kind has three templates under notifications/email/: `<kind>-subject.txt` (the subject when
-the email carries that one item), `<kind>-body.txt` and `<kind>-body.html` (the item's part of the
-email). `message-body.txt` / `message-body.html` put the parts together with a greeting and a
-footer, so a recipient with three items gets one email listing the three.
+Each kind has three templates under notifications/email/ (in the app of the source that plans it):
+`<kind>-subject.txt` (the subject when the email carries that one item), `<kind>-body.txt` and
+`<kind>-body.html` (the item's part of the email), rendered with its source's `email_context`.
+`message-body.txt` / `message-body.html` put the parts together with a greeting and a footer, so
+a recipient with three items gets one email listing the three.
 """
 
 import contextlib
@@ -18,8 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from . import rules
-from .rules import Kind
+from . import sources
 
 
 def person_record_url(staff, *, today=None) -> str:
@@ -35,136 +35,6 @@ def preferences_url(*, email: str, kind: str) -> str:
 
     token = unsubscribe_token(email=email, kind=kind)
     return settings.SITE_URL + reverse("notifications:digest-preferences", args=[token])
-
-
-# How to do each kind of training, for the "how to complete / renew" lines.
-HOW_TO = {
-    "e_learning": "complete the e-learning course",
-    "live_online": "book a place on the next live online session",
-    "classroom": "book a place on the next classroom session",
-    "workshop": "book a place on the next workshop",
-    "blended": "start the course and book its session",
-}
-
-
-def _how_to(module) -> str:
-    return HOW_TO.get(getattr(module, "delivery_mode", ""), "book or start the course")
-
-
-def _person(item) -> dict:
-    staff, module = item.staff, item.module
-    return {
-        "staff": staff,
-        "module": module,
-        "how_to": _how_to(module),
-        "cycle_date": item.cycle_date,
-        "cycle_date_long": rules.long_date(item.cycle_date),
-    }
-
-
-def _days(item, today) -> int:
-    return abs((item.cycle_date - today).days)
-
-
-def assigned(item, facts) -> dict:
-    return {**_person(item), "days": _days(item, facts.today)}
-
-
-def due_soon(item, facts) -> dict:
-    return {**_person(item), "days": _days(item, facts.today)}
-
-
-def overdue(item, facts) -> dict:
-    return {**_person(item), "days": _days(item, facts.today)}
-
-
-def renewal_open(item, facts) -> dict:
-    return {**_person(item), "days": _days(item, facts.today)}
-
-
-def renewal_soon(item, facts) -> dict:
-    return {**_person(item), "days": _days(item, facts.today)}
-
-
-def expired(item, facts) -> dict:
-    return {**_person(item), "days": _days(item, facts.today)}
-
-
-def escalation(item, facts) -> dict:
-    lapsed = "overdue" if rules.cycle_of(item.kind, item.stage) == rules.DUE_CYCLE else "expired"
-    return {
-        **_person(item),
-        "days": _days(item, facts.today),
-        "lapsed": lapsed,
-        "agency": item.staff.agency,
-    }
-
-
-def manager_digest(item, facts) -> dict:
-    entries = facts.contents[item.id]
-    return {
-        "week_of": rules.long_date(item.cycle_date),
-        "entries": entries,
-        "people": len({entry.staff.id for entry in entries}),
-        "site_url": settings.SITE_URL,
-    }
-
-
-def agency_digest(item, facts) -> dict:
-    digest = facts.contents[item.id]
-    rate = digest.summary.rate
-    return {
-        "agency": item.agency,
-        "month": item.cycle_date,
-        "summary": digest.summary,
-        "measured": digest.summary.required - digest.summary.exempt,
-        "rate": f"{rate:.0%}" if rate is not None else "no figure (nobody is required to train)",
-        "overdue": digest.overdue,
-        "unreachable": digest.unreachable,
-        "site_url": settings.SITE_URL,
-    }
-
-
-def staff_list_review(item, facts) -> dict:
-    content = facts.contents[item.id]
-    return {
-        "agency": item.agency,
-        "last_upload": rules.long_date(content["last_upload"]),
-        "never_uploaded": content["uploaded"] is None,
-        "days": content["days"],
-        "upload_url": settings.SITE_URL + reverse("imports:upload", args=["staff"]),
-    }
-
-
-def verification_review(item, facts) -> dict:
-    content = facts.contents[item.id]
-    return {
-        "total": content["total"],
-        "oldest": content["oldest"],
-        "queue_url": settings.SITE_URL + reverse("records:verification_queue"),
-    }
-
-
-def action_plan_review(item, facts) -> dict:
-    from strategy.reminders import email_context  # the action plan owns these reminders
-
-    return email_context(item, facts)
-
-
-CONTEXT = {
-    Kind.ASSIGNED: assigned,
-    Kind.DUE_SOON: due_soon,
-    Kind.OVERDUE: overdue,
-    Kind.RENEWAL_OPEN: renewal_open,
-    Kind.RENEWAL_SOON: renewal_soon,
-    Kind.EXPIRED: expired,
-    Kind.ESCALATION: escalation,
-    Kind.MANAGER_DIGEST: manager_digest,
-    Kind.AGENCY_DIGEST: agency_digest,
-    Kind.STAFF_LIST_REVIEW: staff_list_review,
-    Kind.VERIFICATION_REVIEW: verification_review,
-    Kind.ACTION_PLAN_REVIEW: action_plan_review,
-}
 
 
 @dataclass
@@ -204,8 +74,8 @@ def _template(kind, part):
 
 def section_render(item, facts, *, with_subject: bool = True) -> Section:
     """One item's part of the email (and its subject, used when the email carries that item alone)."""
-    context = {"item": item, "today": facts.today, **CONTEXT[Kind(item.kind)](item, facts)}
-    if item.kind in rules.DIGEST_KINDS:
+    context = {"item": item, "today": facts.today, **sources.source_for(item.kind).email_context(item, facts)}
+    if sources.is_digest(item.kind):
         context["unsubscribe_url"] = preferences_url(email=item.recipient, kind=item.kind)
     subject = ""
     if with_subject:
@@ -215,29 +85,28 @@ def section_render(item, facts, *, with_subject: bool = True) -> Section:
         subject=subject,
         text=render_to_string(_template(item.kind, "body.txt"), context).strip(),
         html=render_to_string(_template(item.kind, "body.html"), context).strip(),
-        about_recipient=item.kind in rules.STAFF_KINDS,
+        about_recipient=sources.is_own_training(item.kind),
         unsubscribe_url=context.get("unsubscribe_url", ""),
     )
 
 
 def _order(item):
     # The recipient's own training first (most urgent first), then what they oversee.
-    urgency = {Kind.EXPIRED: 0, Kind.OVERDUE: 1, Kind.RENEWAL_SOON: 2, Kind.DUE_SOON: 3}
-    return (item.kind not in rules.STAFF_KINDS, urgency.get(item.kind, 5), item.cycle_date, item.id)
+    return (not sources.is_own_training(item.kind), sources.urgency(item.kind), item.cycle_date, item.id)
 
 
 def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmail:
     """The one email for a recipient: each item's part, a greeting, a footer, the headers."""
     items = sorted(items, key=_order)
     sections = [section_render(item, facts, with_subject=len(items) == 1) for item in items]
-    own = [item for item in items if item.kind in rules.STAFF_KINDS]
+    own = [item for item in items if sources.is_own_training(item.kind)]
     person = own[0].staff if own and len({item.staff_id for item in own}) == 1 else None
     if len(sections) == 1:
         subject = sections[0].subject
     else:
         context = {"count": len(sections), "all_own": all(section.about_recipient for section in sections)}
         subject = " ".join(render_to_string(_template("several", "subject.txt"), context).split())
-    digest_only = all(section.kind in rules.DIGEST_KINDS for section in sections)
+    digest_only = all(sources.is_digest(section.kind) for section in sections)
     context = {
         "sections": sections,
         "person": person,

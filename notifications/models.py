@@ -16,7 +16,15 @@ from simple_history.models import HistoricalRecords
 from training.models import Module
 from workforce.models import Agency, StaffMember
 
-from .rules import DEFAULT_POLICY, Kind, format_days
+from .rules import DEFAULT_POLICY, format_days
+
+
+def kind_choices():
+    """Every registered source's kinds (notifications.sources): a callable, so that a new source
+    needs no migration, and read when the choices are, after every app has registered."""
+    from . import sources
+
+    return sources.kind_choices()
 
 
 class ItemStatus(models.TextChoices):
@@ -150,7 +158,7 @@ class ReminderMessage(models.Model):
 class ReminderItem(models.Model):
     """One reminder: a kind, a recipient, the person and module it is about, a cycle and a stage.
 
-    `key` is built from those by selectors.item_key and is unique, so the same reminder is planned
+    `key` is built from those by rules.item_key and is unique, so the same reminder is planned
     at most once; `series` names every stage of one cycle for one recipient (the key's parts
     without the stage), which catch-up and supersession work on. Digests and reviews have no
     person or module; their cycle is the period (the Monday, the 1st of the month, the last
@@ -161,7 +169,7 @@ class ReminderItem(models.Model):
         help_text="A name-based UUID of the kind, recipient, person, module, cycle and stage."
     )
     series = models.CharField(max_length=400)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=kind_choices)
     recipient = models.EmailField(max_length=254)
     # The first run after go-live writes hundreds of thousands of rows, most of them skipped
     # stages, so the table carries only the indexes its queries need (see Meta), and no database
@@ -244,7 +252,7 @@ class DigestOptOut(models.Model):
     be switched off."""
 
     email = models.EmailField(max_length=254)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=kind_choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

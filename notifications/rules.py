@@ -1,8 +1,9 @@
 """The reminder rules of PRODUCT.md section 4 as pure functions of plain values.
 
 Nothing here reads the clock or the database. The planner loads the facts (cycle dates from
-training.selectors.compliance_pairs, the module's policy, last upload dates...) and asks these
-functions which stages are due on a date; the sender asks them whether an item still holds.
+the compliance engine's pairs, the module's policy...) and asks these functions which stages are
+due on a date; the sender asks them whether an item still holds. The keys that make every item
+unique are here too: pure functions of its parts.
 
 Words used here:
 - a **cycle** is the date a series of reminders hangs on: U, the due date of a never-completed
@@ -10,7 +11,7 @@ Words used here:
 - a **stage** is one reminder of a cycle with its trigger date (for example "U-30", 30 days before U);
 - a **series** is every stage of one cycle for one recipient: the staff member's own series on U
   (assigned, due soon, overdue) or on X (renewal open, renew soon, expired), the line manager's
-  escalation, or one agency's staff-list reviews;
+  escalation, or one period of a digest or review;
 - **catch-up**: when several stages of a series are due on a date and none has been planned yet
   (first run after go-live, after downtime, or when a suppression lifts), only the latest is sent;
   the earlier ones are recorded as skipped.
@@ -18,6 +19,8 @@ Words used here:
 
 import calendar
 import datetime
+import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -27,6 +30,9 @@ DAY = datetime.timedelta(days=1)
 
 
 class Kind(models.TextChoices):
+    """The kinds of the engine's own sources (notifications.sources): a consumer's source, such as
+    the staff-list review of the imports or the action plan's reviews, declares its own."""
+
     ASSIGNED = "assigned", "New requirement"
     DUE_SOON = "due_soon", "Due soon"
     OVERDUE = "overdue", "Overdue"
@@ -36,28 +42,19 @@ class Kind(models.TextChoices):
     ESCALATION = "escalation", "Escalation to line manager"
     MANAGER_DIGEST = "manager_digest", "Weekly line-manager digest"
     AGENCY_DIGEST = "agency_digest", "Monthly agency digest"
-    STAFF_LIST_REVIEW = "staff_list_review", "Staff-list review"
     VERIFICATION_REVIEW = "verification_review", "Verification review"
-    # Planned by the action plan (a later issue); the kind exists so outbox rows can name it.
-    ACTION_PLAN_REVIEW = "action_plan_review", "Action plan review"
 
 
 # Kinds sent to the staff member about their own training, by the cycle they hang on.
 DUE_KINDS = frozenset({Kind.ASSIGNED, Kind.DUE_SOON, Kind.OVERDUE})
 EXPIRY_KINDS = frozenset({Kind.RENEWAL_OPEN, Kind.RENEWAL_SOON, Kind.EXPIRED})
 STAFF_KINDS = DUE_KINDS | EXPIRY_KINDS
-# Kinds a recipient may switch off from a preference page (List-Unsubscribe). Every other kind is a
-# mandatory reminder and carries no unsubscribe link.
-DIGEST_KINDS = frozenset({Kind.MANAGER_DIGEST, Kind.AGENCY_DIGEST})
 
 # The letter of a cycle in stage labels: "U-30" is 30 days before the due date.
 DUE_CYCLE = "U"
 EXPIRY_CYCLE = "X"
-UPLOAD_CYCLE = "L"
 
 # Review reminders (PRODUCT.md section 4).
-STAFF_LIST_STALE_AFTER_DAYS = 90  # an upload "over 90 days old"
-STAFF_LIST_REPEAT_DAYS = 30
 VERIFICATION_WAIT_DAYS = 3  # self-declared completions waiting "over 3 days"
 # A digest missed because the planner did not run on its day (downtime) still goes on the next run
 # within this many days of the period's start; a site that goes live later waits for the next period.
@@ -281,26 +278,6 @@ def digest_due(
     return missed and period_start < today <= period_start + DIGEST_CATCH_UP_DAYS * DAY
 
 
-def staff_list_review_stages(
-    *,
-    last_upload: datetime.date,
-    today: datetime.date,
-    stale_after_days: int = STAFF_LIST_STALE_AFTER_DAYS,
-    repeat_days: int = STAFF_LIST_REPEAT_DAYS,
-) -> list[Stage]:
-    """Reviews once the last staff-list upload is over 90 days old, then every 30 days, up to the
-    first one after `today` (so a caller can also show the next one)."""
-    first = stale_after_days + 1
-    stages = []
-    offset = first
-    while True:
-        trigger = last_upload + offset * DAY
-        stages.append(Stage(trigger, offset, Kind.STAFF_LIST_REVIEW, stage_label(UPLOAD_CYCLE, offset)))
-        if trigger > today:
-            return stages
-        offset += repeat_days
-
-
 def verification_review_due(
     *,
     oldest_waiting_since: datetime.date | None,
@@ -399,3 +376,102 @@ def retry_delay(*, attempt: int, base_seconds: float, max_seconds: float, jitter
     """
     delay = min(max_seconds, base_seconds * 2 ** max(attempt - 1, 0))
     return delay / 2 + delay / 2 * jitter
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys: what makes a reminder item unique
+# ---------------------------------------------------------------------------------------------
+
+
+def series_key(
+    *, kind: str, recipient: str, staff_id=None, module_id=None, agency_id=None, cycle_date
+) -> str:
+    """Every stage of one cycle for one recipient. The staff member's own series spans the kinds of
+    its cycle (assigned, due soon, overdue on U; renewal open, renew soon, expired on X)."""
+    if kind in DUE_KINDS:
+        track = "due"
+    elif kind in EXPIRY_KINDS:
+        track = "expiry"
+    else:
+        track = kind
+    cycle = cycle_date.isoformat()
+    return f"{track}|{recipient}|{staff_id or '-'}|{module_id or '-'}|{agency_id or '-'}|{cycle}"
+
+
+KEY_NAMESPACE = uuid.UUID("6f1d3c52-52a5-4f0c-9a57-2d8f1e0c4b7e")
+_KEY_NAMESPACE_BYTES = KEY_NAMESPACE.bytes
+
+
+def item_key(*, kind: str, series: str, stage: str) -> str:
+    """The deterministic key of section 4: kind, recipient, person, module, cycle date and stage
+    (the recipient, person, module, agency and cycle date are in the series), as the hex of a
+    name-based UUID (uuid5) of those parts. The parts themselves are columns of the row; the key
+    is compact because the first run after go-live makes, writes and indexes hundreds of
+    thousands of them (hence uuid5 by hand: the uuid module's objects cost more than the hash)."""
+    name = f"{kind}|{series}|{stage}".encode()
+    digest = bytearray(hashlib.sha1(_KEY_NAMESPACE_BYTES + name).digest()[:16])  # noqa: S324 - uuid5 is SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
+
+
+# ---------------------------------------------------------------------------------------------
+# A compliance pair's reminders
+# ---------------------------------------------------------------------------------------------
+
+POLICY_NUMBERS = (
+    "overdue_every_days",
+    "overdue_max",
+    "expired_every_days",
+    "expired_max",
+    "escalation_after_days",
+)
+
+
+def policy_for(override, *, renewal_window_days: int) -> Policy:
+    """A module's policy: the values of its override (a ReminderPolicy, or anything with the same
+    attributes; None: none) where set, the partnership defaults elsewhere."""
+    values = {"renewal_window_days": renewal_window_days}
+    if override is not None:
+        if override.due_soon_days.strip():
+            values["due_soon_days"] = parse_days(override.due_soon_days)
+        if override.renewal_soon_days.strip():
+            values["renewal_soon_days"] = parse_days(override.renewal_soon_days)
+        for name in POLICY_NUMBERS:
+            value = getattr(override, name)
+            if value is not None:
+                values[name] = value
+    return Policy(**{**DEFAULT_POLICY.__dict__, **values})
+
+
+def pair_stages(pair, policy: Policy) -> tuple[str, datetime.date, list[Stage]] | None:
+    """The cycle (letter, date) and the staff member's stages for one compliance pair (anything
+    with the status, completion, due and anchor dates of the engine's pairs), or None when the
+    pair asks nothing (exempt, or a completion that never expires)."""
+    if pair.status == "exempt":
+        return None
+    if pair.completion is None:
+        return DUE_CYCLE, pair.due_on, due_stages(anchor=pair.anchor_on, due_on=pair.due_on, policy=policy)
+    if pair.expires_on is None:
+        return None
+    return EXPIRY_CYCLE, pair.expires_on, expiry_stages(expires_on=pair.expires_on, policy=policy)
+
+
+def nothing_due_yet(pair, policy: Policy, day: datetime.date) -> bool:
+    """Most pairs are completed and far from expiry: no stage of theirs (renewal opens first) is
+    due, and working out their stages would be most of the planner's work."""
+    expires_on = pair.expires_on
+    if pair.completion is None or expires_on is None:
+        return False
+    return day < expires_on - max(policy.renewal_window_days, 0) * DAY
+
+
+ATTENTION_DAYS = 30
+
+
+def needs_attention(pair, today: datetime.date) -> bool:
+    """Whether a pair belongs in a line manager's weekly digest: lapsed, never done and late, in
+    its renewal window, or due within 30 days."""
+    if pair.status in ("overdue", "expired", "renewal_due"):
+        return True
+    return pair.status == "due" and (pair.due_on - today).days <= ATTENTION_DAYS

@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from . import emails, rules, selectors
+from . import emails, rules, sources
 from .models import (
     DigestOptOut,
     ItemStatus,
@@ -35,6 +35,7 @@ from .models import (
     ReminderPolicy,
 )
 from .rules import Kind
+from .selectors import planning, recheck
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +74,11 @@ def reminders_plan(
         unique_fields=["day"],
         update_fields=["started_at", "finished_at"],
     )
-    plan = selectors.reminder_plan(day=day)
+    plan = planning.reminder_plan(day=day)
     with transaction.atomic():
         if plan.superseded_ids:
             ReminderItem.objects.filter(id__in=plan.superseded_ids, status=ItemStatus.PENDING).update(
-                status=ItemStatus.SKIPPED, reason=selectors.SUPERSEDED
+                status=ItemStatus.SKIPPED, reason=planning.SUPERSEDED
             )
         # Messages first, so that new items are written straight into them.
         open_messages = messages_open(day=day, recipients={item.recipient for item in plan.pending})
@@ -109,7 +110,7 @@ def reminders_plan(
 
 
 def items_insert(
-    items: list[selectors.PlannedItem],
+    items: list[sources.PlannedItem],
     *,
     day: datetime.date,
     now: datetime.datetime,
@@ -175,7 +176,7 @@ def _number(value) -> str:
     return "" if value is None else str(value)
 
 
-def _item_row(item: selectors.PlannedItem, day: datetime.date, message_id: int | None) -> ReminderItem:
+def _item_row(item: sources.PlannedItem, day: datetime.date, message_id: int | None) -> ReminderItem:
     return ReminderItem(
         key=item.key,
         series=item.series,
@@ -449,14 +450,14 @@ def _reasons(cancelled):
 
 def _recheck(items, *, today):
     """Split a message's items into those still due and those cancelled (written here)."""
-    facts = selectors.message_facts(items, today=today)
+    facts = recheck.message_facts(items, today=today)
     live, cancelled = [], []
     for item in items:
         reason = facts.reasons.get(item.id)
         if reason is None:
             live.append(item)
         else:
-            superseded = reason.startswith(selectors.SUPERSEDED)
+            superseded = reason.startswith(planning.SUPERSEDED)
             item.status = ItemStatus.SKIPPED if superseded else ItemStatus.CANCELLED
             item.reason = reason[:300]
             cancelled.append(item)
@@ -730,7 +731,7 @@ def reminder_policy_validate(policy: ReminderPolicy) -> None:
     if errors:
         raise ValidationError(errors)
     module = policy.module
-    effective = selectors.policy_for(policy, renewal_window_days=module.renewal_window_days)
+    effective = rules.policy_for(policy, renewal_window_days=module.renewal_window_days)
     problems = rules.policy_errors(effective, validity_months=module.validity_months)
     window_problem = problems.pop("renewal_window_days", None)
     if window_problem:
@@ -752,7 +753,7 @@ def unsubscribe_token_read(token: str) -> tuple[str, str]:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         raise ValidationError("This link is not valid. Use the link in the most recent email.") from None
-    if data.get("k") not in rules.DIGEST_KINDS:
+    if data.get("k") not in sources.digest_kinds():
         raise ValidationError("This link is not valid. Use the link in the most recent email.")
     return data["e"], data["k"]
 
@@ -760,7 +761,7 @@ def unsubscribe_token_read(token: str) -> tuple[str, str]:
 def digest_preferences_set(*, email: str, receive: dict[str, bool]) -> None:
     """Switch digests on or off for one address. Only digests can be switched off."""
     email = email.lower()
-    unknown = set(receive) - rules.DIGEST_KINDS
+    unknown = set(receive) - sources.digest_kinds()
     if unknown:
         raise ValidationError("Only digests can be switched off; reminders about training cannot.")
     with transaction.atomic():

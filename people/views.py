@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from notifications import outbox_selectors
+from notifications.selectors import outbox as outbox_selectors
 from training.selectors.compliance import (
     ComplianceFilters,
     compliance_figures,

@@ -16,10 +16,9 @@ them ("the review date changed"). Done actions get nothing, and a waiting item o
 is done by the time it would be sent is cancelled with that reason. The lead's reminders go to
 the HSB lead's email in the strategy settings; without one they are not planned.
 
-How the engine calls this module (three hooks in notifications/):
-- selectors.reminder_plan:  found += strategy.reminders.review_series(day=day)
-- selectors._digest_check:  if item.kind == Kind.ACTION_PLAN_REVIEW: return item_check(item, today)
-- emails.CONTEXT:           Kind.ACTION_PLAN_REVIEW: strategy.reminders.email_context
+ActionPlanReviews is a reminder source of the engine (notifications.sources), registered by
+StrategyConfig.ready(): the engine plans its series, re-checks its items before sending and
+renders its emails through that interface, and knows nothing of the strategy.
 """
 
 import datetime
@@ -28,15 +27,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from notifications import rules
-from notifications.models import ItemStatus
+from notifications import rules, sources
 from notifications.rules import Stage, stage_label
-from notifications.selectors import PlannedItem, item_key
+from notifications.sources import Check, Cycle, ReminderKind, ReminderSource
 
 from . import owner_links, selectors
 from .models import Action, ActionStatus
 
-KIND = rules.Kind.ACTION_PLAN_REVIEW
+KIND = "action_plan_review"
 DAY = datetime.timedelta(days=1)
 NOTICE_DAYS = selectors.REVIEW_NOTICE_DAYS
 
@@ -104,46 +102,23 @@ def parse_series(series: str) -> SeriesName | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReviewSeries:
-    """One series in the shape notifications.selectors.reminder_plan works with: `series`,
-    `catch` (the stages due on the day: the latest to send, earlier ones to record as skipped) and
-    `item(stage, status=..., reason=...)` making the outbox row."""
-
-    series: str
-    recipient: str
-    agency_id: int | None
-    cycle_date: datetime.date
-    catch: rules.CatchUp
-
-    def item(self, stage, *, status=ItemStatus.PENDING, reason="") -> PlannedItem:
-        return PlannedItem(
-            key=item_key(kind=stage.kind, series=self.series, stage=stage.label),
-            series=self.series,
-            kind=stage.kind,
-            recipient=self.recipient,
-            staff_id=None,
-            module_id=None,
-            agency_id=self.agency_id,
-            cycle_date=self.cycle_date,
-            stage=stage.label,
-            stage_date=stage.trigger,
-            status=status,
-            reason=reason,
-        )
-
-
 def _found(*, track, recipient, subject, agency_id, cycle_date, stages, day):
-    catch = rules.catch_up(stages, day)
-    if catch.latest is None:
-        return None
     name = series_name(track=track, recipient=recipient, subject=subject, cycle_date=cycle_date)
-    return ReviewSeries(name, recipient, agency_id, cycle_date, catch)
+    return sources.series(
+        kind=KIND,
+        recipient=recipient,
+        stages=stages,
+        today=day,
+        agency_id=agency_id,
+        cycle_date=cycle_date,
+        name=name,
+    )
 
 
-def review_series(*, day: datetime.date) -> list[ReviewSeries]:
+def review_series(*, day: datetime.date) -> list[sources.Series]:
     """Every strategy series with a stage due on `day` (three queries, whatever the number of
-    actions). The engine drops stages already in the outbox and records catch-up skips."""
+    actions), as the engine's Series. The engine drops stages already in the outbox and records
+    catch-up skips."""
     strategy = selectors.strategy_settings()
     lead_email = strategy.lead_email.strip().lower()
     found = []
@@ -257,3 +232,22 @@ def email_context(item, facts) -> dict:
         content["due_on"] = rules.long_date(content["due_on"])
     content["site_url"] = settings.SITE_URL
     return content
+
+
+class ActionPlanReviews(ReminderSource):
+    kinds = (ReminderKind(KIND, "Action plan review"),)
+    cycles = {
+        REVIEW_CYCLE: Cycle("the review date", "on the review date", "review date"),
+        ROUND_CYCLE: Cycle(
+            "the assessment round's due date", "on the assessment round's due date", "assessment round due"
+        ),
+    }
+
+    def series(self, planning):
+        return review_series(day=planning.day)
+
+    def check(self, items, *, today):
+        return {item.id: Check(*item_check(item, today)) for item in items}
+
+    def email_context(self, item, facts):
+        return email_context(item, facts)

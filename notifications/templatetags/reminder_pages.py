@@ -1,5 +1,6 @@
 """Template helpers of the reminder pages (the outbox and the person page's reminders panel):
-stages, cycles and addresses in words."""
+stages, cycles and addresses in words. The words of each stage come from the reminder source that
+plans it (notifications.sources)."""
 
 import re
 
@@ -7,51 +8,28 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from .. import sources
+
 register = template.Library()
 
-# What the letter of a stage label (rules.stage_label, strategy.reminders) counts from.
-CYCLE_WORDS = {
-    "U": ("the due date", "on the due date"),
-    "X": ("expiry", "on the expiry date"),
-    "L": ("the last staff-list upload", "on the day of the last staff-list upload"),
-    "R": ("the review date", "on the review date"),
-    "A": ("the assessment round's due date", "on the assessment round's due date"),
-}
-NAMED_STAGES = {
-    "start": "when the training became required",
-    "weekly": "each Monday",
-    "monthly": "on the 1st of each month",
-    "daily": "each day while needed",
-}
 STAGE = re.compile(r"^([A-Z])([+-])(\d+)$")
-# What an item's cycle date is, by the first letter of its stage or the stage's name.
-CYCLE_NAMES = {
-    "U": "due date",
-    "start": "due date",
-    "X": "expiry",
-    "L": "last staff-list upload",
-    "R": "review date",
-    "A": "assessment round due",
-    "weekly": "week starting",
-    "monthly": "month starting",
-    "daily": "day",
-}
 
 
 @register.filter
 def stage_text(label: str) -> str:
     """ "U-30" -> "30 days before the due date"; "X+0" -> "on the expiry date"."""
-    if label in NAMED_STAGES:
-        return NAMED_STAGES[label]
+    named = sources.named_stage(label)
+    if named is not None:
+        return named.text
     match = STAGE.match(label or "")
-    if not match or match.group(1) not in CYCLE_WORDS:
+    cycle = sources.cycle(match.group(1)) if match else None
+    if cycle is None:
         return label
-    letter, sign, number = match.group(1), match.group(2), int(match.group(3))
-    counted_from, on_the_day = CYCLE_WORDS[letter]
+    sign, number = match.group(2), int(match.group(3))
     if number == 0:
-        return on_the_day
+        return cycle.on_the_day
     days = "1 day" if number == 1 else f"{number} days"
-    return f"{days} {'before' if sign == '-' else 'after'} {counted_from}"
+    return f"{days} {'before' if sign == '-' else 'after'} {cycle.counted_from}"
 
 
 @register.filter
@@ -65,4 +43,8 @@ def breakable(address: str) -> str:
 @register.filter
 def cycle_name(label: str) -> str:
     """What the cycle date of an item at this stage is: "X+14" -> "expiry"."""
-    return CYCLE_NAMES.get(label) or CYCLE_NAMES.get((label or "")[:1], "")
+    named = sources.named_stage(label)
+    if named is not None:
+        return named.cycle_name
+    cycle = sources.cycle((label or "")[:1])
+    return cycle.name if cycle is not None else ""

@@ -1,4 +1,4 @@
-"""Writing many staff rows with their history (workforce.imports).
+"""Writing many staff rows with their history (imports.bulk).
 
 On PostgreSQL the import writes rows through COPY and copies their history rows from them on the
 server; elsewhere it uses simple_history's bulk helpers. Either way the history must be exactly

@@ -1,5 +1,5 @@
 """Import records in the background: tasks by id, claims, progress, scoping, and the purge of old
-uploaded files (workforce.tasks and workforce.imports)."""
+uploaded files (imports.tasks and imports.services)."""
 
 import datetime
 import os

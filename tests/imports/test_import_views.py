@@ -1,4 +1,4 @@
-"""The spreadsheet import pages (workforce.import_views): upload, progress, preview, confirmation,
+"""The spreadsheet import pages (imports.views): upload, progress, preview, confirmation,
 result, history, downloads and help, for staff lists and completion files, and who may see each.
 
 Celery tasks run in the test process: `.delay` is captured and the captured tasks are run by hand

@@ -11,6 +11,6 @@ from tests.notifications.fixtures import (  # noqa: F401 - the reminder engine's
 @pytest.fixture(autouse=True)
 def _no_kept_preview():
     """The preview of tomorrow's batch is kept in the cache; each test works out its own."""
-    from notifications.outbox_selectors import PREVIEW_CACHE_KEY
+    from notifications.selectors.outbox import PREVIEW_CACHE_KEY
 
     cache.delete(PREVIEW_CACHE_KEY)

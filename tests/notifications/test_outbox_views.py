@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from notifications import outbox_selectors, services
+from notifications import services
 from notifications.models import MessageStatus, PlannerRun, ReminderItem, ReminderMessage
+from notifications.selectors import outbox as outbox_selectors
 from tests import factories
 from tests.notifications.builders import D, hsb101, person, role_requiring
 from workforce.models import Agency

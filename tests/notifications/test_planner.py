@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications import selectors, services
+from notifications import rules, services
 from notifications.models import (
     ItemStatus,
     MessageStatus,
@@ -16,6 +16,8 @@ from notifications.models import (
     ReminderMessage,
     ReminderPolicy,
 )
+from notifications.selectors import planning
+from notifications.sources.compliance import next_reminder_for
 from tests import factories
 from tests.notifications.builders import D, complete, hsb101, person, quiet_agency, role_requiring
 
@@ -53,7 +55,7 @@ def test_first_run_plans_the_latest_stage_and_records_earlier_ones_as_skipped(wo
     ]
     pending = ReminderItem.objects.get(status=ItemStatus.PENDING)
     assert pending.series == f"due|asha.patel@example.org|{asha.id}|{module.id}|{agency.id}|2026-04-05"
-    assert pending.key.hex == selectors.item_key(kind="due_soon", series=pending.series, stage="U-7")
+    assert pending.key.hex == rules.item_key(kind="due_soon", series=pending.series, stage="U-7")
     assert (pending.staff, pending.module, pending.cycle_date, pending.planned_for) == (
         asha,
         module,
@@ -271,7 +273,7 @@ def test_tomorrows_preview_writes_nothing(world):
     agency, module, role = world
     person(agency, role, start=START)
 
-    preview = selectors.tomorrow_preview(today=D(2026, 3, 28))
+    preview = planning.tomorrow_preview(today=D(2026, 3, 28))
 
     assert [(item.kind, item.stage) for item in preview.pending] == [("due_soon", "U-7")]
     assert ReminderItem.objects.count() == 0
@@ -281,7 +283,7 @@ def test_next_reminder_for_a_person(world):
     agency, module, role = world
     asha = person(agency, role, start=START, manager="boss@example.org")
 
-    upcoming = selectors.next_reminder_for(asha, today=D(2026, 4, 6))
+    upcoming = next_reminder_for(asha, today=D(2026, 4, 6))
 
     assert (upcoming.day, upcoming.kind, upcoming.stage, upcoming.recipient) == (
         D(2026, 4, 19),
@@ -298,6 +300,6 @@ def test_no_next_reminder_on_or_after_the_leaving_date(world, left_on, expected)
     asha = person(agency, role, start=START)
     asha.left_on = left_on  # a leaving date already known, still in the future
 
-    upcoming = selectors.next_reminder_for(asha, today=D(2026, 4, 6))
+    upcoming = next_reminder_for(asha, today=D(2026, 4, 6))
 
     assert (upcoming.day if upcoming else None) == expected

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications import selectors, services
+from notifications import services
 from notifications.models import ReminderItem, ReminderMessage
+from notifications.sources import compliance as selectors
 from tests import factories
 from tests.notifications.builders import D, complete, hsb101, person, quiet_agency, role_requiring
 from training.selectors.engine import compliance_pairs

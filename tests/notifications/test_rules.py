@@ -132,17 +132,6 @@ def test_monthly_period_starts_on_the_first():
     assert not rules.digest_due(period_start=D(2026, 3, 1), today=D(2026, 3, 17), last_run=None)
 
 
-def test_staff_list_review_after_90_days_then_every_30():
-    stages = rules.staff_list_review_stages(last_upload=D(2026, 1, 1), today=D(2026, 5, 31))
-    assert labels(stages) == [
-        (D(2026, 4, 2), Kind.STAFF_LIST_REVIEW, "L+91"),  # the upload is 91 days old: "over 90"
-        (D(2026, 5, 2), Kind.STAFF_LIST_REVIEW, "L+121"),
-        (D(2026, 6, 1), Kind.STAFF_LIST_REVIEW, "L+151"),  # the next one, after today
-    ]
-    assert rules.catch_up(stages, D(2026, 4, 1)).latest is None
-    assert rules.catch_up(stages, D(2026, 4, 2)).latest.label == "L+91"
-
-
 @pytest.mark.parametrize(
     ("oldest", "due"),
     [(None, False), (D(2026, 3, 1), False), (D(2026, 2, 28), True), (D(2026, 1, 1), True)],

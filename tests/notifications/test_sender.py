@@ -7,8 +7,9 @@ import smtplib
 import pytest
 from django.utils import timezone
 
-from notifications import selectors, services
+from notifications import services
 from notifications.models import ItemStatus, MessageStatus, ReminderItem, ReminderMessage
+from notifications.selectors import outbox as selectors
 from tests import factories
 from tests.notifications.builders import D, complete, hsb101, person, quiet_agency, role_requiring
 from workforce.signin import staff_for_token

@@ -6,8 +6,9 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from notifications import selectors, services
+from notifications import services
 from notifications.models import ReminderItem, ReminderMessage
+from notifications.selectors import outbox as selectors
 from notifications.tasks import plan_reminders, sweep_outbox
 from tests.celery_fixtures import wait_for
 from tests.notifications.builders import hsb101, person, quiet_agency, role_requiring

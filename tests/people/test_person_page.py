@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from notifications import outbox_selectors
+from notifications.selectors import outbox as outbox_selectors
 from tests.training.compliance_fixtures import ON, more_staff
 from training.compliance import Status
 from training.selectors import engine as selectors
@@ -191,7 +191,7 @@ def test_person_page_runs_the_compliance_engine_once(client, lead, scene, monkey
 
 @pytest.mark.parametrize("active", [True, False])
 def test_person_page_reminders_panel_is_the_notifications_panel(client, lead, scene, active):
-    """The panel's reminders, from the shared pairs, are those notifications.outbox_selectors gives
+    """The panel's reminders, from the shared pairs, are those notifications.selectors.outbox gives
     for the person, in an active agency and in an inactive one (whose people get no reminders but
     keep their requirements on their page)."""
     asha = scene.people["asha"]

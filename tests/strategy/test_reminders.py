@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from notifications import services as engine
 from notifications.models import ItemStatus, ReminderItem
-from notifications.rules import Kind
 from strategy import reminders, services
 from strategy.models import ActionStatus, ProgressVia, Rating
 
@@ -29,8 +28,8 @@ LEAD_EMAIL = "priya.sharma@example.org"
 def test_owner_stages_are_fourteen_days_before_and_on_the_review_date():
     stages = reminders.owner_stages(REVIEW)
     assert [(stage.trigger, stage.label, stage.kind) for stage in stages] == [
-        (D(2027, 2, 15), "R-14", Kind.ACTION_PLAN_REVIEW),
-        (D(2027, 3, 1), "R+0", Kind.ACTION_PLAN_REVIEW),
+        (D(2027, 2, 15), "R-14", reminders.KIND),
+        (D(2027, 3, 1), "R+0", reminders.KIND),
     ]
 
 
@@ -79,7 +78,7 @@ def send(day):
 
 def strategy_rows():
     return sorted(
-        ReminderItem.objects.filter(kind=Kind.ACTION_PLAN_REVIEW).values_list("recipient", "stage", "status"),
+        ReminderItem.objects.filter(kind=reminders.KIND).values_list("recipient", "stage", "status"),
         key=lambda row: (row[0], row[1]),
     )
 
@@ -134,7 +133,7 @@ def test_an_action_done_before_sending_cancels_its_reminder(make_action, lead_na
         via=ProgressVia.OWNER_LINK,
     )
     send(D(2027, 2, 15))
-    item = ReminderItem.objects.get(kind=Kind.ACTION_PLAN_REVIEW)
+    item = ReminderItem.objects.get(kind=reminders.KIND)
     assert (item.status, item.reason) == (ItemStatus.CANCELLED, "the action is done")
     assert mail.outbox == []
 
@@ -152,11 +151,11 @@ def test_a_review_moves_the_cycle_on(make_action, lead_named):
         via=ProgressVia.OWNER_LINK,
     )
     send(D(2027, 2, 16))
-    item = ReminderItem.objects.get(kind=Kind.ACTION_PLAN_REVIEW)
+    item = ReminderItem.objects.get(kind=reminders.KIND)
     assert (item.status, item.reason) == (ItemStatus.CANCELLED, "the review date changed to 1 September 2027")
     for day in (REVIEW, D(2027, 3, 2)):
         plan(day)
-    assert ReminderItem.objects.filter(kind=Kind.ACTION_PLAN_REVIEW).count() == 1
+    assert ReminderItem.objects.filter(kind=reminders.KIND).count() == 1
 
 
 def test_lead_reminders_need_a_lead_email(make_action):
@@ -201,7 +200,7 @@ def test_six_monthly_rounds_are_due_sooner(make_round, lead, lead_named):
     make_round(assessed_on=D(2025, 11, 1), value=Rating.PARTLY, complete=True)
     plan(D(2026, 5, 1))
     assert strategy_rows() == [(LEAD_EMAIL, "A+0", "pending")]
-    assert ReminderItem.objects.get(kind=Kind.ACTION_PLAN_REVIEW).cycle_date == D(2026, 5, 1)
+    assert ReminderItem.objects.get(kind=reminders.KIND).cycle_date == D(2026, 5, 1)
 
 
 def test_a_round_completed_before_sending_cancels_the_round_reminder(make_round, lead, lead_named):
@@ -209,7 +208,7 @@ def test_a_round_completed_before_sending_cancels_the_round_reminder(make_round,
     plan(D(2026, 11, 1))
     make_round(title="New", assessed_on=D(2026, 11, 1), value=Rating.PARTLY, complete=True)
     send(D(2026, 11, 1))
-    item = ReminderItem.objects.get(kind=Kind.ACTION_PLAN_REVIEW)
+    item = ReminderItem.objects.get(kind=reminders.KIND)
     assert (item.status, item.reason) == (
         ItemStatus.CANCELLED,
         "the next round is now due on 1 November 2027",

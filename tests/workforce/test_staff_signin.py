@@ -6,11 +6,11 @@ import datetime
 import re
 
 import pytest
-from django.test import TestCase
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail, signing
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 

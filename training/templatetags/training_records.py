@@ -1,4 +1,4 @@
-"""Panels that the person page (workforce/staff_detail.html) includes: the lead's actions for a
+"""Panels that the person page (people/staff_detail.html) includes: the lead's actions for a
 person, and the person's exemptions. Each reads what it shows in one query, scoped by the page's
 own access check (the page only renders for someone allowed to see the person)."""
 

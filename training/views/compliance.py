@@ -1,6 +1,6 @@
 """Compliance pages (namespace "compliance"): the partnership dashboard, the people behind a count,
 and the compliance exports. An agency's figures are on its staff page (workforce.views.agency_staff)
-and a person's on their page (workforce.views.staff_detail), both built from the same selectors.
+and a person's on their page (people.views.staff_detail), both built from the same selectors.
 
 Thin views: access from workforce.access (another agency is a 404), figures from
 training.selectors.compliance, files from training.exports.

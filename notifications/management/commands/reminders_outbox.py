@@ -11,7 +11,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from notifications.selectors import outbox_items
+from notifications.selectors.outbox import outbox_items
 
 from .send_reminders import parse_iso_date
 

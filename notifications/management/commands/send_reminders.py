@@ -20,8 +20,9 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import selectors, services
+from notifications import services
 from notifications.models import MessageStatus, ReminderItem, ReminderMessage
+from notifications.selectors import planning
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 BAD_ARGUMENTS = 2
@@ -81,7 +82,7 @@ class Command(BaseCommand):
         }
 
     def _dry_run(self, today):
-        plan = selectors.reminder_plan(day=today)
+        plan = planning.reminder_plan(day=today)
         waiting = set(
             ReminderItem.objects.filter(status="pending", stage_date__lte=today)
             .exclude(message__status=MessageStatus.SENDING)

@@ -11,15 +11,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 
-from . import services
-from .forms import DigestPreferencesForm
-from .models import DigestOptOut
-from .rules import DIGEST_KINDS, Kind
+from .. import services, sources
+from ..forms.preferences import DigestPreferencesForm
+from ..models import DigestOptOut
 
 
 def _receiving(email):
     off = set(DigestOptOut.objects.filter(email=email).values_list("kind", flat=True))
-    return {kind: kind not in off for kind in DIGEST_KINDS}
+    return {kind: kind not in off for kind in sources.digest_kinds()}
 
 
 @csrf_exempt  # the signed token authorises the change; mail programs post without a CSRF token
@@ -33,7 +32,7 @@ def digest_preferences(request, token):
     if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
         services.digest_preferences_set(email=email, receive={kind: False})
         return HttpResponse(
-            f"You will no longer receive the {Kind(kind).label.lower()}.", content_type="text/plain"
+            f"You will no longer receive the {sources.kind_label(kind).lower()}.", content_type="text/plain"
         )
     form = DigestPreferencesForm(request.POST or None, receiving=_receiving(email))
     if request.method == "POST" and form.is_valid():
@@ -43,5 +42,5 @@ def digest_preferences(request, token):
     return render(
         request,
         "notifications/digest_preferences.html",
-        {"form": form, "email": email, "kind_label": Kind(kind).label},
+        {"form": form, "email": email, "kind_label": sources.kind_label(kind)},
     )

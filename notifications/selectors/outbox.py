@@ -1,22 +1,23 @@
-"""Reads that shape the reminder engine's lead-facing pages (notifications.outbox_views): the
-preview of tomorrow's batch grouped into messages, the last planner run, and a person's reminders.
-
-They build on notifications.selectors (the engine's own reads) and add only what a page needs to
-show names: each touches the database a fixed number of times whatever the number of rows.
+"""Every read of the reminder engine's pages and of the reminders_outbox command: the outbox's
+items and messages, the preview of tomorrow's batch grouped into messages, the last planner run,
+and a person's reminders. Each touches the database a fixed number of times whatever the number of
+rows.
 """
 
 import datetime
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from training.models import Module
 from workforce.models import Agency, StaffMember
 
-from . import selectors
-from .models import ItemStatus, PlannerRun
-from .rules import Kind
+from .. import sources
+from ..models import ItemStatus, PlannerRun, ReminderItem, ReminderMessage
+from ..sources.compliance import NextReminder, next_reminder_for
+from . import planning
 
 PERSON_HISTORY_LIMIT = 20
 
@@ -37,7 +38,7 @@ class PreviewLine:
 
     @property
     def kind_label(self) -> str:
-        return Kind(self.kind).label
+        return sources.kind_label(self.kind)
 
 
 @dataclass
@@ -68,7 +69,7 @@ class _PlanSummary:
     """What the page needs of the planner's dry run: small and picklable, for the cache."""
 
     day: datetime.date
-    pending: list  # selectors.PlannedItem
+    pending: list  # sources.PlannedItem
     planned_by_kind: dict[str, int]
     skipped: int
     superseded: int
@@ -80,7 +81,7 @@ def _tomorrow_summary(*, today: datetime.date, refresh: bool) -> _PlanSummary:
     `refresh` is asked for. One key, not one per day: a new day simply replaces it."""
     summary = None if refresh else cache.get(PREVIEW_CACHE_KEY)
     if summary is None or summary.day != today + datetime.timedelta(days=1):
-        plan = selectors.tomorrow_preview(today=today)
+        plan = planning.tomorrow_preview(today=today)
         summary = _PlanSummary(
             day=plan.day,
             pending=list(plan.pending),
@@ -94,7 +95,7 @@ def _tomorrow_summary(*, today: datetime.date, refresh: bool) -> _PlanSummary:
 
 
 def tomorrow_batch(*, today: datetime.date | None = None, refresh: bool = False) -> Preview:
-    """What the planner would make tomorrow (notifications.selectors.tomorrow_preview, which writes
+    """What the planner would make tomorrow (notifications.selectors.planning.tomorrow_preview, which writes
     nothing), one message per recipient with every item it would list, as worked out at most
     PREVIEW_CACHE_SECONDS ago (at once with `refresh`). Names come from three bulk reads, whatever
     the size of the batch."""
@@ -117,8 +118,7 @@ def tomorrow_batch(*, today: datetime.date | None = None, refresh: bool = False)
                 agency=agencies.get(item.agency_id),
             )
         )
-    labels = dict(Kind.choices)
-    by_kind = [(labels[kind], count) for kind, count in plan.planned_by_kind.items() if count]
+    by_kind = [(sources.kind_label(kind), count) for kind, count in plan.planned_by_kind.items() if count]
     return Preview(
         day=plan.day,
         by_kind=by_kind,
@@ -131,8 +131,64 @@ def tomorrow_batch(*, today: datetime.date | None = None, refresh: bool = False)
 
 
 # ---------------------------------------------------------------------------------------------
-# The outbox page
+# The outbox page and the reminders_outbox command
 # ---------------------------------------------------------------------------------------------
+
+
+def outbox_items(
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    agency=None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    search: str = "",
+):
+    """Outbox items, newest planning day first, filtered as the outbox page offers: status, kind,
+    agency (of the person, or of an agency digest or review), planned-for dates and a search in
+    which every word must match the recipient, the person's name or staff number, or the module
+    code (so "asha patel" finds Asha Patel's reminders)."""
+    items = ReminderItem.objects.select_related("staff", "staff__agency", "module", "agency", "message")
+    if status:
+        items = items.filter(status=status)
+    if kind:
+        items = items.filter(kind=kind)
+    if agency is not None:
+        items = items.filter(agency=agency)
+    if since is not None:
+        items = items.filter(planned_for__gte=since)
+    if until is not None:
+        items = items.filter(planned_for__lte=until)
+    for word in (search or "").split():
+        items = items.filter(
+            Q(recipient__icontains=word)
+            | Q(staff__first_name__icontains=word)
+            | Q(staff__last_name__icontains=word)
+            | Q(staff__staff_number__iexact=word)
+            | Q(module__code__iexact=word)
+        )
+    return items.order_by("-planned_for", "recipient", "kind", "id")
+
+
+def outbox_status_counts(**filters) -> dict[str, int]:
+    counts = dict(outbox_items(**filters).order_by().values_list("status").annotate(n=Count("id")))
+    return {status.value: counts.get(status.value, 0) for status in ItemStatus}
+
+
+def message_detail(message_id: int) -> ReminderMessage:
+    """One message with its items, exactly as sent (subject, text and HTML are stored)."""
+    return ReminderMessage.objects.prefetch_related("items__staff", "items__module", "items__agency").get(
+        id=message_id
+    )
+
+
+def reminder_history_for(staff: StaffMember):
+    """Every outbox item about one person (their own reminders and their manager's escalations)."""
+    return (
+        ReminderItem.objects.filter(staff=staff)
+        .select_related("module", "message")
+        .order_by("-planned_for", "-id")
+    )
 
 
 def last_planner_run() -> PlannerRun | None:
@@ -147,7 +203,7 @@ def last_planner_run() -> PlannerRun | None:
 
 @dataclass
 class PersonReminders:
-    next: selectors.NextReminder | None
+    next: NextReminder | None
     history: list
     more: bool
     skipped: int
@@ -165,10 +221,10 @@ def person_reminders(
     reminders leave them out)."""
     if pairs is not None and not staff.agency.active:
         pairs = []
-    history = selectors.reminder_history_for(staff)
+    history = reminder_history_for(staff)
     shown = list(history.exclude(status=ItemStatus.SKIPPED)[: PERSON_HISTORY_LIMIT + 1])
     return PersonReminders(
-        next=selectors.next_reminder_for(staff, today=today, pairs=pairs),
+        next=next_reminder_for(staff, today=today, pairs=pairs),
         history=shown[:PERSON_HISTORY_LIMIT],
         more=len(shown) > PERSON_HISTORY_LIMIT,
         skipped=history.filter(status=ItemStatus.SKIPPED).count(),

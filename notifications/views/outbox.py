@@ -2,7 +2,7 @@
 reason; any message exactly as it was sent; sending a failed message again; tomorrow's batch.
 
 Thin views: lead only (anyone else gets 404, workforce.access decides), reads through
-notifications.selectors and notifications.outbox_selectors, the one write through
+notifications.selectors.outbox, the one write through
 notifications.services.message_resend.
 
 A message's HTML body was written by our templates from data that partner agencies upload (names,
@@ -25,9 +25,10 @@ from django.views.decorators.http import require_POST
 
 from workforce import access
 
-from . import outbox_selectors, selectors, services
-from .models import ItemStatus, MessageStatus, ReminderMessage
-from .outbox_forms import ALL, OutboxFilterForm
+from .. import services
+from ..forms.outbox import ALL, OutboxFilterForm
+from ..models import ItemStatus, MessageStatus, ReminderMessage
+from ..selectors import outbox as outbox_selectors
 
 ITEMS_PER_PAGE = 50
 MESSAGES_PER_PREVIEW_PAGE = 50
@@ -50,15 +51,9 @@ STATUS_WORDS = {
 }
 
 
-def _require_lead(user):
-    """Anyone but a lead gets 404, never 403: the page's existence is not revealed."""
-    if not access.is_lead(user):
-        raise Http404("Not found")
-
-
 def _message_or_404(message_id):
     try:
-        return selectors.message_detail(message_id)
+        return outbox_selectors.message_detail(message_id)
     except ReminderMessage.DoesNotExist:
         raise Http404("No such message.") from None
 
@@ -66,13 +61,13 @@ def _message_or_404(message_id):
 @login_required
 @never_cache
 def outbox(request):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     form = OutboxFilterForm(request.GET or None)
     filters = form.filters()
     status = filters.pop("status", None)
     page = Paginator(_items(filters, status), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     # Counts by status under the other filters, so each is a link that narrows to that status.
-    counts = selectors.outbox_status_counts(**filters)
+    counts = outbox_selectors.outbox_status_counts(**filters)
     total = sum(counts.values())
     status_links = [
         {"value": None, "label": "Any but skipped", "count": total - counts[ItemStatus.SKIPPED]},
@@ -96,18 +91,18 @@ def outbox(request):
 
 def _items(filters, status):
     if status == ALL:
-        return selectors.outbox_items(**filters)
+        return outbox_selectors.outbox_items(**filters)
     if status:
-        return selectors.outbox_items(status=status, **filters)
+        return outbox_selectors.outbox_items(status=status, **filters)
     # Catch-up records every earlier stage as skipped: they outnumber the rest and were never due
     # to go, so they are shown only when asked for.
-    return selectors.outbox_items(**filters).exclude(status=ItemStatus.SKIPPED)
+    return outbox_selectors.outbox_items(**filters).exclude(status=ItemStatus.SKIPPED)
 
 
 @login_required
 @never_cache
 def message_detail(request, pk):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     message = _message_or_404(pk)
     headers = [("To", message.recipient)]
     if message.from_email:
@@ -129,7 +124,7 @@ def message_detail(request, pk):
 @xframe_options_sameorigin
 def message_html(request, pk):
     """The HTML body alone, as sent, under a sandboxing Content-Security-Policy."""
-    _require_lead(request.user)
+    access.require_lead(request.user)
     message = _message_or_404(pk)
     if not message.html_body:
         raise Http404("This message has no HTML body yet.")
@@ -143,7 +138,7 @@ def message_html(request, pk):
 @login_required
 @require_POST
 def message_resend(request, pk):
-    _require_lead(request.user)
+    access.require_lead(request.user)
     message = _message_or_404(pk)
     try:
         services.message_resend(message=message, actor=request.user)
@@ -175,7 +170,7 @@ def _back(request, message):
 @never_cache
 def tomorrow(request):
     """GET shows the preview (kept for a few minutes); POST works it out again, then shows it."""
-    _require_lead(request.user)
+    access.require_lead(request.user)
     if request.method == "POST":
         outbox_selectors.tomorrow_batch(refresh=True)
         return redirect("outbox:tomorrow")

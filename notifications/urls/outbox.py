@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import outbox_views
+from ..views import outbox as outbox_views
 
 app_name = "outbox"
 

@@ -6,8 +6,8 @@ from django import forms
 
 from workforce.models import Agency
 
-from .models import ItemStatus
-from .rules import Kind
+from .. import sources
+from ..models import ItemStatus
 
 DATE_HINT = "For example, 4/3/2026"
 # The status filter's choice that shows skipped items too. With no status chosen they are left out:
@@ -42,7 +42,7 @@ class OutboxFilterForm(forms.Form):
         choices=[("", "Any but skipped"), *ItemStatus.choices, (ALL, "Any, including skipped")],
         required=False,
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
+    kind = forms.ChoiceField(choices=lambda: [("", "Any kind"), *sources.kind_choices()], required=False)
     agency = forms.ModelChoiceField(
         queryset=Agency.objects.order_by("name"),
         required=False,
