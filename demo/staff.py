@@ -49,7 +49,7 @@ from training.models import (
 )
 from workforce.access import AGENCY_HR_GROUP, LEAD_GROUP
 from workforce.models import Agency, JobRole, Sector, StaffMember
-from workforce.services import agency_create, agency_membership_grant, team_get_or_create
+from workforce.services import acting_user, agency_create, agency_membership_grant, team_get_or_create
 
 DEFAULT_STAFF = 600
 DEFAULT_SEED = 1
@@ -541,7 +541,7 @@ class StaffGenerator:
         self.rng = random.Random(seed)
         factory.random.reseed_random(seed)
         self.today = today
-        self.actor = actor if actor is not None and actor.is_authenticated else None
+        self.actor = acting_user(actor)
         self.actor_id = self.actor.pk if self.actor else None
         self.now = timezone.now()
         self.completions = self._table(Completion)

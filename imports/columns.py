@@ -382,6 +382,43 @@ class UKDateWidget(widgets.Widget):
         return value.isoformat() if value else ""
 
 
+def lookup_key(text):
+    """How a name is compared with a catalogue's: case and runs of spaces do not matter."""
+    return " ".join(text.split()).casefold()
+
+
+class LookupWidget(widgets.Widget):
+    """One of a catalogue's objects by one of its names, ignoring case and repeated spaces;
+    `unknown(text)` says what to write instead. `names` is a sequence of functions, each giving an
+    object's names; where two objects share a name the later function wins (a module's code beats
+    another module's title). Each distinct cell is looked up once (a column of job roles or modules
+    repeats a few values)."""
+
+    def __init__(self, objects, *, names):
+        super().__init__()
+        self.lookup = {}
+        for names_of in names:
+            for obj in objects:
+                for name in names_of(obj):
+                    self.lookup[lookup_key(name)] = obj
+        self.memo = Memo()
+
+    def clean(self, value, row=None, **kwargs):
+        return self.memo.get(value, self._clean)
+
+    def _clean(self, value):
+        text = cell_text(value)
+        if not text:
+            return None
+        found = self.lookup.get(lookup_key(text))
+        if found is None:
+            raise ValueError(self.unknown(text))
+        return found
+
+    def unknown(self, text):
+        raise NotImplementedError
+
+
 # ---------------------------------------------------------------------------------------------
 # Cleaning a whole file, column by column
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from workforce.services import acting_user
 from workforce.spreadsheets import write_csv, write_xlsx
 
 from . import kinds
@@ -196,7 +197,7 @@ def _commit(kind, record, previewed, *, actor, today, confirmation):
         refusal = kind.refusal(preview, **confirmation)
         if refusal:
             raise ImportRefused(refusal)
-        kind.apply(record, plan, actor=_user(actor), today=today)
+        kind.apply(record, plan, actor=acting_user(actor), today=today)
         preview.committed = True
         import_finish(
             locked,
@@ -226,7 +227,7 @@ def import_record_create(*, kind, agency, actor, upload, file_name=None, **optio
     record = ImportRecord(
         kind=kind,
         agency=agency,
-        uploaded_by=_user(actor),
+        uploaded_by=acting_user(actor),
         original_name=name,
         size_bytes=size,
         created_at=timezone.now(),
@@ -300,7 +301,7 @@ def import_queue_commit(import_record, *, actor, task, **changes):
     this transaction commits. False when it was not waiting for confirmation (a double click)."""
     queued = (
         ImportRecord.objects.filter(pk=import_record.pk, status=Status.VALIDATED).update(
-            status=Status.COMMITTING, claimed_at=None, confirmed_by=_user(actor), **changes
+            status=Status.COMMITTING, claimed_at=None, confirmed_by=acting_user(actor), **changes
         )
         == 1
     )
@@ -317,7 +318,7 @@ def import_claim_commit(import_record, *, actor, **changes):
         import_record=import_record,
         from_statuses=[Status.VALIDATED],
         to_status=Status.COMMITTING,
-        confirmed_by=_user(actor),
+        confirmed_by=acting_user(actor),
         **changes,
     ):
         return True
@@ -490,10 +491,6 @@ def import_fail(record, *, message):
         status=Status.FAILED, message=message, finished_at=timezone.now()
     )
     record.refresh_from_db()
-
-
-def _user(actor):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 # ---------------------------------------------------------------------------------------------

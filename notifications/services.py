@@ -24,6 +24,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from workforce.services import acting_user
+
 from . import emails, rules, sources
 from .models import (
     DigestOptOut,
@@ -715,7 +717,7 @@ def message_resend(
 def reminder_policy_save(*, policy: ReminderPolicy, actor) -> ReminderPolicy:
     """Save a module's reminder policy after checking it (the admin calls this)."""
     reminder_policy_validate(policy)
-    policy.updated_by = actor if actor is not None and actor.is_authenticated else None
+    policy.updated_by = acting_user(actor)
     policy._history_user = policy.updated_by
     policy.save()
     return policy

@@ -10,6 +10,7 @@ from django.utils import timezone
 from training.compliance import add_months
 from training.models import Module
 from workforce.models import JobRole
+from workforce.services import acting_user
 
 from . import framework_default, selectors
 from .files import RejectedFile, check_upload
@@ -41,12 +42,8 @@ SETTINGS_FIELDS = (
 )
 
 
-def _user(actor):
-    return actor if actor is not None and actor.is_authenticated else None
-
-
 def _actor_name(actor):
-    user = _user(actor)
+    user = acting_user(actor)
     if user is None:
         return "System"
     return user.get_full_name() or user.get_username()
@@ -66,7 +63,7 @@ def strategy_settings_update(*, actor, **values) -> StrategySettings:
         if name.endswith("_email"):
             value = (value or "").strip().lower()
         setattr(settings, name, value)
-    settings.updated_by = _user(actor)
+    settings.updated_by = acting_user(actor)
     settings.full_clean()
     settings.save()
     return settings
@@ -235,7 +232,7 @@ def round_create(*, framework, title, assessed_on, actor, agency=None, notes="")
         agency=agency,
         assessed_on=assessed_on,
         notes=notes,
-        created_by=_user(actor),
+        created_by=acting_user(actor),
     )
     assessment_round.full_clean()
     assessment_round.save()
@@ -258,7 +255,7 @@ def rating_update(*, rating, actor, value, evidence_note) -> ItemRating:
         raise ValidationError({"rating": "Choose one of the ratings."})
     rating.rating = value or ""
     rating.evidence_note = evidence_note.strip()
-    rating.updated_by = _user(actor)
+    rating.updated_by = acting_user(actor)
     rating.save(update_fields=["rating", "evidence_note", "updated_by", "updated_at"])
     return rating
 
@@ -275,7 +272,7 @@ def attachment_add(*, rating, actor, upload) -> Attachment:
         original_name=upload.name[:255],
         content_type=kind.content_type,
         size=upload.size,
-        uploaded_by=_user(actor),
+        uploaded_by=acting_user(actor),
     )
     attachment.file.save(upload.name, upload, save=False)
     try:
@@ -317,7 +314,7 @@ def round_complete(*, assessment_round, actor, today) -> AssessmentRound:
     ItemRating.objects.bulk_update(ratings, ["evidence_valid", "evidence_required"])
     locked.status = RoundStatus.COMPLETED
     locked.completed_at = timezone.now()
-    locked.completed_by = _user(actor)
+    locked.completed_by = acting_user(actor)
     locked.save(update_fields=["status", "completed_at", "completed_by"])
     assessment_round.status, assessment_round.completed_at = locked.status, locked.completed_at
     assessment_round.completed_by = locked.completed_by
@@ -376,7 +373,7 @@ def action_create(
         status=status,
         review_on=review_on or default_review_date(today),
         assessment_round=assessment_round,
-        created_by=_user(actor),
+        created_by=acting_user(actor),
     )
     _validate_action(action, items)
     action.full_clean()
@@ -447,7 +444,7 @@ def action_progress_add(
         review_on_before=review_before,
         review_on_after=locked.review_on,
         author_name=(author_name or _actor_name(actor)).strip()[:200],
-        author=_user(actor),
+        author=acting_user(actor),
         via=via,
     )
     locked.status = status

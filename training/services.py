@@ -7,6 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from workforce.services import acting_user, delete_recorded, save_validated, set_fields
+
 from . import certificates
 from .compliance import best_expiry_before, expiry_date
 from .models import Assignment, Completion, CompletionSource, Exemption, Module, Requirement, Verification
@@ -86,7 +88,7 @@ def completion_record(
         verification=Verification.PENDING if self_declared else Verification.VERIFIED,
         certificate_reference=certificate_reference,
         notes=notes,
-        recorded_by=actor if actor and actor.is_authenticated else None,
+        recorded_by=acting_user(actor),
     )
     if certificate is not None:
         certificate.name = certificates.stored_name(kind)
@@ -154,34 +156,6 @@ def completion_reject(*, completion, actor, reason):
     return completion
 
 
-def _actor(actor):
-    return actor if actor is not None and actor.is_authenticated else None
-
-
-def _saved(obj, actor):
-    """Validate `obj` with the model's own checks and save it, with `actor` on its history row."""
-    obj.full_clean()
-    obj._history_user = _actor(actor)
-    with transaction.atomic():
-        obj.save()
-    return obj
-
-
-def _deleted(obj, actor):
-    """Delete `obj`; its history keeps a "deleted" row naming `actor`."""
-    obj._history_user = _actor(actor)
-    obj.delete()
-
-
-def _changed(obj, changes, allowed):
-    unknown = set(changes) - set(allowed)
-    if unknown:
-        raise TypeError(f"Unknown {type(obj).__name__} fields: {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    return obj
-
-
 # ---------------------------------------------------------------------------------------------
 # The catalogue: modules and requirements (the admin, its spreadsheet import and the loader)
 # ---------------------------------------------------------------------------------------------
@@ -202,25 +176,25 @@ REQUIREMENT_FIELDS = ("job_role", "module", "due_within_days", "starts_on")
 
 
 def module_create(*, actor=None, **fields):
-    return _saved(_changed(Module(), fields, MODULE_FIELDS), actor)
+    return save_validated(set_fields(Module(), fields, MODULE_FIELDS), actor=actor)
 
 
 def module_update(*, module, actor=None, **changes):
     """Change a module. Statuses and reminders follow at once: they are computed from the module's
     validity and renewal window whenever they are read."""
-    return _saved(_changed(module, changes, MODULE_FIELDS), actor)
+    return save_validated(set_fields(module, changes, MODULE_FIELDS), actor=actor)
 
 
 def requirement_create(*, actor=None, **fields):
-    return _saved(_changed(Requirement(), fields, REQUIREMENT_FIELDS), actor)
+    return save_validated(set_fields(Requirement(), fields, REQUIREMENT_FIELDS), actor=actor)
 
 
 def requirement_update(*, requirement, actor=None, **changes):
-    return _saved(_changed(requirement, changes, REQUIREMENT_FIELDS), actor)
+    return save_validated(set_fields(requirement, changes, REQUIREMENT_FIELDS), actor=actor)
 
 
 def requirement_delete(*, requirement, actor=None):
-    _deleted(requirement, actor)
+    delete_recorded(requirement, actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,17 +206,17 @@ ASSIGNMENT_FIELDS = ("staff", "module", "assigned_on", "due_on", "reason")
 
 def assignment_create(*, actor=None, **fields):
     """Require a module of one person by a due date, on top of their role's requirements."""
-    assignment = _changed(Assignment(), fields, ASSIGNMENT_FIELDS)
-    assignment.assigned_by = _actor(actor)
-    return _saved(assignment, actor)
+    assignment = set_fields(Assignment(), fields, ASSIGNMENT_FIELDS)
+    assignment.assigned_by = acting_user(actor)
+    return save_validated(assignment, actor=actor)
 
 
 def assignment_update(*, assignment, actor=None, **changes):
-    return _saved(_changed(assignment, changes, ASSIGNMENT_FIELDS), actor)
+    return save_validated(set_fields(assignment, changes, ASSIGNMENT_FIELDS), actor=actor)
 
 
 def assignment_delete(*, assignment, actor=None):
-    _deleted(assignment, actor)
+    delete_recorded(assignment, actor=actor)
 
 
 EXEMPTION_FIELDS = ("staff", "module", "reason", "details", "starts_on", "ends_on")
@@ -269,7 +243,7 @@ def exemption_create(*, staff, module, reason, starts_on, ends_on=None, details=
         details=details,
         starts_on=starts_on,
         ends_on=ends_on,
-        created_by=_actor(actor),
+        created_by=acting_user(actor),
     )
     exemption.full_clean()
     exemption_check_overlap(exemption)
@@ -280,10 +254,10 @@ def exemption_create(*, staff, module, reason, starts_on, ends_on=None, details=
 
 def exemption_update(*, exemption, actor=None, **changes):
     """Correct an exemption (the admin); it must still not overlap another for the same module."""
-    _changed(exemption, changes, EXEMPTION_FIELDS)
+    set_fields(exemption, changes, EXEMPTION_FIELDS)
     exemption.full_clean()
     exemption_check_overlap(exemption)
-    return _saved(exemption, actor)
+    return save_validated(exemption, actor=actor)
 
 
 def exemption_end(*, exemption, ends_on, actor=None):
@@ -302,7 +276,7 @@ def completion_annotate(*, completion, actor=None, certificate_reference=None, n
         completion.certificate_reference = certificate_reference
     if notes is not None:
         completion.notes = notes
-    return _saved(completion, actor)
+    return save_validated(completion, actor=actor)
 
 
 @dataclass(frozen=True)

@@ -77,20 +77,33 @@ def staff_update(*, staff, actor=None, today=None, **changes):
     return staff
 
 
-def _actor(actor):
+# ---------------------------------------------------------------------------------------------
+# What every app's services share: the acting user, validation, the history row
+# ---------------------------------------------------------------------------------------------
+
+
+def acting_user(actor):
+    """The user a write is recorded against: None for the command line and signed-out visitors."""
     return actor if actor is not None and actor.is_authenticated else None
 
 
-def _saved(obj, actor):
+def save_validated(obj, *, actor):
     """Validate `obj` with the model's own checks and save it, with `actor` on any history row."""
     obj.full_clean()
-    obj._history_user = _actor(actor)
+    obj._history_user = acting_user(actor)
     with transaction.atomic():
         obj.save()
     return obj
 
 
-def _changed(obj, changes, allowed):
+def delete_recorded(obj, *, actor):
+    """Delete `obj`; its history keeps a "deleted" row naming `actor`."""
+    obj._history_user = acting_user(actor)
+    obj.delete()
+
+
+def set_fields(obj, changes, allowed):
+    """Set `changes` on `obj`, refusing a field a service does not let change."""
     unknown = set(changes) - set(allowed)
     if unknown:
         raise TypeError(f"Unknown {type(obj).__name__} fields: {', '.join(sorted(unknown))}")
@@ -113,27 +126,27 @@ AGENCY_FIELDS = (
 
 
 def job_role_create(*, actor=None, **fields):
-    return _saved(_changed(JobRole(), fields, JOB_ROLE_FIELDS), actor)
+    return save_validated(set_fields(JobRole(), fields, JOB_ROLE_FIELDS), actor=actor)
 
 
 def job_role_update(*, job_role, actor=None, **changes):
     """Change a catalogue job role. A change of tier moves its people's figures to the new tier."""
-    return _saved(_changed(job_role, changes, JOB_ROLE_FIELDS), actor)
+    return save_validated(set_fields(job_role, changes, JOB_ROLE_FIELDS), actor=actor)
 
 
 def agency_update(*, agency, actor=None, **changes):
     """Change an agency. An inactive agency's staff get no reminders and leave the partnership's
     figures (its own page still shows them)."""
-    return _saved(_changed(agency, changes, AGENCY_FIELDS), actor)
+    return save_validated(set_fields(agency, changes, AGENCY_FIELDS), actor=actor)
 
 
 def team_create(*, agency, name, actor=None):
-    return _saved(Team(agency=agency, name=(name or "").strip()), actor)
+    return save_validated(Team(agency=agency, name=(name or "").strip()), actor=actor)
 
 
 def team_rename(*, team, name, actor=None):
     team.name = (name or "").strip()
-    return _saved(team, actor)
+    return save_validated(team, actor=actor)
 
 
 def team_delete(*, team, actor=None):
@@ -159,4 +172,4 @@ def agency_membership_grant(*, user, agency, actor=None):
 
 
 def agency_create(*, actor=None, **fields):
-    return _saved(_changed(Agency(), fields, AGENCY_FIELDS), actor)
+    return save_validated(set_fields(Agency(), fields, AGENCY_FIELDS), actor=actor)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
-from import_export import fields, resources, widgets
+from import_export import fields, resources
 
 from training.compliance import best_expiry_before, expiry_date
 from training.models import Completion, CompletionSource, Module, Verification
@@ -27,10 +27,10 @@ from ..columns import (
     Column,
     ColumnsResource,
     EmailWidget,
+    LookupWidget,
     RowError,
     TextWidget,
     UKDateWidget,
-    cell_text,
     uk_date,
 )
 from ..services import PREVIEW_LIMIT, ParsedSheet, import_read_sheet
@@ -92,29 +92,14 @@ COMPLETION_COLUMNS = (
 )
 
 
-def _module_key(text):
-    return " ".join(text.split()).casefold()
-
-
-class ModuleWidget(widgets.Widget):
+class ModuleWidget(LookupWidget):
     """A module by its code or its exact title, ignoring case and repeated spaces."""
 
     def __init__(self, modules):
-        super().__init__()
-        self.lookup = {}
-        for module in modules:
-            self.lookup[_module_key(module.title)] = module
-        for module in modules:
-            self.lookup[_module_key(module.code)] = module
+        super().__init__(modules, names=(lambda module: (module.title,), lambda module: (module.code,)))
 
-    def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        if not text:
-            return None
-        module = self.lookup.get(_module_key(text))
-        if module is None:
-            raise ValueError("No module has this code or title. Use the module code, for example HSB-101.")
-        return module
+    def unknown(self, text):
+        return "No module has this code or title. Use the module code, for example HSB-101."
 
     def render(self, value, obj=None, **kwargs):
         return value.code if value else ""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils import timezone
-from import_export import fields, resources, widgets
+from import_export import fields, resources
 
 from workforce import access, rules
 from workforce.models import Agency, JobRole, StaffMember, Team
@@ -38,12 +38,11 @@ from ..columns import (
     ColumnsResource,
     EmailWidget,
     HeaderMatch,
-    Memo,
+    LookupWidget,
     RowError,
     TextWidget,
     UKDateWidget,
     cell_display,
-    cell_text,
     missing_value_message,
     uk_date,
 )
@@ -141,34 +140,16 @@ STAFF_COLUMNS = (
 )
 
 
-def _role_key(text):
-    return " ".join(text.split()).casefold()
-
-
-class JobRoleWidget(widgets.Widget):
+class JobRoleWidget(LookupWidget):
     """A job role by its name or one of its aliases, ignoring case and repeated spaces."""
 
     def __init__(self, job_roles):
-        super().__init__()
-        self.lookup = {}
-        for role in job_roles:
-            for name in (*role.alias_list(), role.name):
-                self.lookup[_role_key(name)] = role
+        super().__init__(job_roles, names=(lambda role: (*role.alias_list(), role.name),))
         self.names = sorted(role.name for role in job_roles)
-        self.memo = Memo()
 
-    def clean(self, value, row=None, **kwargs):
-        return self.memo.get(value, self._clean)
-
-    def _clean(self, value):
-        text = cell_text(value)
-        if not text:
-            return None
-        role = self.lookup.get(_role_key(text))
-        if role is None:
-            known = "; ".join(self.names) if self.names else "none yet: ask the partnership lead"
-            raise ValueError(f"This is not a job role in the catalogue. The job roles are: {known}.")
-        return role
+    def unknown(self, text):
+        known = "; ".join(self.names) if self.names else "none yet: ask the partnership lead"
+        return f"This is not a job role in the catalogue. The job roles are: {known}."
 
     def render(self, value, obj=None, **kwargs):
         return inert(value.name) if value else ""
