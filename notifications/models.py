@@ -27,6 +27,13 @@ def kind_choices():
     return sources.kind_choices()
 
 
+def digest_kind_choices():
+    """The kinds a recipient may switch off (the digests of the registered sources)."""
+    from . import sources
+
+    return [(value, label) for value, label in sources.kind_choices() if sources.is_digest(value)]
+
+
 class ItemStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
@@ -252,7 +259,7 @@ class DigestOptOut(models.Model):
     be switched off."""
 
     email = models.EmailField(max_length=254)
-    kind = models.CharField(max_length=30, choices=kind_choices)
+    kind = models.CharField(max_length=30, choices=digest_kind_choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -247,7 +247,13 @@ class ActionPlanReviews(ReminderSource):
         return review_series(day=planning.day)
 
     def check(self, items, *, today):
-        return {item.id: Check(*item_check(item, today)) for item in items}
+        return {item.id: self._check(item, today) for item in items}
+
+    def _check(self, item, today):
+        # An action owned within an agency that has left the partnership reminds nobody.
+        if item.agency is not None and not item.agency.active:
+            return Check("the agency is inactive")
+        return Check(*item_check(item, today))
 
     def email_context(self, item, facts):
         return email_context(item, facts)

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="digestoptout",
             name="kind",
-            field=models.CharField(choices=notifications.models.kind_choices, max_length=30),
+            field=models.CharField(choices=notifications.models.digest_kind_choices, max_length=30),
         ),
         migrations.AlterField(
             model_name="reminderitem",

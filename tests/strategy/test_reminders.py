@@ -13,6 +13,7 @@ from notifications import services as engine
 from notifications.models import ItemStatus, ReminderItem
 from strategy import reminders, services
 from strategy.models import ActionStatus, ProgressVia, Rating
+from workforce.models import Agency
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -221,3 +222,13 @@ def test_review_series_reads_a_fixed_number_of_queries(make_action, lead_named, 
     with django_assert_num_queries(3):
         found = reminders.review_series(day=REVIEW + datetime.timedelta(days=1))
     assert len(found) == 20
+
+
+def test_an_action_of_an_agency_that_left_the_partnership_reminds_nobody(make_action, agency_a):
+    make_action(review_on=REVIEW, owner_email="owner@example.org", owner_agency=agency_a)
+    plan(D(2027, 2, 15))
+    Agency.objects.filter(pk=agency_a.pk).update(active=False)
+    send(D(2027, 2, 15))
+    item = ReminderItem.objects.get(kind=reminders.KIND)
+    assert (item.status, item.reason) == (ItemStatus.CANCELLED, "the agency is inactive")
+    assert mail.outbox == []
