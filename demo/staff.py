@@ -1124,7 +1124,7 @@ def _create_demo_user(spec, password):
         last_name=spec.last_name,
         is_staff=spec.is_staff,
     )
-    user.groups.add(Group.objects.get(name=spec.group))
+    user.groups.add(Group.objects.get_or_create(name=spec.group)[0])
     if spec.agency_slug:
         agency_membership_grant(user=user, agency=Agency.objects.get(slug=spec.agency_slug))
     return user

@@ -5,10 +5,11 @@ import pytest
 
 from tests import factories
 
-# The real Celery worker's fixtures (celery_worker and the one session worker behind it), declared
-# once for the whole suite: a fixture imported into several conftest files is several fixtures, and
-# each would start a worker of its own on the same queue.
-pytest_plugins = ["tests.celery_fixtures"]
+# The real Celery worker's fixtures (celery_worker and the one session worker behind it) and the
+# headless Chromium fixtures (browser, browser_page), declared once for the whole suite: a fixture
+# imported into several conftest files is several fixtures, and each would start a worker of its
+# own on the same queue.
+pytest_plugins = ["tests.celery_fixtures", "tests.browser_conftest"]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import pytest
 
 from strategy import services
 from strategy.models import ActionStatus, Item, Rating
-from tests.browser_conftest import browser, browser_page  # noqa: F401 - shared browser fixtures
 from training.catalogue import catalogue_install
 
 D = datetime.date

@@ -1,6 +1,5 @@
 """Fixtures of the training tests. Staff sign-in, certificates, verification, registers and
 exemptions share theirs from records_fixtures.py (tests/workforce/conftest.py uses them too)."""
 
-from tests.browser_conftest import browser, browser_page  # noqa: F401 - shared browser fixtures
 from tests.training.compliance_fixtures import on_day, scene  # noqa: F401 - compliance pages
 from tests.training.records_fixtures import eager_tasks, isolated_cache, media, module, required  # noqa: F401
