@@ -7,4 +7,6 @@ urlpatterns = [
     path("agencies/", views.agency_list, name="agency_list"),
     path("agencies/<slug:slug>/staff/", views.agency_staff, name="agency_staff"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("people/", views.search, name="search"),
+    path("data-quality/", views.data_quality, name="data_quality"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 
 from notifications.selectors import outbox as outbox_selectors
 from training.selectors.compliance import (
@@ -18,8 +19,10 @@ from training.selectors.compliance import (
     person_pairs,
     worst_statuses,
 )
+from training.views import compliance as compliance_views
 from workforce import access, selectors
 from workforce.forms import StaffSearchForm
+from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.selectors import StaffStatus
 
 from . import selectors as people_selectors
@@ -29,21 +32,20 @@ STAFF_PER_PAGE = 50
 
 @login_required
 def home(request):
-    user = request.user
-    if access.is_lead(user):
-        overview = people_selectors.agency_overview(user=user, today=timezone.localdate())
-        return render(request, "people/home_lead.html", {"overview": overview})
-    if access.is_agency_hr(user):
-        agencies = list(access.visible_agencies(user).only("slug")[:2])
-        if len(agencies) == 1:
-            return redirect("agency_staff", slug=agencies[0].slug)
-        return redirect("agency_list")
+    """Leads and Agency HR start on the dashboard; anyone else is told where their record is."""
+    if access.is_lead_or_hr(request.user):
+        return compliance_views.dashboard(request)
     return render(request, "people/home_staff.html")
 
 
 @login_required
 def agency_list(request):
     access.require_lead_or_hr(request.user)
+    if not access.is_lead(request.user):
+        # Agency HR of one agency have one staff list: straight there.
+        own = list(access.visible_agencies(request.user).only("slug")[:2])
+        if len(own) == 1:
+            return redirect("agency_staff", slug=own[0].slug)
     agencies = selectors.agencies_with_staff_counts(user=request.user, today=timezone.localdate())
     return render(request, "people/agency_list.html", {"agencies": agencies})
 
@@ -103,3 +105,106 @@ def staff_detail(request, pk):
         "today": today,
     }
     return render(request, "people/staff_detail.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding anyone, and the gaps in the data
+# ---------------------------------------------------------------------------------------------
+
+SEARCH_SORTS = (
+    Sort("name", "Name", ("last_name", "first_name", "staff_number")),
+    Sort("number", "Staff number", ("staff_number", "agency__name")),
+    Sort("agency", "Agency", ("agency__name", "last_name", "first_name")),
+    Sort("role", "Job role", ("job_role__name", "last_name", "first_name")),
+)
+STATE_WORDS = {"current": "Current", "leaver": "Left", "starting": "Not started yet"}
+
+
+@login_required
+def search(request):
+    """Find anyone by name, staff number or email, across the agencies the user may see."""
+    access.require_lead_or_hr(request.user)
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    today = timezone.localdate()
+    controls = ListControls(request, sorts=SEARCH_SORTS, default="name")
+    results = controls.ordered(selectors.staff_find(user=request.user, q=query))
+    file_format = controls.wants_download()
+    if file_format:
+        rows = (
+            [
+                person.full_name,
+                person.staff_number,
+                person.agency.name,
+                person.job_role.name,
+                person.email,
+                STATE_WORDS[selectors.staff_state(person, today=today)],
+            ]
+            for person in results
+        )
+        return spreadsheet_response(
+            headers=["Name", "Staff number", "Agency", "Job role", "Email", "Status"],
+            rows=rows,
+            name=f"people-matching-{slugify(query) or 'search'}-{today:%Y-%m-%d}",
+            file_format=file_format,
+            title="People",
+        )
+    page = controls.page(results)
+    people = list(page.object_list)
+    if len(people) == 1 and page.paginator.count == 1 and "sort" not in request.GET:
+        return redirect("staff_detail", pk=people[0].pk)
+    for person in people:
+        person.state = STATE_WORDS[selectors.staff_state(person, today=today)]
+    context = {
+        "query": query,
+        "search_query": query,
+        "page": page,
+        "people": people,
+        "controls": controls,
+        "headings": controls.headings(),
+    }
+    return render(request, "people/search.html", context)
+
+
+@login_required
+def data_quality(request):
+    """The gaps in the staff data the user may see, each with the people it leaves out."""
+    access.require_lead_or_hr(request.user)
+    today = timezone.localdate()
+    problem = request.GET.get("problem")
+    file_format = request.GET.get("download")
+    if problem in people_selectors.PEOPLE_PROBLEM_KEYS and file_format in ("csv", "xlsx"):
+        people = people_selectors.people_with(problem, user=request.user, today=today)
+        return spreadsheet_response(
+            headers=[
+                "Name",
+                "Staff number",
+                "Agency",
+                "Job role",
+                "Email",
+                "Line manager email",
+                "Start date",
+            ],
+            rows=(
+                [
+                    p.full_name,
+                    p.staff_number,
+                    p.agency.name,
+                    p.job_role.name,
+                    p.email,
+                    p.line_manager_email,
+                    p.start_date,
+                ]
+                for p in people
+            ),
+            name=f"data-quality-{problem.replace('_', '-')}-{today:%Y-%m-%d}",
+            file_format=file_format,
+            title="People",
+        )
+    problems = people_selectors.data_quality(user=request.user, today=today)
+    context = {
+        "problems": problems,
+        "today": today,
+        "shown": people_selectors.SHOWN,
+        "download_keys": people_selectors.PEOPLE_PROBLEM_KEYS,
+    }
+    return render(request, "people/data_quality.html", context)

@@ -67,7 +67,10 @@ def _crawl(page, live_server, start, html):
         violations = axe_violations(page)
         if violations:
             problems[path] = violations
-        for link in page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)"):
+        # A link marked `download` is a file, not a page.
+        for link in page.eval_on_selector_all(
+            "a[href]:not([download])", "links => links.map(link => link.href)"
+        ):
             link = urldefrag(link)[0]
             if link.startswith(live_server.url) and link not in seen:
                 queue.append(link)

@@ -7,7 +7,7 @@ import datetime
 from django.db.models import Count, Q
 from django.utils.formats import date_format
 
-from . import access
+from . import access, rules
 from .models import StaffMember
 from .rules import current_on_q, leavers_on_q
 
@@ -43,6 +43,21 @@ def staff_search(*, user, agency, q="", status=StaffStatus.CURRENT, today):
     if q.strip():
         staff = staff.filter(_search_q(q))
     return staff.order_by("last_name", "first_name", "staff_number")
+
+
+def staff_find(*, user, q):
+    """Everyone the user may see (every agency of theirs, leavers too) whose name, staff number
+    or email matches every word of `q`; nobody for an empty search."""
+    if not q.strip():
+        return StaffMember.objects.none()
+    return access.visible_staff(user).filter(_search_q(q)).select_related("agency", "job_role")
+
+
+def staff_state(staff, *, today):
+    """ "current", "leaver" or "starting" (a new starter not yet started), for lists."""
+    if rules.has_left(left_on=staff.left_on, on=today):
+        return "leaver"
+    return "current" if staff.is_current_on(today) else "starting"
 
 
 def staff_status_counts(*, user, agency, today):

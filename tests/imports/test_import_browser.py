@@ -75,6 +75,8 @@ def test_an_agency_hr_user_uploads_watches_previews_confirms_and_reads_the_histo
     page.get_by_label("Username").fill("sam")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("link", name="Staff and training").click()
     page.get_by_role("heading", name="Staff and training").wait_for()
     page.get_by_role("link", name="Upload a staff list").click()
 

@@ -28,26 +28,35 @@ def today():
 
 @pytest.mark.django_db
 class TestLeadHome:
-    def test_shows_partnership_counts_and_agencies(self, client, lead, agency_a, agency_b, today):
+    """The lead starts on the dashboard; the agencies and their staff counts are one click away."""
+
+    def test_home_is_the_dashboard_with_the_work_waiting_counted_in_the_navigation(
+        self, client, lead, agency_a, agency_b, today
+    ):
         factories.StaffMemberFactory.create_batch(3, agency=agency_a)
-        factories.StaffMemberFactory(agency=agency_a, left_on=today)  # a leaver: not current
-        factories.StaffMemberFactory(agency=agency_a, start_date=today + datetime.timedelta(days=7))
-        factories.StaffMemberFactory(agency=agency_b)
-        factories.ModuleFactory(code="HSB-101")
-        factories.ModuleFactory(code="HSB-999", active=False)
         factories.CompletionFactory(
             staff__agency=agency_b, source=CompletionSource.SELF_DECLARED, verification=Verification.PENDING
         )
         client.force_login(lead)
         response = client.get(reverse("home"))
         assert response.status_code == 200
-        overview = response.context["overview"]
-        # The completion's factory adds one current person to agency B.
-        assert (overview.agency_count, overview.current_staff) == (2, 5)
-        assert overview.active_modules == 2  # HSB-101 and the completion's module
-        assert overview.awaiting_verification == 1
-        counts = {agency.slug: agency.current_staff for agency in overview.agencies}
-        assert counts == {"agency-a": 3, "agency-b": 2}
+        assert [template.name for template in response.templates][0] == "training/compliance/dashboard.html"
+        assert "figures" in response.context and "trend" in response.context
+        items = {item["text"]: item for item in response.context["nav_items"]}
+        assert items["Dashboard"]["active"]
+        assert items["Verification"]["count"] == 1
+        assert '1<span class="govuk-visually-hidden"> waiting</span>' in response.text
+        assert list(items)[:3] == ["Dashboard", "Agencies", "Verification"]
+
+    def test_agencies_page_counts_current_staff(self, client, lead, agency_a, agency_b, today):
+        factories.StaffMemberFactory.create_batch(3, agency=agency_a)
+        factories.StaffMemberFactory(agency=agency_a, left_on=today)  # a leaver: not current
+        factories.StaffMemberFactory(agency=agency_a, start_date=today + datetime.timedelta(days=7))
+        factories.StaffMemberFactory(agency=agency_b)
+        client.force_login(lead)
+        response = client.get(reverse("agency_list"))
+        counts = {agency.slug: agency.current_staff for agency in response.context["agencies"]}
+        assert counts == {"agency-a": 3, "agency-b": 1}
         assert 'href="/agencies/agency-a/staff/"' in response.text
 
     def test_query_count_does_not_grow_with_agencies(self, client, lead, django_assert_max_num_queries):
@@ -59,6 +68,30 @@ class TestLeadHome:
             factories.StaffMemberFactory(agency=agency)
         with django_assert_max_num_queries(len(few)):
             client.get(reverse("home"))
+
+
+@pytest.mark.django_db
+class TestAgencyHRHome:
+    def test_agency_hr_starts_on_their_agencys_dashboard(self, client, hr_a, agency_a, agency_b):
+        role = factories.RequirementFactory().job_role
+        factories.StaffMemberFactory(agency=agency_a, job_role=role)
+        factories.StaffMemberFactory(agency=agency_b, job_role=role)
+        client.force_login(hr_a)
+        response = client.get(reverse("home"))
+        assert response.status_code == 200
+        assert response.context["filters"].agency == agency_a
+        assert response.context["figures"].summary.people_total == 1
+        assert [item["text"] for item in response.context["nav_items"]] == [
+            "Dashboard",
+            "Staff and training",
+            "Uploads",
+            "Data quality",
+            "Action plan",
+        ]
+
+    def test_naming_another_agency_is_a_404(self, client, hr_a, agency_b):
+        client.force_login(hr_a)
+        assert client.get(reverse("home") + "?agency=agency-b").status_code == 404
 
 
 @pytest.mark.django_db

@@ -37,7 +37,7 @@ def test_lead_filters_the_dashboard_and_opens_a_person(live_server, browser_page
     sign_in(page, base, "lead")
 
     page.get_by_role("link", name="Dashboard", exact=True).click()
-    page.get_by_role("heading", level=1, name="Compliance dashboard").wait_for()
+    page.get_by_role("heading", level=1, name="Dashboard").wait_for()
     assert page.locator(".app-stat__value").first.inner_text() == "44.4%"
 
     page.get_by_label("Agency", exact=True).select_option(label="Agency B")

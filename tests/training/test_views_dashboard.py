@@ -53,11 +53,12 @@ def test_the_lead_sees_the_dashboard(client, lead, scene):
     assert "Agency A" in page and "Agency B" in page
 
 
-def test_agency_hr_is_sent_to_their_own_agency_instead(client, hr_a, scene):
+def test_agency_hr_sees_their_own_agencys_dashboard(client, hr_a, agency_a, scene):
     client.force_login(hr_a)
     response = client.get(DASHBOARD)
-    assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    assert response.status_code == 200
+    assert response.context["filters"].agency == agency_a
+    assert {agency.id for agency, _cells, _all in response.context["figures"].heat_map.rows} <= {agency_a.id}
 
 
 def test_an_outsider_gets_not_found(client, outsider, scene):

@@ -47,11 +47,11 @@ class TestPages:
         assert response.status_code == 404
         assert staff_b.last_name not in response.text
 
-    def test_agency_hr_home_is_their_staff_list(self, client, hr_a, agency_a):
+    def test_agency_hr_home_is_their_agencys_dashboard(self, client, hr_a, agency_a):
         client.force_login(hr_a)
         response = client.get(reverse("home"))
-        assert response.status_code == 302
-        assert response.url == reverse("agency_staff", kwargs={"slug": agency_a.slug})
+        assert response.status_code == 200
+        assert response.context["filters"].agency == agency_a
 
     def test_agency_hr_of_two_agencies_chooses_between_them(self, client, hr_a, agency_a, agency_b):
         agency_c = factories.AgencyFactory(name="Agency C", slug="agency-c")
@@ -59,16 +59,26 @@ class TestPages:
         hr_a.agency_memberships.create(agency=agency_b)
         client.force_login(hr_a)
         response = client.get(reverse("home"))
-        assert response.url == reverse("agency_list")
+        assert response.context["filters"].agency is None  # both their agencies' figures
+        assert {agency.slug for agency in response.context["form"].fields["agency"].queryset} == {
+            "agency-a",
+            "agency-b",
+        }
         listing = client.get(reverse("agency_list")).text
         assert "Agency A" in listing and "Agency B" in listing
         assert "Agency C" not in listing
 
     def test_agency_list_shows_hr_only_their_agencies(self, client, hr_a, agency_a, agency_b):
         client.force_login(hr_a)
+        # One agency: straight to its staff list.
+        response = client.get(reverse("agency_list"))
+        assert response.status_code == 302
+        assert response.url == reverse("agency_staff", kwargs={"slug": agency_a.slug})
+        agency_c = factories.AgencyFactory(name="Agency C", slug="agency-c")
+        hr_a.agency_memberships.create(agency=agency_c)
         response = client.get(reverse("agency_list"))
         assert response.status_code == 200
-        assert "Agency A" in response.text
+        assert "Agency A" in response.text and "Agency C" in response.text
         assert "Agency B" not in response.text
 
     def test_outsider_sees_the_placeholder_and_nothing_else(self, client, outsider, agency_a, staff_a):

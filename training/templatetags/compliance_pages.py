@@ -22,7 +22,7 @@ def export_url(kind, file_format, filters, **overrides):
 
 @register.simple_tag
 def dashboard_url(filters, **overrides):
-    return _with_query(reverse("compliance:dashboard"), filters, overrides)
+    return _with_query(reverse("home"), filters, overrides)
 
 
 def _with_query(url, filters, overrides):

@@ -1,15 +1,17 @@
-"""Compliance pages (namespace "compliance"): the partnership dashboard, the people behind a count,
-and the compliance exports. An agency's figures are on its staff page (workforce.views.agency_staff)
+"""Compliance pages (namespace "compliance"): the dashboard, the people behind a count, and the
+compliance exports. An agency's figures are on its staff page (people.views.agency_staff)
 and a person's on their page (people.views.staff_detail), both built from the same selectors.
 
 Thin views: access from workforce.access (another agency is a 404), figures from
 training.selectors.compliance, files from training.exports.
 """
 
+import dataclasses
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 
 from workforce import access
@@ -33,14 +35,18 @@ def _filter_form(request):
 
 @login_required
 def dashboard(request):
+    """The first page of leads and Agency HR (the home page renders it): the compliance rate,
+    people fully compliant, statuses, the heat map and the trend, of what the user may see. An
+    Agency HR user of one agency sees that agency's."""
     user = request.user
-    if not access.is_lead(user):
-        if access.is_agency_hr(user):
-            return redirect("home")  # their own agency's page
-        raise Http404("Only the partnership lead sees the partnership dashboard.")
+    access.require_lead_or_hr(user)
     today = timezone.localdate()
-    form = ComplianceFilterForm(request.GET or None, user=user)
+    form = _filter_form(request)
     filters = form.filters()
+    if filters.agency is None and not access.is_lead(user):
+        agencies = list(access.visible_agencies(user)[:2])
+        if len(agencies) == 1:
+            filters = dataclasses.replace(filters, agency=agencies[0])
     figures = compliance_selectors.compliance_figures(user=user, on=today, filters=filters)
     trend = compliance_trend(today=today, agency=filters.agency, module=filters.module)
     context = {
