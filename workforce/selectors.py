@@ -33,6 +33,12 @@ def _search_q(q):
     return condition
 
 
+def staff_matching(staff, q):
+    """`staff` narrowed to those whose name, staff number or email matches every word of `q`
+    (all of them for an empty search)."""
+    return staff.filter(_search_q(q)) if q.strip() else staff
+
+
 def staff_search(*, user, agency, q="", status=StaffStatus.CURRENT, today):
     """One agency's staff as the user may see them, filtered by a search and current/leavers/all."""
     staff = access.visible_staff(user).filter(agency=agency).select_related("job_role", "team")

@@ -81,7 +81,7 @@ def test_people_page_has_no_empty_caption_and_a_visible_filter_button(client, hr
     page = client.get(PEOPLE).content.decode()
     assert '<span class="govuk-caption-l"></span>' not in page
     # A secondary button is the grey of the filter panel it sits on.
-    assert 'class="govuk-button" data-module="govuk-button">Show</button>' in page
+    assert 'class="govuk-button" data-module="govuk-button">Apply filters</button>' in page
 
     client.force_login(lead)
     assert '<span class="govuk-caption-l">Whole partnership</span>' in client.get(PEOPLE).content.decode()
@@ -276,3 +276,92 @@ def test_people_list_shows_each_pairs_status_and_date(client, lead, scene):
     assert "due 2 May 2026" in page  # Dan, new starter
     assert "exempt, open-ended" in page  # Femi
     assert Status.RENEWAL_DUE.label in page
+
+
+# ---------------------------------------------------------------------------------------------
+# The people list: search, sort, page sizes and downloads of exactly the listed people
+# ---------------------------------------------------------------------------------------------
+
+
+def _listed(response):
+    """Staff numbers of every listed person on every page (ids in the order shown)."""
+    return [row.staff.staff_number for row in response.context["rows"]]
+
+
+def _downloaded_numbers(response, file_format):
+    from openpyxl import load_workbook
+
+    if file_format == "csv":
+        import csv
+
+        rows = list(csv.reader(response.content.decode("utf-8-sig").splitlines()))
+    else:
+        from io import BytesIO
+
+        rows = [
+            list(row) for row in load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True)
+        ]
+    assert rows[0][:2] == ["Name", "Staff number"]
+    return [str(row[1]) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"status": "overdue"}, {"module": "HSB-101", "sort": "-name"}, {"tier": "2", "sort": "agency"}],
+)
+def test_the_download_is_exactly_the_filtered_and_sorted_list(client, lead, scene, data, file_format):
+    more_staff(scene, 30)
+    client.force_login(lead)
+    listed = client.get(PEOPLE, {**data, "per_page": 100})
+    download = client.get(PEOPLE, {**data, "download": file_format})
+    assert download.status_code == 200
+    assert download["Cache-Control"] == "private, no-store"
+    assert _downloaded_numbers(download, file_format) == _listed(listed)
+    assert listed.context["page"].paginator.count == len(_listed(listed))
+
+
+def test_agency_hr_downloads_their_own_agencys_people_only(client, hr_a, scene):
+    client.force_login(hr_a)
+    numbers = _downloaded_numbers(client.get(PEOPLE, {"download": "csv"}), "csv")
+    own = set(scene.agency_a.staff.values_list("staff_number", flat=True))
+    assert numbers and set(numbers) <= own
+
+
+def test_an_outsider_cannot_download_the_people_list(client, outsider, scene):
+    client.force_login(outsider)
+    response = client.get(PEOPLE, {"download": "csv"})
+    assert response.status_code == 404
+    assert b"Staff number" not in response.content
+
+
+def test_the_name_search_narrows_the_list(client, lead, scene):
+    client.force_login(lead)
+    everyone = _listed(client.get(PEOPLE))
+    person = scene.agency_a.staff.get(staff_number=everyone[0])
+    response = client.get(PEOPLE, {"q": f"  {person.last_name.upper()} "})
+    assert person.staff_number in _listed(response)
+    assert all(row.staff.last_name.lower() == person.last_name.lower() for row in response.context["rows"])
+    assert "Matching: <strong>“" in response.content.decode()
+    assert _listed(client.get(PEOPLE, {"q": "nobody-has-this-name"})) == []
+
+
+def test_sorting_by_name_either_way(client, lead, scene):
+    more_staff(scene, 10)
+    client.force_login(lead)
+    rows = client.get(PEOPLE, {"sort": "name"}).context["rows"]
+    names = [(row.staff.last_name.casefold(), row.staff.first_name.casefold()) for row in rows]
+    assert names == sorted(names)
+    rows = client.get(PEOPLE, {"sort": "-name"}).context["rows"]
+    names = [(row.staff.last_name.casefold(), row.staff.first_name.casefold()) for row in rows]
+    assert names == sorted(names, reverse=True)
+    page = client.get(PEOPLE, {"sort": "-name"}).content.decode()
+    assert 'aria-sort="descending"' in page
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("25", 25), ("100", 62), ("7", 50), ("lots", 50)])
+def test_page_sizes_of_25_50_or_100(client, lead, scene, asked, shown):
+    more_staff(scene, 60)
+    client.force_login(lead)
+    response = client.get(PEOPLE, {"status": "overdue", "per_page": asked})
+    assert len(response.context["rows"]) == shown

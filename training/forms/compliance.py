@@ -80,3 +80,26 @@ class ComplianceFilterForm(forms.Form):
         self.is_valid()
         cleaned = self.cleaned_data
         return ComplianceFilters(**{name: cleaned.get(name) for name in FILTER_FIELDS})
+
+
+class PeopleFilterForm(ComplianceFilterForm):
+    """The filters of a list of people: the dashboard's, and a search by name, staff number or email."""
+
+    q = forms.CharField(
+        label="Name, staff number or email",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "class": "app-filter__control",
+            }
+        ),
+    )
+
+    def query(self) -> str:
+        if not self.is_bound or not self.is_valid():
+            return ""
+        return " ".join(self.cleaned_data["q"].split())

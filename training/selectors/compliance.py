@@ -12,6 +12,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
 from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from workforce import access
 from workforce.models import StaffMember, Tier
@@ -387,6 +388,35 @@ def people_rows(groups) -> list[PersonRow]:
     """The staff records of one page of `people_behind`, in one query."""
     staff = StaffMember.objects.select_related("agency", "job_role", "team").in_bulk([pk for pk, _ in groups])
     return [PersonRow(staff[pk], pairs) for pk, pairs in groups if pk in staff]
+
+
+class PersonDetails(NamedTuple):
+    """What a list of people sorts by and downloads of each person, read in one query."""
+
+    pk: int
+    last_name: str
+    first_name: str
+    staff_number: str
+    email: str
+    agency: str
+    team: str | None
+    job_role: str
+
+
+def people_details(staff) -> dict[int, PersonDetails]:
+    """{staff id: PersonDetails} of everyone in `staff` (a queryset), in one query: a whole list can
+    be sorted by name or downloaded without a query per person."""
+    rows = staff.values_list(
+        "pk",
+        "last_name",
+        "first_name",
+        "staff_number",
+        "email",
+        "agency__name",
+        "team__name",
+        "job_role__name",
+    )
+    return {row[0]: PersonDetails(*row) for row in rows}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,30 +7,31 @@ training.selectors.compliance, files from training.exports.
 """
 
 import dataclasses
+from operator import attrgetter
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import slugify
 
 from workforce import access
+from workforce.lists import ListControls, Sort, spreadsheet_response
+from workforce.selectors import staff_matching
 
 from .. import exports
-from ..forms.compliance import ComplianceFilterForm
+from ..forms.compliance import ComplianceFilterForm, PeopleFilterForm
 from ..selectors import compliance as compliance_selectors
 from ..snapshots import compliance_trend
 
-PEOPLE_PER_PAGE = 50
 
-
-def _filter_form(request):
+def _filter_form(request, form_class=ComplianceFilterForm):
     """The filters in the query string. Naming an agency the user may not see is a 404, as it is
     everywhere else, rather than a form error that would confirm the agency exists."""
     slug = request.GET.get("agency")
     if slug:
         access.get_visible_agency_or_404(request.user, slug=slug)
-    return ComplianceFilterForm(request.GET or None, user=request.user)
+    return form_class(request.GET or None, user=request.user)
 
 
 @login_required
@@ -68,25 +69,97 @@ def _trend_subject(filters):
     return "the whole partnership"
 
 
+def _person_key(*fields):
+    def key(entry):
+        details = entry.details
+        return tuple((getattr(details, name) or "").casefold() for name in fields)
+
+    return key
+
+
+PEOPLE_SORTS = (
+    Sort("urgency", "Training", row_key=attrgetter("rank")),
+    Sort("name", "Name", row_key=_person_key("last_name", "first_name", "staff_number")),
+    Sort("number", "Staff number", row_key=_person_key("staff_number", "agency")),
+    Sort("agency", "Agency", row_key=_person_key("agency", "last_name", "first_name")),
+    Sort("role", "Job role", row_key=_person_key("job_role", "last_name", "first_name")),
+)
+
+
+@dataclasses.dataclass
+class PersonEntry:
+    """One person of the list: their place by urgency, their pairs, and (when the list is sorted by
+    a person's field or downloaded) their details."""
+
+    rank: int
+    staff_id: int
+    pairs: list
+    details: object = None
+
+
+def _pairs_text(pairs):
+    return "; ".join(f"{pair.module.code} {pair.module.title}: {pair.status.label}" for pair in pairs)
+
+
 @login_required
 def people(request):
     """The people behind a count: everyone in scope with at least one pair in the chosen status
-    (or any status), most urgent first, with those pairs."""
+    (or any status), most urgent first or sorted by a column, with those pairs; the whole list
+    downloads as CSV or XLSX."""
     access.require_lead_or_hr(request.user)
     today = timezone.localdate()
-    form = _filter_form(request)
+    form = _filter_form(request, form_class=PeopleFilterForm)
     filters = form.filters()
-    pairs = compliance_selectors.scoped_pairs(
-        staff=access.visible_staff(request.user), on=today, filters=filters
-    )
+    query = form.query()
+    staff = staff_matching(access.visible_staff(request.user), query)
+    pairs = compliance_selectors.scoped_pairs(staff=staff, on=today, filters=filters)
     groups = compliance_selectors.people_behind(pairs, filters.status)
-    page = Paginator(groups, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    entries = [
+        PersonEntry(rank, staff_id, person_pairs) for rank, (staff_id, person_pairs) in enumerate(groups)
+    ]
+    controls = ListControls(request, sorts=PEOPLE_SORTS, default="urgency")
+    file_format = controls.wants_download()
+    if controls.sort.key != "urgency" or file_format:
+        # Everyone in scope in one query (a list of ids could pass the database's parameter limit).
+        in_scope = staff if filters.agency is None else staff.filter(agency=filters.agency)
+        details = compliance_selectors.people_details(in_scope)
+        entries = [entry for entry in entries if entry.staff_id in details]
+        for entry in entries:
+            entry.details = details[entry.staff_id]
+    entries = controls.ordered(entries)
+    if file_format:
+        rows = (
+            [
+                f"{entry.details.first_name} {entry.details.last_name}",
+                entry.details.staff_number,
+                entry.details.email,
+                entry.details.agency,
+                entry.details.team or "",
+                entry.details.job_role,
+                _pairs_text(entry.pairs),
+            ]
+            for entry in entries
+        )
+        status = slugify(filters.status.label) if filters.status else "people"
+        return spreadsheet_response(
+            headers=["Name", "Staff number", "Email", "Agency", "Team", "Job role", "Training"],
+            rows=rows,
+            name=f"{status}-training-{today:%Y-%m-%d}",
+            file_format=file_format,
+            title="People",
+        )
+    page = controls.page(entries)
     context = {
         "form": form,
         "filters": filters,
+        "query": query,
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
-        "rows": compliance_selectors.people_rows(page.object_list),
+        "page_range": page.range,
+        "controls": controls,
+        "headings": controls.headings(),
+        "rows": compliance_selectors.people_rows(
+            [(entry.staff_id, entry.pairs) for entry in page.object_list]
+        ),
         "today": today,
     }
     return render(request, "training/compliance/people.html", context)
