@@ -6,7 +6,6 @@ the selectors of the apps below.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -26,8 +25,6 @@ from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.selectors import StaffStatus
 
 from . import selectors as people_selectors
-
-STAFF_PER_PAGE = 50
 
 
 @login_required
@@ -57,10 +54,15 @@ def agency_staff(request, slug):
     search = StaffSearchForm(request.GET or None)
     q, status = search.filters()
     staff = selectors.staff_search(user=request.user, agency=agency, q=q, status=status, today=today)
-    page = Paginator(staff, STAFF_PER_PAGE).get_page(request.GET.get("page"))
+    controls = ListControls(request, sorts=AGENCY_STAFF_SORTS, default="name")
+    staff = controls.ordered(staff)
+    compliance_filters = ComplianceFilters(agency=agency)
+    file_format = controls.wants_download()
+    if file_format:
+        return _agency_staff_download(request, agency, staff, compliance_filters, file_format, today)
+    page = controls.page(staff)
     counts = selectors.staff_status_counts(user=request.user, agency=agency, today=today)
     # The agency's compliance figures, and the worst status of each person on this page only.
-    compliance_filters = ComplianceFilters(agency=agency)
     figures = compliance_figures(user=request.user, on=today, filters=compliance_filters)
     page.object_list = list(page.object_list)
     worst = worst_statuses(
@@ -76,7 +78,9 @@ def agency_staff(request, slug):
         "figures": figures,
         "filters": compliance_filters,
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "page_range": page.range,
+        "controls": controls,
+        "headings": controls.headings(),
         "search": search,
         "q": q,
         "status": status,
@@ -87,6 +91,59 @@ def agency_staff(request, slug):
         "today": today,
     }
     return render(request, "people/agency_staff.html", context)
+
+
+AGENCY_STAFF_SORTS = (
+    Sort("name", "Name", ("last_name", "first_name", "staff_number")),
+    Sort("number", "Staff number", ("staff_number",)),
+    Sort("role", "Job role", ("job_role__name", "last_name", "first_name")),
+    Sort("team", "Team", ("team__name", "last_name", "first_name")),
+    Sort("start", "Start date", ("start_date", "last_name", "first_name")),
+    Sort("left", "Leaving date", ("left_on", "last_name", "first_name")),
+)
+DOWNLOAD_CHUNK = 2000  # people whose training status is worked out at once in a download
+
+
+def _agency_staff_download(request, agency, staff, compliance_filters, file_format, today):
+    """The listed staff, in the listed order, with each person's worst training status."""
+
+    def rows():
+        visible = access.visible_staff(request.user)
+        people = list(staff)
+        for start in range(0, len(people), DOWNLOAD_CHUNK):
+            chunk = people[start : start + DOWNLOAD_CHUNK]
+            worst = worst_statuses(
+                staff=visible, on=today, filters=compliance_filters, people=[p.pk for p in chunk]
+            )
+            for person in chunk:
+                status = worst.get(person.pk)
+                yield [
+                    person.full_name,
+                    person.staff_number,
+                    person.job_role.name,
+                    person.team.name if person.team else "",
+                    person.email,
+                    status.label if status else STATE_WORDS[selectors.staff_state(person, today=today)],
+                    person.start_date,
+                    person.left_on,
+                ]
+
+    return spreadsheet_response(
+        headers=[
+            "Name",
+            "Staff number",
+            "Job role",
+            "Team",
+            "Email",
+            "Training",
+            "Start date",
+            "Leaving date",
+        ],
+        rows=rows(),
+        name=f"{agency.slug}-staff-{today:%Y-%m-%d}",
+        file_format=file_format,
+        title="Staff",
+    )
 
 
 @login_required

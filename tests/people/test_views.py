@@ -278,3 +278,31 @@ class TestStaffDetail:
         response = client.get(reverse("staff_detail", kwargs={"pk": staff_a.pk}))
         fields = response.context["history"][0]["fields"]
         assert {"field": "Job role", "old": old_role, "new": "School nurse"} in fields
+
+
+@pytest.mark.django_db
+class TestAgencyStaffListControls:
+    """An agency's staff list sorts by its columns, pages in 25/50/100 and downloads exactly the listed
+    people (the same search, status filter and order)."""
+
+    def test_sorting_sizes_and_a_download_equal_to_the_list(self, client, hr_a, agency_a, agency_b):
+        for number in range(30):
+            factories.StaffMemberFactory(agency=agency_a, staff_number=f"N{number:03d}")
+        factories.StaffMemberFactory(agency=agency_b, staff_number="OTHER-1")
+        client.force_login(hr_a)
+        listed = client.get(staff_url(agency_a, sort="-number", per_page=25))
+        numbers = [person.staff_number for person in listed.context["page"].object_list]
+        assert numbers == sorted(numbers, reverse=True) and len(numbers) == 25
+        download = client.get(staff_url(agency_a, sort="-number", download="csv"))
+        lines = download.content.decode("utf-8-sig").splitlines()
+        assert lines[0].startswith("Name,Staff number,Job role,Team,Email,Training")
+        downloaded = [line.split(",")[1] for line in lines[1:]]
+        assert downloaded[:25] == numbers and len(downloaded) == 30
+        assert "OTHER-1" not in download.content.decode()
+
+    def test_another_agencys_download_is_not_found(self, client, hr_a, agency_b):
+        factories.StaffMemberFactory(agency=agency_b, staff_number="SECRET-9")
+        client.force_login(hr_a)
+        response = client.get(staff_url(agency_b, download="xlsx"))
+        assert response.status_code == 404
+        assert b"SECRET-9" not in response.content
