@@ -101,6 +101,16 @@ AGENCY_STAFF_SORTS = (
     Sort("start", "Start date", ("start_date", "last_name", "first_name")),
     Sort("left", "Leaving date", ("left_on", "last_name", "first_name")),
 )
+AGENCY_STAFF_HEADERS = [
+    "Name",
+    "Staff number",
+    "Job role",
+    "Team",
+    "Email",
+    "Training",
+    "Start date",
+    "Leaving date",
+]
 DOWNLOAD_CHUNK = 2000  # people whose training status is worked out at once in a download
 
 
