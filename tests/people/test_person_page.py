@@ -203,3 +203,20 @@ def test_person_page_reminders_panel_is_the_notifications_panel(client, lead, sc
     requirements = response.context["compliance"].requirements
     assert [row.pair.module.code for row in requirements] == ["HSB-101", "HSB-201"]
     assert (response.context["reminders"].next is None) is not active
+
+
+def test_missing_data_is_flagged_at_the_top_of_the_person_page(client, lead, agency_a):
+    from tests import factories as staff_factories
+
+    gaps = staff_factories.StaffMemberFactory(
+        agency=agency_a, email="", line_manager_email="", start_date=None
+    )
+    complete = staff_factories.StaffMemberFactory(agency=agency_a, line_manager_email="manager@example.org")
+    client.force_login(lead)
+    page = client.get(reverse("staff_detail", kwargs={"pk": gaps.pk})).content.decode()
+    assert "Missing from this record" in page
+    for gap in ("an email address", "a line manager email", "a start date"):
+        assert gap in page
+    assert page.index("Missing from this record") < page.index('<h2 class="govuk-heading-l">Details</h2>')
+    other = client.get(reverse("staff_detail", kwargs={"pk": complete.pk})).content.decode()
+    assert "Missing from this record" not in other
