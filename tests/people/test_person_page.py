@@ -206,12 +206,10 @@ def test_person_page_reminders_panel_is_the_notifications_panel(client, lead, sc
 
 
 def test_missing_data_is_flagged_at_the_top_of_the_person_page(client, lead, agency_a):
-    from tests import factories as staff_factories
+    from tests import factories as f
 
-    gaps = staff_factories.StaffMemberFactory(
-        agency=agency_a, email="", line_manager_email="", start_date=None
-    )
-    complete = staff_factories.StaffMemberFactory(agency=agency_a, line_manager_email="manager@example.org")
+    gaps = f.StaffMemberFactory(agency=agency_a, email="", line_manager_email="", start_date=None)
+    complete = f.StaffMemberFactory(agency=agency_a, line_manager_email="manager@example.org")
     client.force_login(lead)
     page = client.get(reverse("staff_detail", kwargs={"pk": gaps.pk})).content.decode()
     assert "Missing from this record" in page
