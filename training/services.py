@@ -156,6 +156,23 @@ def completion_reject(*, completion, actor, reason):
     return completion
 
 
+def completions_decide(*, completions, decision, actor, reason=""):
+    """Verify or reject several self-declared completions at once (the verification queue's bulk
+    action): each through completion_verify or completion_reject, so each writes its history and
+    emails its person; all or none, so a refusal of one (already dealt with) writes nothing."""
+    if decision not in ("verify", "reject"):
+        raise ValidationError("Choose to verify or to reject.")
+    if decision == "reject" and not (reason or "").strip():
+        raise ValidationError({"rejection_reason": "Give a reason, so the person knows what to do next."})
+    with transaction.atomic():
+        for completion in completions:
+            if decision == "verify":
+                completion_verify(completion=completion, actor=actor)
+            else:
+                completion_reject(completion=completion, actor=actor, reason=reason)
+    return len(completions)
+
+
 # ---------------------------------------------------------------------------------------------
 # The catalogue: modules and requirements (the admin, its spreadsheet import and the loader)
 # ---------------------------------------------------------------------------------------------

@@ -196,3 +196,70 @@ class TestVerifying:
         )
         assert login(client, lead).get(review(manual)).status_code == 404
         assert Completion.objects.get().verification == Verification.VERIFIED
+
+
+BULK = reverse("records:verification_bulk")
+
+
+class TestBulkDecisions:
+    """Several certificates verified or rejected at once, after a confirmation page that counts them."""
+
+    def test_verify_several_after_confirming(self, client, lead, staff_a, staff_b, required):
+        first, second = declare(staff_a, required), declare(staff_b, required)
+        login(client, lead)
+        confirm = client.post(BULK, {"decision": "verify", "completion": [first.pk, second.pk]})
+        assert confirm.status_code == 200
+        assert "Verify 2 certificates?" in confirm.text
+        first.refresh_from_db()
+        assert first.verification == Verification.PENDING  # nothing written before confirming
+        done = client.post(
+            BULK, {"decision": "verify", "confirm": "yes", "completion": [first.pk, second.pk]}, follow=True
+        )
+        assert "Verified 2 certificates" in done.text
+        for completion in (first, second):
+            completion.refresh_from_db()
+            assert completion.verification == Verification.VERIFIED
+            assert completion.verified_by == lead
+            assert completion.history.filter(history_user=lead).exists()
+
+    def test_rejecting_needs_a_reason_and_writes_nothing_without_one(self, client, lead, staff_a, required):
+        declared = declare(staff_a, required)
+        login(client, lead)
+        page = client.post(BULK, {"decision": "reject", "confirm": "yes", "completion": [declared.pk]})
+        assert "Enter the reason, so the person knows what to do next." in page.text
+        declared.refresh_from_db()
+        assert declared.verification == Verification.PENDING
+        client.post(
+            BULK,
+            {"decision": "reject", "confirm": "yes", "reason": "Wrong course", "completion": [declared.pk]},
+        )
+        declared.refresh_from_db()
+        assert declared.verification == Verification.REJECTED and declared.rejection_reason == "Wrong course"
+
+    def test_an_already_decided_certificate_refuses_the_whole_selection(
+        self, client, lead, staff_a, staff_b, required
+    ):
+        first, second = declare(staff_a, required), declare(staff_b, required)
+        Completion.objects.filter(pk=second.pk).update(verification=Verification.VERIFIED)
+        login(client, lead)
+        page = client.post(
+            BULK, {"decision": "verify", "confirm": "yes", "completion": [first.pk, second.pk]}, follow=True
+        )
+        assert "Nothing was changed" in page.text
+        first.refresh_from_db()
+        assert first.verification == Verification.PENDING
+
+    def test_nothing_ticked_is_explained(self, client, lead, staff_a, required):
+        declare(staff_a, required)
+        login(client, lead)
+        page = client.post(BULK, {"decision": "verify"}, follow=True)
+        assert "Tick at least one certificate" in page.text
+
+    @pytest.mark.parametrize("persona", ["hr_a", "outsider"])
+    def test_only_the_lead_may_decide(self, client, request, persona, staff_a, required):
+        declared = declare(staff_a, required)
+        login(client, request.getfixturevalue(persona))
+        response = client.post(BULK, {"decision": "verify", "confirm": "yes", "completion": [declared.pk]})
+        assert response.status_code == 404
+        declared.refresh_from_db()
+        assert declared.verification == Verification.PENDING

@@ -16,6 +16,7 @@ urlpatterns = [
     path("training/certificates/<int:pk>/", record_views.certificate_download, name="certificate"),
     # Lead only.
     path("training/verification/", record_views.verification_queue, name="verification_queue"),
+    path("training/verification/decide/", record_views.verification_bulk, name="verification_bulk"),
     path("training/verification/<int:pk>/", record_views.verification_review, name="verification_review"),
     path("training/register/", record_views.register, name="register"),
     path("staff/<int:pk>/completions/new/", record_views.completion_add, name="completion_add"),

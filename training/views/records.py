@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -175,6 +176,47 @@ def verification_queue(request):
         for completion in pending
     ]
     return render(request, "training/verification_queue.html", {"rows": rows, "today": today})
+
+
+@login_required
+@require_http_methods(["POST"])
+def verification_bulk(request):
+    """Verify or reject the ticked certificates at once: a confirmation page that counts them (and
+    asks the reason of a rejection), then the decision. Nothing is written before the confirmation,
+    and a completion outside the lead's scope or already decided refuses the whole selection."""
+    access.require_lead(request.user)
+    decision = request.POST.get("decision")
+    ids = [value for value in request.POST.getlist("completion") if value.isdigit()]
+    chosen = list(record_selectors.pending_verification(user=request.user).filter(pk__in=ids))
+    if decision not in ("verify", "reject") or not ids:
+        messages.error(request, "Tick at least one certificate, then choose Verify or Reject.")
+        return redirect("records:verification_queue")
+    if len(chosen) != len(set(ids)):
+        messages.error(
+            request,
+            "Some of the ticked certificates have been dealt with since the list was shown. "
+            "Nothing was changed; check the list and try again.",
+        )
+        return redirect("records:verification_queue")
+    reject_form = RejectForm(request.POST if request.POST.get("confirm") and decision == "reject" else None)
+    if request.POST.get("confirm") and (decision == "verify" or reject_form.is_valid()):
+        reason = reject_form.cleaned_data["reason"] if decision == "reject" else ""
+        try:
+            count = services.completions_decide(
+                completions=chosen, decision=decision, actor=request.user, reason=reason
+            )
+        except ValidationError:
+            messages.error(
+                request, "Someone dealt with one of these certificates first. Nothing was changed."
+            )
+            return redirect("records:verification_queue")
+        done = "Verified" if decision == "verify" else "Rejected"
+        messages.success(
+            request, f"{done} {count} certificate{pluralize(count)}. Each person has been emailed."
+        )
+        return redirect("records:verification_queue")
+    context = {"decision": decision, "completions": chosen, "reject_form": reject_form}
+    return render(request, "training/verification_confirm.html", context)
 
 
 @login_required
