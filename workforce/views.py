@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import access, signin
+from . import access, clients, signin
 from .forms import SigninLinkRequestForm
 
 REFUSED_STATUS = {signin.INVALID: 400, signin.EXPIRED: 403, signin.NO_LONGER_VALID: 403}
@@ -24,7 +24,7 @@ def signin_request(request):
         form = SigninLinkRequestForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            signin.signin_link_request(email=email, client_ip=request.META.get("REMOTE_ADDR", ""))
+            signin.signin_link_request(email=email, client_ip=clients.client_ip(request))
             context = {
                 "email": signin.normalise_email(email),
                 "days": signin.LINK_MAX_AGE.days,

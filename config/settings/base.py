@@ -179,6 +179,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# How many proxies in front of the app append to X-Forwarded-For (0: none, the app is reached
+# directly; 1: one TLS proxy, as in the README's deployment). The real client address, read
+# right to left from that header (workforce.clients), keys the lock-out and every rate limit.
+TRUSTED_PROXY_COUNT = env_or_fail("TRUSTED_PROXY_COUNT", env.int, default=0)
+AXES_CLIENT_IP_CALLABLE = "workforce.clients.client_ip"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10
 X_FRAME_OPTIONS = "DENY"
