@@ -1,6 +1,6 @@
 """In real headless Chromium: a staff member asks for a sign-in link on a phone, opens it from the
-email, continues by POST (the link's GET signs no one in), and self-declares a completion with a PDF certificate; the lead verifies it, and the
-person's status changes on their record."""
+email, continues by POST (the link's GET signs no one in), and self-declares a completion with a
+PDF certificate; the lead verifies it, and the person's status changes on their record."""
 
 import re
 
