@@ -48,6 +48,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Daily at 03:45 Europe/London: delete staff sign-in links that expired more than a day ago.
+    "signin-links-purge": {
+        "task": "workforce.tasks.signin_links_purge_task",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 # Crontab entries are read in Europe/London (CELERY_TIMEZONE), so "06:30" means 06:30 local time.
 _ = crontab

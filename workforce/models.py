@@ -195,3 +195,21 @@ class AgencyMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} for {self.agency}"
+
+
+class SigninLink(models.Model):
+    """One emailed staff sign-in link. The link carries only a random token; this row keeps its
+    SHA-256 (a copy of the database opens nothing), the address it was sent to and the records it
+    opens. It works once, by POST, for seven days (workforce.signin)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    staff_ids = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Sign-in link of {self.created_at:%Y-%m-%d %H:%M}"

@@ -8,14 +8,33 @@ from import_export import resources
 
 from . import services
 from .models import JobRole
+from .spreadsheets import inert, uninert
 
 
 class ServiceResource(resources.ModelResource):
     """A resource whose imports write through services, as every other write does: `create(fields,
     actor)` returns the saved object and `update(obj, actor)` saves one whose fields the import
-    has set. A dry run (the preview) rolls back in its transaction as usual."""
+    has set. A dry run (the preview) rolls back in its transaction as usual.
+
+    Its exports are inert by the app's own rule (workforce.spreadsheets.inert: a cell starting with
+    =, +, -, @, a tab or a carriage return gets a leading apostrophe, in CSV and XLSX alike), and
+    its imports strip that apostrophe again, so an exported file uploads again unchanged.
+    django-import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only drops a leading "=",
+    which changes the data and leaves +, - and @ live."""
 
     service_fields = ()
+
+    def export_field(self, field, instance, **kwargs):
+        return inert(super().export_field(field, instance, **kwargs))
+
+    def get_export_headers(self, selected_fields=None):
+        return [inert(header) for header in super().get_export_headers(selected_fields)]
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        for key, value in row.items():
+            if isinstance(value, str):
+                row[key] = uninert(value)
 
     def create(self, fields, actor):
         raise NotImplementedError

@@ -6,10 +6,13 @@ worker, so that the answer takes as long whether or not an email goes out. An ad
 current staff (not leavers) gets one email with one link; when the address is on two agencies'
 staff lists, the one link opens both records and the person picks.
 
-The link carries the staff ids and the address they were sent to, signed with the site's secret
-key (django.core.signing.TimestampSigner, salted for this purpose only). It works for seven days,
-as often as the person likes, and stops working sooner when the person leaves or their work
-address changes (the link then names the wrong address).
+The link carries nothing but a random token (32 bytes from `secrets`): no id, no address, nothing
+that decodes to either. The database keeps only the token's SHA-256, with the address and the
+records it opens (workforce.models.SigninLink). Opening the link (GET) shows a page with a
+"Continue to your record" button and signs no one in, so a mail scanner that fetches every link
+opens no session; the button's POST uses the link up. It works once, for seven days, and stops
+working sooner when the person leaves or their work address changes. A used or expired link offers
+a fresh one.
 
 Requests are limited through Django's cache, which every process shares (the database cache by
 default, Redis where it runs): a few links per address per hour, so the form cannot be used to
@@ -20,11 +23,11 @@ import datetime
 import functools
 import hashlib
 import logging
+import secrets
 import time
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -33,22 +36,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import rules
-from .models import StaffMember
+from .models import SigninLink, StaffMember
 
 logger = logging.getLogger(__name__)
 
-SALT = "workforce.staff-signin-link"
 LINK_MAX_AGE = datetime.timedelta(days=7)
 RATE_WINDOW_SECONDS = 60 * 60
 
 EXPIRED = "expired"
 INVALID = "invalid"
 NO_LONGER_VALID = "no_longer_valid"
+USED = "used"
 
 
 class LinkRefused(Exception):
-    """A sign-in link that cannot be used; `reason` says why, `email` is the address an expired or
-    out-of-date link was sent to (known only when the signature itself was good)."""
+    """A sign-in link that cannot be used; `reason` says why, `email` is the address a used, expired
+    or out-of-date link was sent to (to offer a fresh link; unknown for an unknown token)."""
 
     def __init__(self, reason, email=""):
         super().__init__(reason)
@@ -75,16 +78,25 @@ def staff_for_email(email, *, today):
 
 
 # ---------------------------------------------------------------------------------------------
-# Tokens and links
+# Tokens and links: random, stored hashed, once, by POST, for seven days
 # ---------------------------------------------------------------------------------------------
 
 
-def _signer():
-    return signing.TimestampSigner(salt=SALT)
+def _hash(token) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def signin_token(*, staff_ids, email) -> str:
-    return _signer().sign_object({"s": sorted(staff_ids), "e": normalise_email(email)})
+    """A new link's token: 32 random bytes, nothing else (no id, no address, nothing to decode).
+    Only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    SigninLink.objects.create(
+        token_hash=_hash(token),
+        email=normalise_email(email),
+        staff_ids=sorted(staff_ids),
+        created_at=timezone.now(),
+    )
+    return token
 
 
 def signin_url(*, staff_ids, email) -> str:
@@ -108,49 +120,57 @@ def link_expires_on(*, today) -> datetime.date:
     return today + LINK_MAX_AGE
 
 
-def staff_for_token(token, *, today=None) -> list:
-    """The staff records a link opens, or LinkRefused saying why.
-
-    A forged or mangled link is INVALID; a genuine one older than seven days is EXPIRED (however
-    often it was used before); a genuine, fresh link whose people have all left, or whose address
-    is no longer theirs, is NO_LONGER_VALID.
-    """
-    today = today or timezone.localdate()
-    try:
-        payload = _signer().unsign_object(token, max_age=LINK_MAX_AGE)
-    except signing.SignatureExpired:
-        raise LinkRefused(EXPIRED, _email_of_expired(token)) from None
-    except (signing.BadSignature, ValueError, UnicodeDecodeError):
-        raise LinkRefused(INVALID) from None
-    ids, email = _parse_payload(payload)
-    if ids is None:
+def _link_for(token):
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
         raise LinkRefused(INVALID)
-    current = StaffMember.objects.filter(pk__in=ids, email=email).filter(rules.not_left_q(today))
+    link = SigninLink.objects.filter(token_hash=_hash(token)).first()
+    if link is None:
+        raise LinkRefused(INVALID)
+    return link
+
+
+def _check(link, *, today):
+    if link.used_at is not None:
+        raise LinkRefused(USED, link.email)
+    if timezone.now() - link.created_at > LINK_MAX_AGE:
+        raise LinkRefused(EXPIRED, link.email)
+    ids = [pk for pk in link.staff_ids if isinstance(pk, int)] if isinstance(link.staff_ids, list) else []
+    current = StaffMember.objects.filter(pk__in=ids, email=link.email).filter(rules.not_left_q(today))
     staff = list(current.select_related("agency"))
     if not staff:
-        raise LinkRefused(NO_LONGER_VALID, email)
+        raise LinkRefused(NO_LONGER_VALID, link.email)
     return staff
 
 
-def _parse_payload(payload):
-    if not isinstance(payload, dict):
-        return None, ""
-    ids, email = payload.get("s"), payload.get("e")
-    if not isinstance(ids, list) or not ids or not all(isinstance(pk, int) for pk in ids):
-        return None, ""
-    if not isinstance(email, str) or not email:
-        return None, ""
-    return ids, email
+def staff_for_token(token, *, today=None) -> list:
+    """The staff records a link would open, or LinkRefused saying why; uses nothing up (the GET
+    page that shows the "Continue" button asks this).
+
+    An unknown token is INVALID; one used before is USED; one older than seven days is EXPIRED; a
+    fresh one whose people have all left, or whose address is no longer theirs, is NO_LONGER_VALID.
+    """
+    return _check(_link_for(token), today=today or timezone.localdate())
 
 
-def _email_of_expired(token) -> str:
-    """The address an expired link was sent to, to offer a new link. The signature was checked
-    before the age was, so the payload is genuine."""
-    try:
-        payload = _signer().unsign_object(token)
-    except (signing.BadSignature, ValueError, UnicodeDecodeError):
-        return ""
-    return _parse_payload(payload)[1]
+def signin_link_use(token, *, today=None) -> list:
+    """Use a link (the POST of "Continue to your record"): the records it opens, or LinkRefused.
+    The link is marked used in one conditional UPDATE, so two requests at once cannot both use it."""
+    today = today or timezone.localdate()
+    link = _link_for(token)
+    staff = _check(link, today=today)
+    used = SigninLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now())
+    if not used:
+        raise LinkRefused(USED, link.email)
+    return staff
+
+
+def signin_links_purge(*, now=None) -> int:
+    """Delete links that can no longer be used (expired a day ago); returns how many."""
+    now = now or timezone.now()
+    deleted, _ = SigninLink.objects.filter(
+        created_at__lt=now - LINK_MAX_AGE - datetime.timedelta(days=1)
+    ).delete()
+    return deleted
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,3 +20,9 @@ def signin_link_send_task(*, staff_ids, email):
     answers as fast for an unknown address as for a known one. A mail server that is down is
     retried with backoff; a link sent twice after a redelivery is harmless."""
     signin.signin_link_send(staff_ids=staff_ids, email=email)
+
+
+@shared_task(ignore_result=True)
+def signin_links_purge_task():
+    """Delete sign-in links that can no longer be used (beat, daily)."""
+    signin.signin_links_purge()

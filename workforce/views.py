@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import access, signin
+from . import access, clients, signin
 from .forms import SigninLinkRequestForm
 
-REFUSED_STATUS = {signin.INVALID: 400, signin.EXPIRED: 403, signin.NO_LONGER_VALID: 403}
+REFUSED_STATUS = {signin.INVALID: 400, signin.EXPIRED: 403, signin.NO_LONGER_VALID: 403, signin.USED: 403}
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,7 +24,7 @@ def signin_request(request):
         form = SigninLinkRequestForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            signin.signin_link_request(email=email, client_ip=request.META.get("REMOTE_ADDR", ""))
+            signin.signin_link_request(email=email, client_ip=clients.client_ip(request))
             context = {
                 "email": signin.normalise_email(email),
                 "days": signin.LINK_MAX_AGE.days,
@@ -37,9 +37,15 @@ def signin_request(request):
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 def signin_open(request, token):
+    """GET shows a "Continue to your record" button and signs no one in (mail scanners fetch
+    links); its POST uses the link up and starts the staff session."""
     try:
-        staff = signin.staff_for_token(token)
+        if request.method == "POST":
+            staff = signin.signin_link_use(token)
+        else:
+            staff = signin.staff_for_token(token)
     except signin.LinkRefused as refused:
         context = {
             "reason": refused.reason,
@@ -47,7 +53,15 @@ def signin_open(request, token):
             "days": signin.LINK_MAX_AGE.days,
         }
         status = REFUSED_STATUS[refused.reason]
-        return render(request, "workforce/signin/refused.html", context, status=status)
+        response = render(request, "workforce/signin/refused.html", context, status=status)
+        response["Referrer-Policy"] = "same-origin"
+        return response
+    if request.method == "GET":
+        response = render(request, "workforce/signin/continue.html", {"count": len(staff)})
+        # The page's address holds the token: no browser sends it to another site as a referrer
+        # ("no-referrer" would also make Chromium send "Origin: null", which CSRF refuses).
+        response["Referrer-Policy"] = "same-origin"
+        return response
     access.staff_session_start(request, [person.pk for person in staff])
     # Straight on to a page without the token in its address (history, referrers).
     return redirect("staff_home")

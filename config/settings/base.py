@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,6 +179,37 @@ AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# How many proxies in front of the app append to X-Forwarded-For (0: none, the app is reached
+# directly; 1: one TLS proxy, as in the README's deployment). The real client address, read
+# right to left from that header (workforce.clients), keys the lock-out and every rate limit.
+TRUSTED_PROXY_COUNT = env_or_fail("TRUSTED_PROXY_COUNT", env.int, default=0)
+AXES_CLIENT_IP_CALLABLE = "workforce.clients.client_ip"
+
+# Permissions-Policy on every response (django-permissions-policy): the tracker uses no browser
+# feature beyond pages and forms, so every powerful one is off for it and for anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10

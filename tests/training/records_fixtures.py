@@ -76,7 +76,7 @@ def sign_in(client, *staff, email=None):
     """Open a genuine sign-in link for these records, as the emailed link would."""
     email = email or staff[0].email
     token = signin.signin_token(staff_ids=[person.pk for person in staff], email=email)
-    response = client.get(reverse("staff_signin_open", kwargs={"token": token}))
+    response = client.post(reverse("staff_signin_open", kwargs={"token": token}))
     assert response.status_code == 302, response
     return response
 

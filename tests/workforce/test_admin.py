@@ -1,8 +1,12 @@
 """The admin as a lead uses it: writes through the services, expiry never typed in, history kept,
 catalogue import and export buttons."""
 
+import csv
 import datetime
+import io
+import re
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -176,3 +180,62 @@ class TestCatalogueImportExport:
         client.force_login(hr_a)
         response = client.get(reverse("admin:training_module_import"))
         assert response.url.startswith(reverse("admin:login"))
+
+
+LIVE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+def _admin_export(admin_client, model, fields, label):
+    page = admin_client.get(reverse(f"admin:{model}_export"))
+    value = re.search(rf'<option value="(\d+)">\s*{label}\s*</option>', page.text).group(1)
+    data = {"format": value, "resource": "0", **{name: "on" for name in fields}}
+    response = admin_client.post(reverse(f"admin:{model}_export"), data)
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.django_db
+class TestCatalogueExportsAreInert:
+    """The admin's export buttons follow the app's own rule: no cell a spreadsheet would run."""
+
+    def test_job_role_csv_and_xlsx_exports_write_no_live_formula(self, admin_client):
+        for text in LIVE:
+            factories.JobRoleFactory(name=text, description=text)
+        fields = ["jobroleresource_name", "jobroleresource_description"]
+        csv_text = _admin_export(admin_client, "workforce_jobrole", fields, "csv").decode("utf-8-sig")
+        cells = [cell for row in csv.reader(io.StringIO(csv_text)) for cell in row]
+        for text in LIVE:
+            assert "'" + text in cells
+            assert text not in cells
+        xlsx = _admin_export(admin_client, "workforce_jobrole", fields, "xlsx")
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+        values = [cell.value for row in sheet.iter_rows() for cell in row]
+        assert not [
+            value for value in values if isinstance(value, str) and value.startswith(("=", "+", "-", "@"))
+        ]
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+    def test_module_and_requirement_exports_are_inert(self, admin_client):
+        module = factories.ModuleFactory(title="=1+2", description="@cmd")
+        factories.RequirementFactory(module=module)
+        module_csv = _admin_export(admin_client, "training_module", ["moduleresource_title"], "csv")
+        assert "'=1+2" in module_csv.decode("utf-8-sig")
+        assert "\n=1+2" not in module_csv.decode("utf-8-sig")
+        page = admin_client.get(reverse("admin:training_requirement_export"))
+        fields = re.findall(r'name="(requirementresource_[a-z_]+)"', page.text)
+        requirement_csv = _admin_export(admin_client, "training_requirement", fields, "csv")
+        for row in csv.reader(io.StringIO(requirement_csv.decode("utf-8-sig"))):
+            assert not [cell for cell in row if cell.startswith(("=", "+", "-", "@"))]
+
+    def test_an_inert_export_imports_again_unchanged(self):
+        from workforce.models import JobRole
+        from workforce.resources import JobRoleResource
+
+        factories.JobRoleFactory(name="=Youth worker", aliases="", description="+ one")
+        exported = JobRoleResource().export()
+        assert exported.dict[0]["name"] == "'=Youth worker"
+        JobRole.objects.all().delete()
+        result = JobRoleResource().import_data(exported)
+        assert not result.has_errors()
+        role = JobRole.objects.get()
+        assert (role.name, role.description) == ("=Youth worker", "+ one")
