@@ -82,6 +82,7 @@ class Sheet:
     headers: list
     rows: Iterator
     estimated_rows: int
+    sheet_name: str = ""  # the workbook's sheet read ("" for CSV)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,12 +90,19 @@ class Sheet:
 # ---------------------------------------------------------------------------------------------
 
 
-def open_sheet(data: bytes, file_name: str = "") -> Sheet:
+HEADER_SEARCH_ROWS = 10
+
+
+def open_sheet(data: bytes, file_name: str = "", *, score=None) -> Sheet:
     """Check the file and return its header and a generator of (row number, cells) for data rows.
 
     Raises SpreadsheetRefused with a plain-English reason when the file cannot be accepted. The rows
     generator raises it too, for problems only found while reading (too many rows, a corrupt part).
     Blank rows are skipped wherever they are; row numbers stay those the spreadsheet shows.
+
+    `score(headers)` says how many of an import's columns a row of headings names. With it, the
+    heading row is the best-scoring of the first HEADER_SEARCH_ROWS rows (report banners, titles
+    and blank rows above it are skipped); those rows are kept as read, so the file is read once.
     """
     extension = posixpath.splitext((file_name or "").lower())[1]
     if len(data) > MAX_FILE_BYTES:
@@ -107,7 +115,7 @@ def open_sheet(data: bytes, file_name: str = "") -> Sheet:
     if data.startswith(OLE2_MAGIC):
         raise SpreadsheetRefused(ENCRYPTED_OR_XLS)
     if data[:4] in ZIP_MAGIC:
-        file_format, raw_rows, estimate = _open_archive(data)
+        file_format, raw_rows, estimate, sheet_name = _open_archive(data, score)
     else:
         if extension in WORKBOOK_EXTENSIONS or extension == ".xls":
             raise SpreadsheetRefused(
@@ -118,12 +126,16 @@ def open_sheet(data: bytes, file_name: str = "") -> Sheet:
             raise SpreadsheetRefused(
                 "We can read .xlsx, .ods and .csv files. Save the spreadsheet in one of those formats."
             )
-        file_format = "csv"
+        file_format, sheet_name = "csv", ""
         raw_rows, estimate = _csv_rows(data)
-    return _with_header(file_format, raw_rows, estimate)
+    sheet = _with_header(file_format, raw_rows, estimate, score)
+    sheet.sheet_name = sheet_name
+    return sheet
 
 
-def _with_header(file_format, raw_rows, estimate):
+def _with_header(file_format, raw_rows, estimate, score=None):
+    if score is not None:
+        raw_rows = _from_heading_row(raw_rows, score)
     header_row, headers = 0, None
     for number, cells in raw_rows:
         if _is_blank(cells):
@@ -143,6 +155,28 @@ def _with_header(file_format, raw_rows, estimate):
         rows=_data_rows(raw_rows, width),
         estimated_rows=max(0, estimate - header_row),
     )
+
+
+def _from_heading_row(raw_rows, score):
+    """The rows from the best heading row among the first HEADER_SEARCH_ROWS on (the first
+    non-blank row when none names a column)."""
+    raw_rows = iter(raw_rows)
+    head = []
+    for number, cells in raw_rows:
+        head.append((number, cells))
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    best, best_score = None, 0
+    for index, (_number, cells) in enumerate(head):
+        if _is_blank(cells):
+            continue
+        found = score([_header_text(cell) for cell in cells])
+        if found > best_score:
+            best, best_score = index, found
+    if best is not None:
+        head = head[best:]
+    yield from head
+    yield from raw_rows
 
 
 def _data_rows(raw_rows, width):
@@ -260,7 +294,7 @@ def _csv_records(text, delimiter):
 # ---------------------------------------------------------------------------------------------
 
 
-def _open_archive(data):
+def _open_archive(data, score=None):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -271,9 +305,9 @@ def _open_archive(data):
         raise SpreadsheetRefused(ENCRYPTED_OR_XLS)
     names = {member.filename for member in members}
     if "mimetype" in names:
-        return _open_ods(archive, names)
+        return (*_open_ods(archive, names), "")
     if "[Content_Types].xml" in names:
-        return _open_xlsx(archive, names)
+        return _open_xlsx(archive, names, score)
     raise SpreadsheetRefused(
         "This is a compressed (.zip) file but not a spreadsheet. Upload an .xlsx, .ods or .csv file."
     )
@@ -337,7 +371,7 @@ LOCALE_DATE_FORMAT_IDS = set(range(27, 37)) | set(range(50, 59))
 SHEET_BLOCK_BYTES = 1024 * 1024
 
 
-def _open_xlsx(archive, names):
+def _open_xlsx(archive, names, score=None):
     content_types = _read_member(archive, "[Content_Types].xml")
     if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
         raise SpreadsheetRefused(MACROS)
@@ -350,35 +384,73 @@ def _open_xlsx(archive, names):
             "This file is an Office document but not a spreadsheet. Upload an .xlsx, .ods or .csv file."
         )
     workbook = _parse_small_xml(_read_member(archive, "xl/workbook.xml"))
-    sheet_path = _first_sheet_path(archive, workbook, names)
+    sheets = _sheet_paths(archive, workbook, names)
     properties = workbook.find(f"{NS_MAIN}workbookPr")
     mac_dates = properties is not None and properties.get("date1904") in ("1", "true")
-    reader = _XlsxSheetReader(
-        archive=archive,
-        path=sheet_path,
-        shared=_shared_strings(archive, names),
-        date_styles=_date_styles(archive, names),
-        epoch=MAC_EPOCH if mac_dates else WINDOWS_EPOCH,
-    )
-    return "xlsx", reader.rows(), reader.estimate_rows()
+    shared = _shared_strings(archive, names)
+    date_styles = _date_styles(archive, names)
+
+    def reader_of(path):
+        return _XlsxSheetReader(
+            archive=archive,
+            path=path,
+            shared=shared,
+            date_styles=date_styles,
+            epoch=MAC_EPOCH if mac_dates else WINDOWS_EPOCH,
+        )
+
+    if score is None or len(sheets) == 1:
+        name, path = sheets[0]
+        reader = reader_of(path)
+        return "xlsx", reader.rows(), reader.estimate_rows(), name
+    # Several sheets: the one whose headings match best (the active sheet when several do). Only
+    # the first rows of each are read, and the chosen sheet's go on from where they stopped.
+    view = workbook.find(f"{NS_MAIN}bookViews/{NS_MAIN}workbookView")
+    active = int(view.get("activeTab", "0")) if view is not None and view.get("activeTab", "0").isdigit() else 0
+    best = None
+    for position, (name, path) in enumerate(sheets):
+        reader = reader_of(path)
+        rows = reader.rows()
+        head = []
+        for number, cells in rows:
+            head.append((number, cells))
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        found = max((score([_header_text(cell) for cell in cells]) for _n, cells in head), default=0)
+        rank = (found, position == active)
+        if best is None or rank > best[0]:
+            best = (rank, name, reader, head, rows)
+    _rank, name, reader, head, rows = best
+    return "xlsx", _chained(head, rows), reader.estimate_rows(), name
 
 
-def _first_sheet_path(archive, workbook, names):
+def _chained(head, rows):
+    yield from head
+    yield from rows
+
+
+def _sheet_paths(archive, workbook, names):
+    """(name, path in the archive) of each visible sheet, in the workbook's order."""
     sheets = workbook.findall(f"{NS_MAIN}sheets/{NS_MAIN}sheet")
     visible = [sheet for sheet in sheets if sheet.get("state", "visible") == "visible"] or sheets
     if not visible:
         raise SpreadsheetRefused("This workbook has no sheets.")
-    relation_id = visible[0].get(f"{NS_REL}id")
     rels_name = "xl/_rels/workbook.xml.rels"
     if rels_name not in names:
         raise SpreadsheetRefused(_DAMAGED)
+    targets = {}
     for relation in _parse_small_xml(_read_member(archive, rels_name)).iter(f"{NS_PKG_REL}Relationship"):
-        if relation.get("Id") == relation_id:
-            target = relation.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            if path in names:
-                return path
-    raise SpreadsheetRefused(_DAMAGED)
+        target = relation.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        targets[relation.get("Id")] = path
+    found = []
+    for sheet in visible:
+        path = targets.get(sheet.get(f"{NS_REL}id"))
+        if path in names:
+            found.append((sheet.get("name", ""), path))
+    if not found:
+        raise SpreadsheetRefused(_DAMAGED)
+    return found
 
 
 def _shared_strings(archive, names):

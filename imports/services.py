@@ -35,7 +35,14 @@ from workforce.services import acting_user
 from workforce.spreadsheets import write_csv, write_xlsx
 
 from . import kinds
-from .columns import HeaderMatch, RowError, clean_in_batches, match_headers, missing_column_errors
+from .columns import (
+    HeaderMatch,
+    RowError,
+    clean_in_batches,
+    heading_score,
+    match_headers,
+    missing_column_errors,
+)
 from .models import ImportRecord
 from .reading import MAX_FILE_BYTES, SpreadsheetRefused, open_sheet
 
@@ -386,6 +393,8 @@ class ParsedSheet:
     rows: list = dataclasses.field(default_factory=list)  # (row number, values) for rows without errors
     row_count: int = 0
     errors: list = dataclasses.field(default_factory=list)
+    header_row: int = 1  # the spreadsheet's row that held the headings
+    sheet_name: str = ""  # the workbook's sheet that was read ("" for CSV)
 
 
 def import_read_sheet(
@@ -400,11 +409,13 @@ def import_read_sheet(
     opened and its headers were acceptable); the rows of a file that could not are still counted.
     """
     try:
-        sheet = open_sheet(data, file_name)
+        sheet = open_sheet(data, file_name, score=heading_score(columns))
     except SpreadsheetRefused as exc:
         parsed.errors.append(RowError(exc.row, None, None, exc.message))
         return False
     parsed.file_format = sheet.file_format
+    parsed.header_row = sheet.header_row
+    parsed.sheet_name = sheet.sheet_name
     match = match_headers(sheet.headers, columns, header_row=sheet.header_row)
     parsed.match = match
     parsed.errors.extend(match.errors)

@@ -40,6 +40,7 @@ from ..columns import (
     HeaderMatch,
     LookupWidget,
     RowError,
+    StaffNumberWidget,
     TextWidget,
     UKDateWidget,
     cell_display,
@@ -169,7 +170,7 @@ class StaffResource(ColumnsResource, resources.ModelResource):
     """One agency's staff list. Matching is by staff number within `agency`."""
 
     staff_number = fields.Field(
-        "staff_number", "staff_number", widget=TextWidget(max_length=50, repeats=False)
+        "staff_number", "staff_number", widget=StaffNumberWidget()
     )
     first_name = fields.Field("first_name", "first_name", widget=TextWidget(max_length=100))
     last_name = fields.Field("last_name", "last_name", widget=TextWidget(max_length=100))
@@ -242,8 +243,9 @@ class StaffImportPreview(Preview):
     updated_rows: list = field(default_factory=list)
     leaver_rows: list = field(default_factory=list)
     new_teams: list = field(default_factory=list)
+    zero_matches: list = field(default_factory=list)  # {"row", "in_file", "on_record"}
 
-    SUMMARY = ("rows", "new", "updated", "unchanged", "leavers")
+    SUMMARY = ("rows", "new", "updated", "unchanged", "leavers", "ignored_columns")
 
     @classmethod
     def defaults(cls, record):
@@ -582,6 +584,8 @@ class _Plan:
     leavers: list = field(default_factory=list)  # existing rows (tuples of _EXISTING_FIELDS)
     current_staff: int = 0
     new_teams: list = field(default_factory=list)
+    # (row number, staff number in the file, staff number on record) matched ignoring leading zeros
+    zero_matches: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     teams: dict = field(default_factory=dict)  # team id -> name
     roles: dict = field(default_factory=dict)  # job role id -> name
@@ -597,13 +601,24 @@ def _plan(parsed, *, agency, today, complete_list):
     team_ids = {name.casefold(): team_id for team_id, name in team_rows}
     existing = list(StaffMember.objects.filter(agency=agency).order_by("id").values_list(*_EXISTING_FIELDS))
     by_number = {}
+    by_zeroless = {}
     for person in existing:
         by_number.setdefault(person[1].upper(), []).append(person)
+        if person[1].isdigit() and person[10] is None:
+            by_zeroless.setdefault(person[1].lstrip("0"), []).append(person)
     matched = set()
     future_emails = []  # (row number, email, staff id or None) for rows still current after today
     new_team_names = {}
     for number, values in parsed.rows:
         candidates = by_number.get(values["staff_number"].upper(), ())
+        if not candidates and values["staff_number"].isdigit():
+            # 123 in the file, 00123 on record (or the other way round): the same person when
+            # exactly one current record matches once leading zeros are ignored; the preview says so.
+            zeroless = by_zeroless.get(values["staff_number"].lstrip("0"), ())
+            if len(zeroless) == 1:
+                candidates = zeroless
+                plan.zero_matches.append((number, values["staff_number"], zeroless[0][1]))
+                values = {**values, "staff_number": zeroless[0][1]}
         if len(candidates) > 1:
             plan.errors.append(_ambiguous(number, values, candidates, parsed.match))
             continue
@@ -760,6 +775,10 @@ def _preview_from(record, parsed, plan):
     preview.updated_rows = [_updated_row(update, plan) for update in plan.updates[:PREVIEW_LIMIT]]
     preview.leaver_rows = [_leaver_row(person, plan) for person in plan.leavers[:PREVIEW_LIMIT]]
     preview.new_teams = plan.new_teams
+    preview.zero_matches = [
+        {"row": number, "in_file": in_file, "on_record": on_record}
+        for number, in_file, on_record in plan.zero_matches[:PREVIEW_LIMIT]
+    ]
     preview.errors = [error.as_dict() for error in plan.errors]
     preview.fingerprint = _fingerprint(plan)
     return preview

@@ -131,6 +131,7 @@ class TestApply:
             "updated": 0,
             "unchanged": 0,
             "leavers": 0,
+            "ignored_columns": [],
             "errors": [],
         }
         asha = StaffMember.objects.get(staff_number="E1")
