@@ -229,6 +229,9 @@ class TextWidget(widgets.Widget):
                 text = uninert(text)
         else:
             text = cell_text(value)
+        if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+            # Runs of spaces, tabs and line breaks are one space (teams, titles, names compare equal).
+            text = " ".join(text.split())
         if len(text) > self.max_length:
             raise ValueError(
                 f"This is {len(text)} characters long; the most we can keep is {self.max_length}."
@@ -338,7 +341,9 @@ MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month
 MONTHS["sept"] = 9
 DATE_SHAPES = "Write dates like 4 March 2026, 04/03/2026 or 2026-03-04."
 # ISO dates, also with a time of day as databases and HR systems write them: 2021-03-04T00:00:00.
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
 _WORDED_DATE = re.compile(r"(\d{1,2}) ([A-Za-z]+)\.? (\d{4})")
 

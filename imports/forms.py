@@ -9,7 +9,10 @@ from django.core.exceptions import ValidationError
 
 from .reading import MAX_DATA_ROWS, MAX_FILE_BYTES
 
-ACCEPTED_TYPES = ".xlsx,.ods,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+ACCEPTED_TYPES = (
+    ".xlsx,.xls,.ods,.csv,application/vnd.ms-excel,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+)
 MAX_MEGABYTES = MAX_FILE_BYTES // (1024 * 1024)
 
 

@@ -107,7 +107,6 @@ class Preview:
     # The command's JSON (PRODUCT.md section 8): "committed", these, then "errors".
     SUMMARY = ("rows",)
 
-
     @property
     def ok(self):
         return not self.errors

@@ -169,9 +169,7 @@ class TeamWidget(TextWidget):
 class StaffResource(ColumnsResource, resources.ModelResource):
     """One agency's staff list. Matching is by staff number within `agency`."""
 
-    staff_number = fields.Field(
-        "staff_number", "staff_number", widget=StaffNumberWidget()
-    )
+    staff_number = fields.Field("staff_number", "staff_number", widget=StaffNumberWidget())
     first_name = fields.Field("first_name", "first_name", widget=TextWidget(max_length=100))
     last_name = fields.Field("last_name", "last_name", widget=TextWidget(max_length=100))
     email = fields.Field("email", "email", widget=EmailWidget())
@@ -508,6 +506,8 @@ def _save_checked(record, parsed):
             "fields": fields,
             "written": parsed.match.written,
             "ignored": parsed.match.ignored,
+            "header_row": parsed.header_row,
+            "sheet_name": parsed.sheet_name,
             "numbers": sorted(parsed.numbers_in_file),
             "row_numbers": [number for number, _values in parsed.rows],
             "columns": columns,
@@ -543,6 +543,8 @@ def _load_checked(record):
             rows=rows,
             numbers_in_file=set(body["numbers"]),
             row_count=body["row_count"],
+            header_row=body.get("header_row", 1),
+            sheet_name=body.get("sheet_name", ""),
         )
     except (KeyError, ValueError, TypeError, AttributeError):
         return None
