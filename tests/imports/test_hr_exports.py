@@ -333,3 +333,103 @@ def test_confusing_files_get_their_own_message_and_write_nothing(make, name, mes
 
 def test_macro_message_is_unchanged():
     assert "macros" in MACROS
+
+
+# --- job title mappings --------------------------------------------------------------------------
+
+
+TITLE_HEADERS = ["Staff number", "First name", "Last name", "Email", "Job title"]
+
+
+def titles_file(rows):
+    return csv_bytes(rows, headers=TITLE_HEADERS)
+
+
+@pytest.mark.django_db
+def test_job_title_mapping_round_trip(client, agency_a, roles, lead):
+    from imports.models import JobTitleMapping
+    from imports.services import import_commit
+    from tests.imports.test_staff_import import TODAY
+
+    rows = [
+        ["E1", "Asha", "Patel", "asha@example.org", "Senior  residential support worker"],
+        ["E2", "Ben", "Morgan", "ben@example.org", "Senior residential support worker"],
+        ["E3", "Cara", "Lee", "cara@example.org", "Police officer"],
+    ]
+    record, preview = check(agency_a, titles_file(rows), actor=lead)
+    assert not preview.ok
+    assert preview.unmapped_titles == [
+        {"title": "Senior residential support worker", "people": 2, "suggestions": []}
+    ]
+    assert StaffMember.objects.count() == 0
+
+    client.force_login(lead)
+    page = client.get(f"/imports/{record.pk}/")
+    assert "Job titles to map" in page.content.decode()
+    assert "2 people" in page.content.decode()
+    response = client.post(f"/imports/{record.pk}/job-titles/", {"title_0": str(roles.social.pk)})
+    assert response.status_code == 302
+    mapping = JobTitleMapping.objects.get()
+    assert (mapping.agency, mapping.title, mapping.job_role) == (
+        agency_a,
+        "Senior residential support worker",
+        roles.social,
+    )
+    assert mapping.history.get().history_user == lead
+
+    record, preview = check(agency_a, titles_file(rows), actor=lead)
+    assert preview.ok, preview.errors
+    import_commit(import_record=record, actor=lead, today=TODAY)
+    stored = dict(StaffMember.objects.values_list("staff_number", "job_role"))
+    assert stored == {"E1": roles.social.pk, "E2": roles.social.pk, "E3": roles.police.pk}
+
+    # The same file again: same people, same roles, nothing changes.
+    record, preview = check(agency_a, titles_file(rows), actor=lead)
+    assert (preview.new, preview.updated, preview.unchanged) == (0, 0, 3)
+
+    # Listed and editable on the agency's page; the change is in its history.
+    page = client.get(f"/imports/agencies/{agency_a.slug}/job-titles/")
+    assert "Senior residential support worker" in page.content.decode()
+    client.post(f"/imports/agencies/{agency_a.slug}/job-titles/", {"title_0": str(roles.police.pk)})
+    mapping.refresh_from_db()
+    assert mapping.job_role == roles.police
+    assert mapping.history.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_mapping_also_reads_a_job_role_cell(agency_a, roles):
+    from imports.models import JobTitleMapping
+
+    JobTitleMapping.objects.create(agency=agency_a, title="Detective constable", job_role=roles.police)
+    record, outcome = apply(agency_a, csv_bytes([staff_row("E1", role="Detective  Constable")]))
+    assert StaffMember.objects.get().job_role == roles.police
+
+
+@pytest.mark.django_db
+def test_unknown_job_role_suggests_the_closest(agency_a, roles):
+    preview = refused(agency_a, csv_bytes([staff_row("E1", role="Police oficer")]))
+    assert 'Did you mean "Police officer"?' in preview.errors[0]["message"]
+    assert preview.unmapped_titles[0]["suggestions"] == ["Police officer"]
+
+
+@pytest.mark.django_db
+def test_mappings_of_another_agency_are_a_404(client, agency_a, agency_b, hr_a):
+    client.force_login(hr_a)
+    assert client.get(f"/imports/agencies/{agency_b.slug}/job-titles/").status_code == 404
+    assert client.get(f"/imports/agencies/{agency_a.slug}/job-titles/").status_code == 200
+
+
+# --- completion files ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_completion_files_get_the_same_heading_and_sheet_rules():
+    from imports.columns import heading_score
+    from imports.kinds.completions import CompletionFileKind
+
+    table = [["Provider report"], [], ["Learner email*", "Course code", "Completion date (dd/mm/yyyy)"]]
+    table.append(["asha@example.org", "HSB1", "2026-01-05T00:00:00"])
+    data = openpyxl_book([("Cover", [["Provider: Acme"]]), ("Completions", table)])
+    sheet = open_sheet(data, "c.xlsx", score=heading_score(CompletionFileKind.columns))
+    assert (sheet.sheet_name, sheet.header_row) == ("Completions", 3)
+    assert parse_date(next(sheet.rows)[1][2]) == datetime.date(2026, 1, 5)
