@@ -406,8 +406,9 @@ def import_read_sheet(
 
     `header_errors(match, headers)` adds an import's own checks of the columns found; `on_row(values)`
     sees every row's values, with errors or not; `required(match)` gives the fields the file must
-    have when that depends on the columns found (all required columns when None). Returns whether the rows could be read (the file
-    opened and its headers were acceptable); the rows of a file that could not are still counted.
+    have when that depends on the columns found (all required columns when None). Returns whether
+    the rows could be read (the file opened and its headers were acceptable); the rows of a file
+    that could not are still counted.
     """
     try:
         sheet = open_sheet(data, file_name, score=heading_score(columns))
