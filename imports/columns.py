@@ -53,6 +53,32 @@ def normalise_header(text):
     return re.sub(r"[^0-9a-z]+", "", str(text or "").casefold())
 
 
+_HINT = re.compile(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}|\*")
+
+
+def heading_key(text):
+    """A heading without its hints and marks, normalised: "Start date (dd/mm/yyyy)", "Staff ID*"
+    and "Email [required]" are "startdate", "staffid" and "email"."""
+    return normalise_header(_HINT.sub(" ", str(text or "")))
+
+
+def heading_score(columns):
+    """A function telling how many of `columns` a row of headings names (reading.open_sheet uses
+    it to find the heading row below a report banner, and the sheet of a workbook)."""
+    keys = set()
+    for column in columns:
+        keys |= column.keys
+
+    def score(headers):
+        found = 0
+        for header in headers:
+            if header and (normalise_header(header) in keys or heading_key(header) in keys):
+                found += 1
+        return found
+
+    return score
+
+
 @dataclass(frozen=True)
 class Column:
     field: str
@@ -109,6 +135,8 @@ def match_headers(headers, columns, *, header_row=1):
     indexes, written, ignored, errors = {}, {}, [], []
     for index, header in enumerate(headers):
         field = by_key.get(normalise_header(header))
+        if field is None:
+            field = by_key.get(heading_key(header))
         if field is None:
             if header:
                 ignored.append(header)
@@ -201,6 +229,9 @@ class TextWidget(widgets.Widget):
                 text = uninert(text)
         else:
             text = cell_text(value)
+        if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+            # Runs of spaces, tabs and line breaks are one space (teams, titles, names compare equal).
+            text = " ".join(text.split())
         if len(text) > self.max_length:
             raise ValueError(
                 f"This is {len(text)} characters long; the most we can keep is {self.max_length}."
@@ -209,6 +240,23 @@ class TextWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return inert("" if value is None else str(value))
+
+
+_FLOAT_NUMBER = re.compile(r"(\d+)\.0+")
+
+
+class StaffNumberWidget(TextWidget):
+    """A staff number is text, as the spreadsheet displays it: "4501.0" (a number cell saved as
+    text by some exports) is 4501, and runs of spaces inside it are one space."""
+
+    def __init__(self):
+        super().__init__(max_length=50, repeats=False)
+
+    def clean(self, value, row=None, **kwargs):
+        text = " ".join(super().clean(value).split())
+        if match := _FLOAT_NUMBER.fullmatch(text):
+            return match.group(1)
+        return text
 
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org."
@@ -292,7 +340,10 @@ MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name
 MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
 DATE_SHAPES = "Write dates like 4 March 2026, 04/03/2026 or 2026-03-04."
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# ISO dates, also with a time of day as databases and HR systems write them: 2021-03-04T00:00:00.
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
 _WORDED_DATE = re.compile(r"(\d{1,2}) ([A-Za-z]+)\.? (\d{4})")
 

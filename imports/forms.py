@@ -9,12 +9,15 @@ from django.core.exceptions import ValidationError
 
 from .reading import MAX_DATA_ROWS, MAX_FILE_BYTES
 
-ACCEPTED_TYPES = ".xlsx,.ods,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+ACCEPTED_TYPES = (
+    ".xlsx,.xls,.ods,.csv,application/vnd.ms-excel,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+)
 MAX_MEGABYTES = MAX_FILE_BYTES // (1024 * 1024)
 
 
 def limits_text():
-    return f"XLSX, ODS or CSV, up to {MAX_MEGABYTES} MB and {MAX_DATA_ROWS:,} rows."
+    return f"XLSX, XLS, ODS or CSV, up to {MAX_MEGABYTES} MB and {MAX_DATA_ROWS:,} rows."
 
 
 class SpreadsheetField(forms.FileField):
@@ -145,3 +148,38 @@ class ConfirmImportForm(forms.Form):
         if "confirm_mass_leavers" not in self.fields:
             return {}
         return {"confirm_mass_leavers": bool(self.cleaned_data.get("confirm_mass_leavers"))}
+
+
+class JobTitleMappingForm(forms.Form):
+    """One job role choice per job title: `titles` is [(title, number of people, suggestions)].
+    A title left at "Choose a job role" stays unmapped."""
+
+    def __init__(self, *args, titles, job_roles, initial_roles=None, allow_remove=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.titles = []
+        choices = [("", "Choose a job role")] + [(str(role.pk), role.name) for role in job_roles]
+        if allow_remove:
+            choices.insert(1, ("remove", "Remove this mapping"))
+        self.roles = {str(role.pk): role for role in job_roles}
+        for index, (title, people, suggestions) in enumerate(titles):
+            name = f"title_{index}"
+            hint = f"{people:,} {'person' if people == 1 else 'people'}" if people is not None else ""
+            if suggestions:
+                hint += ("; " if hint else "") + "closest: " + ", ".join(suggestions)
+            self.fields[name] = forms.ChoiceField(
+                label=title, choices=choices, required=False, help_text=hint
+            )
+            if initial_roles and title in initial_roles:
+                self.initial[name] = str(initial_roles[title])
+            self.titles.append((name, title))
+
+    def mappings(self):
+        """{title: JobRole or None (remove)} for the titles given a choice."""
+        chosen = {}
+        for name, title in self.titles:
+            value = self.cleaned_data.get(name)
+            if value == "remove":
+                chosen[title] = None
+            elif value:
+                chosen[title] = self.roles[value]
+        return chosen

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from . import kinds
 
@@ -118,3 +119,43 @@ class ImportRecord(models.Model):
     @property
     def is_finished(self):
         return self.status in {self.Status.INVALID, self.Status.COMMITTED, self.Status.FAILED}
+
+
+class JobTitleMapping(models.Model):
+    """An agency's own job title (as its HR system writes it) and the catalogue job role it means.
+
+    HR maps a title once, in the preview of a staff list whose titles are not catalogue job roles;
+    later uploads of that agency read the title as that job role, so a file may give job titles
+    and no job role column at all (PRODUCT.md section 5). `title_key` is the title compared as
+    every text is (case and runs of spaces ignored).
+    """
+
+    agency = models.ForeignKey(
+        "workforce.Agency", on_delete=models.CASCADE, related_name="job_title_mappings"
+    )
+    title = models.CharField(max_length=200, help_text="The job title as the agency's HR system writes it.")
+    title_key = models.CharField(max_length=200, editable=False)
+    job_role = models.ForeignKey(
+        "workforce.JobRole",
+        on_delete=models.CASCADE,
+        related_name="job_title_mappings",
+        help_text="The catalogue job role this title means.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agency", "title_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "title_key"], name="job_title_mapping_unique_per_agency"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} → {self.job_role}"
+
+    def save(self, *args, **kwargs):
+        self.title = " ".join(self.title.split())
+        self.title_key = self.title.casefold()
+        super().save(*args, **kwargs)

@@ -49,11 +49,34 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 TEXT_EXTENSIONS = {"", ".csv", ".txt", ".tsv"}
+# Names of OLE2 streams, as the compound file's directory spells them (UTF-16).
+_OLE_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_OLE_WORKBOOK = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
 WORKBOOK_EXTENSIONS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".ods", ".ots"}
 
 ENCRYPTED_OR_XLS = (
-    "This workbook is password-protected or in the old .xls format; save it as .xlsx without a "
-    "password and upload it again."
+    "This workbook is password-protected; save it as .xlsx without a password and upload it again."
+)
+ENCRYPTED = (
+    "This workbook is password-protected, so we cannot read it. Open it in Excel, remove the "
+    "password (File, Info, Protect Workbook, Encrypt with Password, then clear the password), save "
+    "it and upload it again."
+)
+ENCRYPTED_XLS = (
+    "This old-style .xls workbook is password-protected, so we cannot read it. Open it, remove the "
+    "password, save it as .xlsx and upload that."
+)
+UNREADABLE_XLS = (
+    "This old-style Excel (.xls) file could not be read: it may be damaged or made by a program "
+    "we do not know. Open it in your spreadsheet program, save it as .xlsx and upload that."
+)
+NOT_A_SPREADSHEET_OLE = (
+    "This is an Office file but not a spreadsheet (perhaps a Word document). Upload an .xlsx, "
+    ".xls, .ods or .csv file."
+)
+STRICT_XLSX = (
+    'This workbook is saved as "Strict Open XML Spreadsheet", which we cannot read. In Excel choose '
+    'File, Save As, and pick "Excel Workbook (*.xlsx)", then upload that file.'
 )
 ENCRYPTED_ODS = "This spreadsheet is password-protected; save it without a password and upload it again."
 MACROS = (
@@ -82,6 +105,7 @@ class Sheet:
     headers: list
     rows: Iterator
     estimated_rows: int
+    sheet_name: str = ""  # the workbook's sheet read ("" for CSV)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,12 +113,19 @@ class Sheet:
 # ---------------------------------------------------------------------------------------------
 
 
-def open_sheet(data: bytes, file_name: str = "") -> Sheet:
+HEADER_SEARCH_ROWS = 10
+
+
+def open_sheet(data: bytes, file_name: str = "", *, score=None) -> Sheet:
     """Check the file and return its header and a generator of (row number, cells) for data rows.
 
     Raises SpreadsheetRefused with a plain-English reason when the file cannot be accepted. The rows
     generator raises it too, for problems only found while reading (too many rows, a corrupt part).
     Blank rows are skipped wherever they are; row numbers stay those the spreadsheet shows.
+
+    `score(headers)` says how many of an import's columns a row of headings names. With it, the
+    heading row is the best-scoring of the first HEADER_SEARCH_ROWS rows (report banners, titles
+    and blank rows above it are skipped); those rows are kept as read, so the file is read once.
     """
     extension = posixpath.splitext((file_name or "").lower())[1]
     if len(data) > MAX_FILE_BYTES:
@@ -105,25 +136,29 @@ def open_sheet(data: bytes, file_name: str = "") -> Sheet:
     if not data.strip():
         raise SpreadsheetRefused("The file is empty.")
     if data.startswith(OLE2_MAGIC):
-        raise SpreadsheetRefused(ENCRYPTED_OR_XLS)
-    if data[:4] in ZIP_MAGIC:
-        file_format, raw_rows, estimate = _open_archive(data)
+        file_format, raw_rows, estimate, sheet_name = _open_ole2(data, score)
+    elif data[:4] in ZIP_MAGIC:
+        file_format, raw_rows, estimate, sheet_name = _open_archive(data, score)
     else:
-        if extension in WORKBOOK_EXTENSIONS or extension == ".xls":
+        if extension in WORKBOOK_EXTENSIONS or extension in (".xls", ".xlt"):
             raise SpreadsheetRefused(
                 f"This file is named {extension} but is not a workbook we can open: it may be "
                 "damaged. Open it in your spreadsheet program, save it again as .xlsx and upload that."
             )
         if extension not in TEXT_EXTENSIONS:
             raise SpreadsheetRefused(
-                "We can read .xlsx, .ods and .csv files. Save the spreadsheet in one of those formats."
+                "We can read .xlsx, .xls, .ods and .csv files. Save the spreadsheet in one of those formats."
             )
-        file_format = "csv"
+        file_format, sheet_name = "csv", ""
         raw_rows, estimate = _csv_rows(data)
-    return _with_header(file_format, raw_rows, estimate)
+    sheet = _with_header(file_format, raw_rows, estimate, score)
+    sheet.sheet_name = sheet_name
+    return sheet
 
 
-def _with_header(file_format, raw_rows, estimate):
+def _with_header(file_format, raw_rows, estimate, score=None):
+    if score is not None:
+        raw_rows = _from_heading_row(raw_rows, score)
     header_row, headers = 0, None
     for number, cells in raw_rows:
         if _is_blank(cells):
@@ -143,6 +178,28 @@ def _with_header(file_format, raw_rows, estimate):
         rows=_data_rows(raw_rows, width),
         estimated_rows=max(0, estimate - header_row),
     )
+
+
+def _from_heading_row(raw_rows, score):
+    """The rows from the best heading row among the first HEADER_SEARCH_ROWS on (the first
+    non-blank row when none names a column)."""
+    raw_rows = iter(raw_rows)
+    head = []
+    for number, cells in raw_rows:
+        head.append((number, cells))
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    best, best_score = None, 0
+    for index, (_number, cells) in enumerate(head):
+        if _is_blank(cells):
+            continue
+        found = score([_header_text(cell) for cell in cells])
+        if found > best_score:
+            best, best_score = index, found
+    if best is not None:
+        head = head[best:]
+    yield from head
+    yield from raw_rows
 
 
 def _data_rows(raw_rows, width):
@@ -231,9 +288,22 @@ def _csv_rows(data):
 
 
 def _sniff_delimiter(text):
-    """Commas in the UK; semicolons from European settings; tabs from "Unicode text" exports."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {delimiter: first_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    """Commas in the UK; semicolons from European settings; tabs from "Unicode text" exports: the
+    one most used on a line among the first lines."""
+    # The heading row may be below a report banner: look at the first lines that hold anything.
+    lines = []
+    for line in io.StringIO(text[: 64 * 1024]):
+        if line.strip():
+            lines.append(line)
+            if len(lines) >= HEADER_SEARCH_ROWS:
+                break
+    # A report banner has no delimiter or one ("Staff list, March 2026"); a heading row has several.
+    delimiters = (",", ";", "\t")
+    line = next(
+        (line for line in lines if max(line.count(delimiter) for delimiter in delimiters) >= 2),
+        lines[0] if lines else "",
+    )
+    counts = {delimiter: line.count(delimiter) for delimiter in delimiters}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
 
@@ -260,7 +330,7 @@ def _csv_records(text, delimiter):
 # ---------------------------------------------------------------------------------------------
 
 
-def _open_archive(data):
+def _open_archive(data, score=None):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -271,9 +341,9 @@ def _open_archive(data):
         raise SpreadsheetRefused(ENCRYPTED_OR_XLS)
     names = {member.filename for member in members}
     if "mimetype" in names:
-        return _open_ods(archive, names)
+        return (*_open_ods(archive, names), "")
     if "[Content_Types].xml" in names:
-        return _open_xlsx(archive, names)
+        return _open_xlsx(archive, names, score)
     raise SpreadsheetRefused(
         "This is a compressed (.zip) file but not a spreadsheet. Upload an .xlsx, .ods or .csv file."
     )
@@ -337,7 +407,7 @@ LOCALE_DATE_FORMAT_IDS = set(range(27, 37)) | set(range(50, 59))
 SHEET_BLOCK_BYTES = 1024 * 1024
 
 
-def _open_xlsx(archive, names):
+def _open_xlsx(archive, names, score=None):
     content_types = _read_member(archive, "[Content_Types].xml")
     if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
         raise SpreadsheetRefused(MACROS)
@@ -350,35 +420,78 @@ def _open_xlsx(archive, names):
             "This file is an Office document but not a spreadsheet. Upload an .xlsx, .ods or .csv file."
         )
     workbook = _parse_small_xml(_read_member(archive, "xl/workbook.xml"))
-    sheet_path = _first_sheet_path(archive, workbook, names)
+    if workbook.tag.startswith("{http://purl.oclc.org/ooxml/"):
+        raise SpreadsheetRefused(STRICT_XLSX)
+    sheets = _sheet_paths(archive, workbook, names)
     properties = workbook.find(f"{NS_MAIN}workbookPr")
     mac_dates = properties is not None and properties.get("date1904") in ("1", "true")
-    reader = _XlsxSheetReader(
-        archive=archive,
-        path=sheet_path,
-        shared=_shared_strings(archive, names),
-        date_styles=_date_styles(archive, names),
-        epoch=MAC_EPOCH if mac_dates else WINDOWS_EPOCH,
+    shared = _shared_strings(archive, names)
+    date_styles, padded_styles = _cell_styles(archive, names)
+
+    def reader_of(path):
+        return _XlsxSheetReader(
+            archive=archive,
+            path=path,
+            shared=shared,
+            date_styles=date_styles,
+            padded_styles=padded_styles,
+            epoch=MAC_EPOCH if mac_dates else WINDOWS_EPOCH,
+        )
+
+    if score is None or len(sheets) == 1:
+        name, path = sheets[0]
+        reader = reader_of(path)
+        return "xlsx", reader.rows(), reader.estimate_rows(), name
+    # Several sheets: the one whose headings match best (the active sheet when several do). Only
+    # the first rows of each are read, and the chosen sheet's go on from where they stopped.
+    view = workbook.find(f"{NS_MAIN}bookViews/{NS_MAIN}workbookView")
+    active = (
+        int(view.get("activeTab", "0")) if view is not None and view.get("activeTab", "0").isdigit() else 0
     )
-    return "xlsx", reader.rows(), reader.estimate_rows()
+    best = None
+    for position, (name, path) in enumerate(sheets):
+        reader = reader_of(path)
+        rows = reader.rows()
+        head = []
+        for number, cells in rows:
+            head.append((number, cells))
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        found = max((score([_header_text(cell) for cell in cells]) for _n, cells in head), default=0)
+        rank = (found, position == active)
+        if best is None or rank > best[0]:
+            best = (rank, name, reader, head, rows)
+    _rank, name, reader, head, rows = best
+    return "xlsx", _chained(head, rows), reader.estimate_rows(), name
 
 
-def _first_sheet_path(archive, workbook, names):
+def _chained(head, rows):
+    yield from head
+    yield from rows
+
+
+def _sheet_paths(archive, workbook, names):
+    """(name, path in the archive) of each visible sheet, in the workbook's order."""
     sheets = workbook.findall(f"{NS_MAIN}sheets/{NS_MAIN}sheet")
     visible = [sheet for sheet in sheets if sheet.get("state", "visible") == "visible"] or sheets
     if not visible:
         raise SpreadsheetRefused("This workbook has no sheets.")
-    relation_id = visible[0].get(f"{NS_REL}id")
     rels_name = "xl/_rels/workbook.xml.rels"
     if rels_name not in names:
         raise SpreadsheetRefused(_DAMAGED)
+    targets = {}
     for relation in _parse_small_xml(_read_member(archive, rels_name)).iter(f"{NS_PKG_REL}Relationship"):
-        if relation.get("Id") == relation_id:
-            target = relation.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            if path in names:
-                return path
-    raise SpreadsheetRefused(_DAMAGED)
+        target = relation.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        targets[relation.get("Id")] = path
+    found = []
+    for sheet in visible:
+        path = targets.get(sheet.get(f"{NS_REL}id"))
+        if path in names:
+            found.append((sheet.get("name", ""), path))
+    if not found:
+        raise SpreadsheetRefused(_DAMAGED)
+    return found
 
 
 def _shared_strings(archive, names):
@@ -415,10 +528,11 @@ def _rich_text(element):
     return "".join(parts)
 
 
-def _date_styles(archive, names):
-    """Indexes of the cell styles whose number format displays a date."""
+def _cell_styles(archive, names):
+    """(indexes of the cell styles whose number format displays a date, {index: digits} of those
+    that display whole numbers zero-padded, such as 00000: 123 shows as 00123)."""
     if "xl/styles.xml" not in names:
-        return frozenset()
+        return frozenset(), {}
     styles = _parse_small_xml(_read_member(archive, "xl/styles.xml"))
     custom = {
         int(fmt.get("numFmtId", "-1")): fmt.get("formatCode", "")
@@ -427,15 +541,17 @@ def _date_styles(archive, names):
     }
     cell_xfs = styles.find(f"{NS_MAIN}cellXfs")
     if cell_xfs is None:
-        return frozenset()
-    dates = set()
+        return frozenset(), {}
+    dates, padded = set(), {}
     for index, xf in enumerate(cell_xfs.findall(f"{NS_MAIN}xf")):
         raw_id = xf.get("numFmtId", "0")
         format_id = int(raw_id) if raw_id.isdigit() else 0
         code = custom.get(format_id, BUILTIN_FORMATS.get(format_id))
         if format_id in LOCALE_DATE_FORMAT_IDS or is_date_format(code):
             dates.add(index)
-    return frozenset(dates)
+        elif code and re.fullmatch(r"0{2,}", code.split(";")[0]):
+            padded[index] = len(code.split(";")[0])
+    return frozenset(dates), padded
 
 
 _COLUMN_INDEXES = {}
@@ -459,11 +575,12 @@ class _XlsxSheetReader:
     _root = re.compile(rb"<([\w.-]+:)?worksheet\b[^>]*>")
     _sheet_data = re.compile(rb"<([\w.-]+:)?sheetData\b[^>]*?(/?)>")
 
-    def __init__(self, *, archive, path, shared, date_styles, epoch):
+    def __init__(self, *, archive, path, shared, date_styles, epoch, padded_styles=None):
         self.archive = archive
         self.path = path
         self.shared = shared
         self.date_styles = date_styles
+        self.padded_styles = padded_styles or {}
         self.epoch = epoch
         self.tag_row = NS_MAIN + "row"
         self._dates = {}
@@ -646,11 +763,106 @@ class _XlsxSheetReader:
             number = float(text)
         except ValueError:
             return text
-        if style is not None and style.isdigit() and int(style) in self.date_styles:
-            return self._serial_date(number)
+        if style is not None and style.isdigit():
+            if int(style) in self.date_styles:
+                return self._serial_date(number)
+            digits = self.padded_styles.get(int(style))
+            if digits is not None and number.is_integer() and number >= 0:
+                # What the spreadsheet displays: 123 formatted 00000 is the text 00123.
+                return str(int(number)).zfill(digits)
         if number.is_integer() and abs(number) < 1e15:
             return int(number)
         return number
+
+
+# ---------------------------------------------------------------------------------------------
+# Legacy Excel (.xls, BIFF in an OLE2 compound file), read with xlrd
+# ---------------------------------------------------------------------------------------------
+
+
+def _open_ole2(data, score=None):
+    """An OLE2 compound file: a password-protected .xlsx (an encrypted package), an old .xls, or
+    another Office file. xlrd reads .xls; each other case has its own message."""
+    if _OLE_ENCRYPTION_INFO in data:
+        raise SpreadsheetRefused(ENCRYPTED)
+    if not any(name in data for name in _OLE_WORKBOOK):
+        raise SpreadsheetRefused(NOT_A_SPREADSHEET_OLE)
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except xlrd.biffh.XLRDError as exc:
+        if "encrypt" in str(exc).lower():
+            raise SpreadsheetRefused(ENCRYPTED_XLS) from None
+        raise SpreadsheetRefused(UNREADABLE_XLS) from None
+    except Exception:  # noqa: BLE001 - xlrd raises many kinds of error on a damaged file
+        raise SpreadsheetRefused(UNREADABLE_XLS) from None
+    if any(name.lower().startswith("_vba") for name in getattr(book, "name_map", {})):
+        raise SpreadsheetRefused(MACROS)
+    sheets = [book.sheet_by_index(index) for index in range(book.nsheets)]
+    sheets = [sheet for sheet in sheets if getattr(sheet, "visibility", 0) == 0] or sheets
+    if not sheets:
+        raise SpreadsheetRefused("This workbook has no sheets.")
+    chosen = sheets[0]
+    if score is not None and len(sheets) > 1:
+        active = next((sheet for sheet in sheets if getattr(sheet, "sheet_visible", 0)), sheets[0])
+        best = None
+        for sheet in sheets:
+            found = max(
+                (
+                    score([_header_text(cell) for cell in _xls_row(book, sheet, index)])
+                    for index in range(min(sheet.nrows, HEADER_SEARCH_ROWS))
+                ),
+                default=0,
+            )
+            rank = (found, sheet is active)
+            if best is None or rank > best[0]:
+                best = (rank, sheet)
+        chosen = best[1]
+    if chosen.nrows > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+        raise SpreadsheetRefused(
+            f"The file has more than {MAX_DATA_ROWS:,} rows of data, the most we accept in one "
+            "upload. Split it into smaller files."
+        )
+    rows = ((index + 1, _xls_row(book, chosen, index)) for index in range(chosen.nrows))
+    return "xls", rows, chosen.nrows, chosen.name
+
+
+def _xls_row(book, sheet, index):
+    import xlrd
+
+    cells = []
+    for column, cell in enumerate(sheet.row(index)):
+        kind, value = cell.ctype, cell.value
+        if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+            cells.append(None)
+        elif kind == xlrd.XL_CELL_TEXT:
+            cells.append(value)
+        elif kind == xlrd.XL_CELL_BOOLEAN:
+            cells.append(bool(value))
+        elif kind == xlrd.XL_CELL_ERROR:
+            cells.append(CellError(xlrd.error_text_from_code.get(value, "#VALUE!")))
+        elif kind == xlrd.XL_CELL_DATE:
+            try:
+                moment = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+            except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                cells.append(value)
+                continue
+            cells.append(moment.date() if moment.time() == datetime.time() else moment)
+        else:
+            cells.append(_xls_number(book, sheet, index, column, value))
+    return cells
+
+
+def _xls_number(book, sheet, index, column, value):
+    if float(value).is_integer() and abs(value) < 1e15:
+        xf = book.xf_list[sheet.cell_xf_index(index, column)]
+        code = book.format_map.get(xf.format_key)
+        pattern = (code.format_str.split(";")[0] if code is not None else "") or ""
+        if re.fullmatch(r"0{2,}", pattern) and value >= 0:
+            return str(int(value)).zfill(len(pattern))
+        return int(value)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,8 +35,15 @@ from workforce.services import acting_user
 from workforce.spreadsheets import write_csv, write_xlsx
 
 from . import kinds
-from .columns import HeaderMatch, RowError, clean_in_batches, match_headers, missing_column_errors
-from .models import ImportRecord
+from .columns import (
+    HeaderMatch,
+    RowError,
+    clean_in_batches,
+    heading_score,
+    match_headers,
+    missing_column_errors,
+)
+from .models import ImportRecord, JobTitleMapping
 from .reading import MAX_FILE_BYTES, SpreadsheetRefused, open_sheet
 
 Status = ImportRecord.Status
@@ -386,29 +393,36 @@ class ParsedSheet:
     rows: list = dataclasses.field(default_factory=list)  # (row number, values) for rows without errors
     row_count: int = 0
     errors: list = dataclasses.field(default_factory=list)
+    header_row: int = 1  # the spreadsheet's row that held the headings
+    sheet_name: str = ""  # the workbook's sheet that was read ("" for CSV)
 
 
 def import_read_sheet(
-    parsed, data, file_name, *, columns, resource, progress, header_errors=None, on_row=None
+    parsed, data, file_name, *, columns, resource, progress, header_errors=None, on_row=None, required=None
 ):
     """Fill `parsed` (a ParsedSheet) from an upload: headers matched to `columns`, every data row
     cleaned by the resource's rows_cleaner in batches, counted as it is read (the progress bar), and
     every problem listed: an unreadable file, missing columns, each row's errors, no rows at all.
 
     `header_errors(match, headers)` adds an import's own checks of the columns found; `on_row(values)`
-    sees every row's values, with errors or not. Returns whether the rows could be read (the file
-    opened and its headers were acceptable); the rows of a file that could not are still counted.
+    sees every row's values, with errors or not; `required(match)` gives the fields the file must
+    have when that depends on the columns found (all required columns when None). Returns whether
+    the rows could be read (the file opened and its headers were acceptable); the rows of a file
+    that could not are still counted.
     """
     try:
-        sheet = open_sheet(data, file_name)
+        sheet = open_sheet(data, file_name, score=heading_score(columns))
     except SpreadsheetRefused as exc:
         parsed.errors.append(RowError(exc.row, None, None, exc.message))
         return False
     parsed.file_format = sheet.file_format
+    parsed.header_row = sheet.header_row
+    parsed.sheet_name = sheet.sheet_name
     match = match_headers(sheet.headers, columns, header_row=sheet.header_row)
     parsed.match = match
     parsed.errors.extend(match.errors)
-    parsed.errors.extend(missing_column_errors(match, columns, sheet.headers))
+    needed = required(match) if required is not None else None
+    parsed.errors.extend(missing_column_errors(match, columns, sheet.headers, required=needed))
     if header_errors is not None:
         parsed.errors.extend(header_errors(match, sheet.headers))
     clean = resource.rows_cleaner(match)
@@ -596,3 +610,40 @@ def import_files_purge(*, today):
         ImportRecord.objects.filter(pk=record.pk).update(file="", file_deleted_at=timezone.now())
         deleted += 1
     return deleted
+
+
+# ---------------------------------------------------------------------------------------------
+# Job title mappings (an agency's own job titles -> catalogue job roles)
+# ---------------------------------------------------------------------------------------------
+
+
+def job_title_mappings_save(*, agency, mappings, actor):
+    """Map each of an agency's job titles (`mappings`: {title: JobRole or None}) to a job role,
+    once: later staff lists of the agency read the title as that role. None removes a title's
+    mapping. Each change is a history row of its own, by `actor`. Returns how many changed."""
+    changed = 0
+    with transaction.atomic():
+        existing = {
+            mapping.title_key: mapping
+            for mapping in JobTitleMapping.objects.select_for_update().filter(agency=agency)
+        }
+        for title, role in mappings.items():
+            title = " ".join(str(title).split())
+            if not title:
+                continue
+            mapping = existing.get(title.casefold())
+            if role is None:
+                if mapping is not None:
+                    mapping._history_user = acting_user(actor)
+                    mapping.delete()
+                    changed += 1
+                continue
+            if mapping is not None and mapping.job_role_id == role.pk:
+                continue
+            if mapping is None:
+                mapping = JobTitleMapping(agency=agency, title=title)
+            mapping.job_role = role
+            mapping._history_user = acting_user(actor)
+            mapping.save()
+            changed += 1
+    return changed

@@ -31,9 +31,9 @@ from workforce.spreadsheets import write_csv, write_xlsx
 
 from . import kinds, services
 from .columns import DATE_SHAPES
-from .forms import ConfirmImportForm, percent_text
+from .forms import ConfirmImportForm, JobTitleMappingForm, percent_text
 from .kinds.staff import STAFF_LIST, staff_list_export
-from .models import ImportRecord
+from .models import ImportRecord, JobTitleMapping
 from .reading import MAX_DATA_ROWS, MAX_FILE_BYTES
 from .selectors import get_visible_import_or_404, import_history
 from .services import FILE_RETENTION_DAYS, ImportRefused, import_failing_rows
@@ -193,6 +193,8 @@ def _status_context(request, record, *, form=None):
     context.update({f"{table['section'].key}_rows": table["rows"] for table in context["tables"]})
     if hasattr(preview, "leaver_share"):
         context["leaver_percent"] = percent_text(preview.leaver_share)
+    if getattr(preview, "unmapped_titles", None) and kind.may_upload(request.user):
+        context["job_title_form"] = _unmapped_form(record)
     return context
 
 
@@ -492,3 +494,79 @@ def import_help(request, kind):
         **kind.help_context(),
     }
     return render(request, kind.templates["help"], context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Job title mappings: an agency's own job titles, mapped once to catalogue job roles
+# ---------------------------------------------------------------------------------------------
+
+
+def _job_roles():
+    from workforce.models import JobRole
+
+    return list(JobRole.objects.order_by("name"))
+
+
+def _unmapped_form(record, data=None):
+    preview = STAFF_LIST.preview_class.from_record(record)
+    titles = [
+        (item["title"], item["people"], item.get("suggestions", [])) for item in preview.unmapped_titles
+    ]
+    return JobTitleMappingForm(data, titles=titles, job_roles=_job_roles())
+
+
+@never_cache
+@login_required
+@require_POST
+def import_map_job_titles(request, pk):
+    """From a staff list's preview: map its unknown job titles to job roles, for this and every
+    later upload of the agency. The file is then uploaded again (the mapping changes its rows)."""
+    record = get_visible_import_or_404(request.user, pk=pk)
+    kind = _kind_of(record)
+    if kind is not STAFF_LIST:
+        raise Http404("No such page.")
+    kind.require_upload(request.user)
+    form = _unmapped_form(record, request.POST)
+    if not form.is_valid() or not form.mappings():
+        messages.error(request, "Choose a job role for at least one job title.")
+        return redirect("imports:status", pk=record.pk)
+    changed = services.job_title_mappings_save(
+        agency=record.agency, mappings=form.mappings(), actor=request.user
+    )
+    messages.success(
+        request,
+        f"Saved {changed:,} job title mapping{'s' if changed != 1 else ''} for {record.agency.name}. "
+        "Upload the file again: its job titles now give these job roles.",
+    )
+    return redirect(STAFF_LIST.upload_url(agency=record.agency))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_title_mappings(request, slug):
+    """An agency's job title mappings: listed, changed or removed (each change is in the history)."""
+    STAFF_LIST.require_upload(request.user)
+    agency = access.get_visible_agency_or_404(request.user, slug=slug)
+    mappings = list(JobTitleMapping.objects.filter(agency=agency).select_related("job_role"))
+    titles = [(mapping.title, None, []) for mapping in mappings]
+    initial = {mapping.title: mapping.job_role_id for mapping in mappings}
+    form = JobTitleMappingForm(
+        request.POST or None, titles=titles, job_roles=_job_roles(), initial_roles=initial, allow_remove=True
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = services.job_title_mappings_save(
+            agency=agency, mappings=form.mappings(), actor=request.user
+        )
+        messages.success(request, f"Saved {changed:,} change{'s' if changed != 1 else ''}.")
+        return redirect("imports:job_titles", slug=agency.slug)
+    history = (
+        JobTitleMapping.history.filter(agency=agency)
+        .select_related("job_role", "history_user")
+        .order_by("-history_date")[:50]
+    )
+    return render(
+        request,
+        "imports/job_titles.html",
+        {"agency": agency, "form": form, "mappings": mappings, "history": history},
+    )

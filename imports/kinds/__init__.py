@@ -96,6 +96,8 @@ class Preview:
     rows: int = 0
     columns: dict = field(default_factory=dict)
     ignored_columns: list = field(default_factory=list)
+    sheet_name: str = ""  # the workbook's sheet that was read
+    header_row: int = 1  # the row that held the headings
     errors: list = field(default_factory=list)
     fingerprint: str = ""
     committed: bool = False
@@ -132,6 +134,8 @@ class Preview:
         preview = cls(**cls.defaults(record))
         preview.file_format = parsed.file_format
         preview.rows = parsed.row_count
+        preview.sheet_name = getattr(parsed, "sheet_name", "")
+        preview.header_row = getattr(parsed, "header_row", 1)
         if parsed.match is not None:
             preview.columns = dict(parsed.match.written)
             preview.ignored_columns = list(parsed.match.ignored)

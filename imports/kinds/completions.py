@@ -29,6 +29,7 @@ from ..columns import (
     EmailWidget,
     LookupWidget,
     RowError,
+    StaffNumberWidget,
     TextWidget,
     UKDateWidget,
     uk_date,
@@ -118,7 +119,7 @@ class CompletionResource(ColumnsResource, resources.Resource):
 
     email = fields.Field(column_name="email", widget=EmailWidget())
     agency = fields.Field(column_name="agency", widget=TextWidget(max_length=200))
-    staff_number = fields.Field(column_name="staff_number", widget=TextWidget(max_length=50))
+    staff_number = fields.Field(column_name="staff_number", widget=StaffNumberWidget())
     module = fields.Field("module", "module", widget=ModuleWidget(()))
     completed_on = fields.Field("completed_on", "completed_on", widget=CompletionDateWidget(today=None))
     certificate_reference = fields.Field(

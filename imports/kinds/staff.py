@@ -19,6 +19,7 @@ simple_history's bulk helpers elsewhere), each history row carrying the actor an
 """
 
 import datetime
+import difflib
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,12 +41,15 @@ from ..columns import (
     HeaderMatch,
     LookupWidget,
     RowError,
+    StaffNumberWidget,
     TextWidget,
     UKDateWidget,
     cell_display,
+    lookup_key,
     missing_value_message,
     uk_date,
 )
+from ..models import JobTitleMapping
 from ..services import (
     PREVIEW_LIMIT,
     ParsedSheet,
@@ -143,11 +147,29 @@ STAFF_COLUMNS = (
 class JobRoleWidget(LookupWidget):
     """A job role by its name or one of its aliases, ignoring case and repeated spaces."""
 
-    def __init__(self, job_roles):
+    def __init__(self, job_roles, *, mappings=()):
         super().__init__(job_roles, names=(lambda role: (*role.alias_list(), role.name),))
         self.names = sorted(role.name for role in job_roles)
+        # The agency's own job titles, mapped once by its HR: (title key, job role).
+        by_pk = {role.pk: role for role in job_roles}
+        for title_key, role_id in mappings:
+            if role_id in by_pk:
+                self.lookup.setdefault(title_key, by_pk[role_id])
+
+    def suggestions(self, text, count=3):
+        """The catalogue job roles closest to `text` (difflib), best first."""
+        by_key = {lookup_key(name): name for name in self.names}
+        close = difflib.get_close_matches(lookup_key(text), list(by_key), n=count, cutoff=0.5)
+        return [by_key[key] for key in close]
 
     def unknown(self, text):
+        close = self.suggestions(text)
+        if close:
+            named = " or ".join(f'"{name}"' for name in close)
+            return (
+                f"This is not a job role in the catalogue. Did you mean {named}? Or map this job title "
+                "to a job role in the preview."
+            )
         known = "; ".join(self.names) if self.names else "none yet: ask the partnership lead"
         return f"This is not a job role in the catalogue. The job roles are: {known}."
 
@@ -168,9 +190,7 @@ class TeamWidget(TextWidget):
 class StaffResource(ColumnsResource, resources.ModelResource):
     """One agency's staff list. Matching is by staff number within `agency`."""
 
-    staff_number = fields.Field(
-        "staff_number", "staff_number", widget=TextWidget(max_length=50, repeats=False)
-    )
+    staff_number = fields.Field("staff_number", "staff_number", widget=StaffNumberWidget())
     first_name = fields.Field("first_name", "first_name", widget=TextWidget(max_length=100))
     last_name = fields.Field("last_name", "last_name", widget=TextWidget(max_length=100))
     email = fields.Field("email", "email", widget=EmailWidget())
@@ -198,7 +218,10 @@ class StaffResource(ColumnsResource, resources.ModelResource):
         self.agency = agency
         self.today = today or timezone.localdate()
         roles = list(job_roles if job_roles is not None else JobRole.objects.all())
-        self.fields["job_role"].widget = JobRoleWidget(roles)
+        mappings = ()
+        if agency is not None:
+            mappings = JobTitleMapping.objects.filter(agency=agency).values_list("title_key", "job_role_id")
+        self.fields["job_role"].widget = JobRoleWidget(roles, mappings=list(mappings))
         for name in ("start_date", "left_on"):
             self.fields[name].widget = UKDateWidget(today=self.today)
 
@@ -242,8 +265,10 @@ class StaffImportPreview(Preview):
     updated_rows: list = field(default_factory=list)
     leaver_rows: list = field(default_factory=list)
     new_teams: list = field(default_factory=list)
+    zero_matches: list = field(default_factory=list)  # {"row", "in_file", "on_record"}
+    unmapped_titles: list = field(default_factory=list)  # {"title", "people", "suggestions"}
 
-    SUMMARY = ("rows", "new", "updated", "unchanged", "leavers")
+    SUMMARY = ("rows", "new", "updated", "unchanged", "leavers", "ignored_columns")
 
     @classmethod
     def defaults(cls, record):
@@ -415,6 +440,8 @@ STAFF_LIST = StaffListKind()
 @dataclass
 class _Parsed(ParsedSheet):
     numbers_in_file: set = field(default_factory=set)  # staff numbers (upper case), errors or not
+    titles_to_map: dict = field(default_factory=dict)  # job title -> rows, when no job role column
+    unmapped_titles: list = field(default_factory=list)  # {"title", "people", "suggestions"}
 
 
 def _read(record, data, *, today, progress):
@@ -426,18 +453,73 @@ def _read(record, data, *, today, progress):
         if staff_number:
             seen(staff_number.upper())
 
+    resource = StaffResource(agency=record.agency, today=today)
     readable = import_read_sheet(
         parsed,
         data,
         record.original_name,
         columns=STAFF_COLUMNS,
-        resource=StaffResource(agency=record.agency, today=today),
+        resource=resource,
         progress=progress,
         on_row=note_staff_number,
+        required=_required_columns,
     )
     if readable:
+        widget = resource.fields["job_role"].widget
+        if not parsed.match.present("job_role"):
+            _roles_from_titles(parsed, widget)
+        parsed.unmapped_titles = _unmapped_titles(parsed, widget)
         parsed.errors.extend(_duplicate_errors(parsed.rows, parsed.match))
     return parsed
+
+
+def _required_columns(match):
+    """A file with job titles (mapped once by the agency's HR) needs no job role column."""
+    required = {column.field for column in STAFF_COLUMNS if column.required}
+    if match.present("job_title"):
+        required.discard("job_role")
+    return required
+
+
+UNMAPPED_TITLE = (
+    'The job title "{title}" is not mapped to a job role. Map it in the preview (under "Job titles '
+    'to map"), or add a Job role column.'
+)
+
+
+def _roles_from_titles(parsed, widget):
+    """Each row's job role from its job title: the agency's mapping or a catalogue name."""
+    kept = []
+    column = parsed.match.written["job_title"]
+    for number, values in parsed.rows:
+        title = values.get("job_title") or ""
+        role = widget.lookup.get(lookup_key(title)) if title else None
+        if role is None:
+            message = UNMAPPED_TITLE.format(title=title) if title else "The job title is missing."
+            parsed.errors.append(RowError(number, column, title or None, message))
+            parsed.titles_to_map[title] = parsed.titles_to_map.get(title, 0) + 1 if title else 0
+            continue
+        kept.append((number, {**values, "job_role": role}))
+    parsed.rows = kept
+    # The job roles come from the job title column (the preview and the kept rows say so).
+    parsed.match.written["job_role"] = column
+
+
+def _unmapped_titles(parsed, widget):
+    """The distinct job titles (or job role cells) that are not catalogue job roles, with their
+    number of people and the closest job roles: the preview's mapping form."""
+    counts = dict(parsed.titles_to_map)
+    if parsed.match.present("job_role"):
+        column = parsed.match.written["job_role"]
+        for error in parsed.errors:
+            if error.column == column and error.value and error.message.startswith("This is not a job role"):
+                text = " ".join(error.value.split())
+                counts[text] = counts.get(text, 0) + 1
+    counts.pop("", None)
+    return [
+        {"title": title, "people": people, "suggestions": widget.suggestions(title)}
+        for title, people in sorted(counts.items(), key=lambda item: item[0].casefold())
+    ]
 
 
 def _duplicate_errors(rows, match):
@@ -484,7 +566,8 @@ _CHECKED_VERSION = 2
 def _save_checked(record, parsed):
     """Keep the clean rows column by column: lists of text, numbers and None that the JSON encoder
     writes in C, with dates as ISO text and job roles as ids (each distinct value converted once)."""
-    fields = [name for name in _FIELD_ORDER if parsed.match.present(name)]
+    # `written` also names the job role read from the job titles of a file without a job role column.
+    fields = [name for name in _FIELD_ORDER if name in parsed.match.written]
     rows = [values for _number, values in parsed.rows]
     columns = {}
     for name in fields:
@@ -506,6 +589,8 @@ def _save_checked(record, parsed):
             "fields": fields,
             "written": parsed.match.written,
             "ignored": parsed.match.ignored,
+            "header_row": parsed.header_row,
+            "sheet_name": parsed.sheet_name,
             "numbers": sorted(parsed.numbers_in_file),
             "row_numbers": [number for number, _values in parsed.rows],
             "columns": columns,
@@ -541,6 +626,8 @@ def _load_checked(record):
             rows=rows,
             numbers_in_file=set(body["numbers"]),
             row_count=body["row_count"],
+            header_row=body.get("header_row", 1),
+            sheet_name=body.get("sheet_name", ""),
         )
     except (KeyError, ValueError, TypeError, AttributeError):
         return None
@@ -582,6 +669,8 @@ class _Plan:
     leavers: list = field(default_factory=list)  # existing rows (tuples of _EXISTING_FIELDS)
     current_staff: int = 0
     new_teams: list = field(default_factory=list)
+    # (row number, staff number in the file, staff number on record) matched ignoring leading zeros
+    zero_matches: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     teams: dict = field(default_factory=dict)  # team id -> name
     roles: dict = field(default_factory=dict)  # job role id -> name
@@ -597,13 +686,24 @@ def _plan(parsed, *, agency, today, complete_list):
     team_ids = {name.casefold(): team_id for team_id, name in team_rows}
     existing = list(StaffMember.objects.filter(agency=agency).order_by("id").values_list(*_EXISTING_FIELDS))
     by_number = {}
+    by_zeroless = {}
     for person in existing:
         by_number.setdefault(person[1].upper(), []).append(person)
+        if person[1].isdigit() and person[10] is None:
+            by_zeroless.setdefault(person[1].lstrip("0"), []).append(person)
     matched = set()
     future_emails = []  # (row number, email, staff id or None) for rows still current after today
     new_team_names = {}
     for number, values in parsed.rows:
         candidates = by_number.get(values["staff_number"].upper(), ())
+        if not candidates and values["staff_number"].isdigit():
+            # 123 in the file, 00123 on record (or the other way round): the same person when
+            # exactly one current record matches once leading zeros are ignored; the preview says so.
+            zeroless = by_zeroless.get(values["staff_number"].lstrip("0"), ())
+            if len(zeroless) == 1:
+                candidates = zeroless
+                plan.zero_matches.append((number, values["staff_number"], zeroless[0][1]))
+                values = {**values, "staff_number": zeroless[0][1]}
         if len(candidates) > 1:
             plan.errors.append(_ambiguous(number, values, candidates, parsed.match))
             continue
@@ -760,6 +860,11 @@ def _preview_from(record, parsed, plan):
     preview.updated_rows = [_updated_row(update, plan) for update in plan.updates[:PREVIEW_LIMIT]]
     preview.leaver_rows = [_leaver_row(person, plan) for person in plan.leavers[:PREVIEW_LIMIT]]
     preview.new_teams = plan.new_teams
+    preview.unmapped_titles = list(getattr(parsed, "unmapped_titles", []))[:PREVIEW_LIMIT]
+    preview.zero_matches = [
+        {"row": number, "in_file": in_file, "on_record": on_record}
+        for number, in_file, on_record in plan.zero_matches[:PREVIEW_LIMIT]
+    ]
     preview.errors = [error.as_dict() for error in plan.errors]
     preview.fingerprint = _fingerprint(plan)
     return preview

@@ -150,3 +150,51 @@ def test_an_agency_hr_user_uploads_watches_previews_confirms_and_reads_the_histo
     assert row.get_by_text("Applied").is_visible()
     row.get_by_role("link", name="March staff.csv").click()
     page.get_by_role("heading", name="Staff list applied").wait_for()
+
+
+def test_job_titles_are_mapped_in_the_preview_and_listed_on_the_agency_page(
+    live_server, browser_page, held_tasks
+):
+    """The preview of a file of job titles offers the mapping form; both pages pass axe-core and
+    the Nu HTML Checker, at desktop width and on a 390px phone."""
+    from tests.accessibility import HtmlChecker, assert_accessible
+
+    agency = factories.AgencyFactory(name="Northshire Police", slug="northshire-police")
+    factories.AgencyHRFactory(username="sam", agency=agency)
+    police = factories.JobRoleFactory(name="Police officer")
+    base = live_server.url
+    page = browser_page()
+    page.set_default_timeout(SLOW_MACHINE_MS)
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    data = csv_bytes(
+        [["P1", "Asha", "Patel", "asha@example.org", "Detective constable"]],
+        headers=["Staff ID*", "Forename", "Surname", "Email", "Job title"],
+    )
+    page.goto(f"{base}/imports/staff/upload/?agency={agency.slug}")
+    page.get_by_label("Staff list spreadsheet").set_input_files(
+        {"name": "titles.csv", "mimeType": "text/csv", "buffer": data}
+    )
+    page.get_by_role("button", name="Upload and check").click()
+    run_next(held_tasks)
+    page.get_by_role("heading", name="Job titles to map").wait_for(timeout=SLOW_MACHINE_MS)
+    checker = HtmlChecker()
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_accessible(page)
+    checker.add(page.url, page.content())
+    page.get_by_label("Detective constable").select_option(label="Police officer")
+    page.get_by_role("button", name="Save job titles").click()
+    page.get_by_text("Saved 1 job title mapping").wait_for(timeout=SLOW_MACHINE_MS)
+    assert list(agency.job_title_mappings.values_list("title", "job_role")) == [
+        ("Detective constable", police.pk)
+    ]
+    page.goto(f"{base}/imports/agencies/{agency.slug}/job-titles/")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_accessible(page)
+    checker.add(page.url, page.content())
+    assert checker.errors() == {}

@@ -15,7 +15,7 @@ from tests.imports.spreadsheet_files import csv_bytes, staff_row, xlsx_bytes
 from training.models import Completion
 from workforce.models import StaffMember
 
-STAFF_KEYS = ["committed", "rows", "new", "updated", "unchanged", "leavers", "errors"]
+STAFF_KEYS = ["committed", "rows", "new", "updated", "unchanged", "leavers", "ignored_columns", "errors"]
 COMPLETION_KEYS = ["committed", "rows", "new", "duplicates", "errors"]
 
 
@@ -70,6 +70,7 @@ class TestImportStaff:
             "updated": 0,
             "unchanged": 0,
             "leavers": 0,
+            "ignored_columns": [],
             "errors": [],
         }
         assert "Applied to Agency A" in err

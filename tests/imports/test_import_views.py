@@ -376,7 +376,7 @@ class TestStatus:
         )
         assert "Fix the problems in the file" in body
         assert "Nothing was changed." in body
-        assert "Confirm and apply" not in body and 'action="/imports/' not in body
+        assert "Confirm and apply" not in body and '/confirm/"' not in body
         assert reverse("imports:failing_rows", kwargs={"pk": record.pk, "file_format": "xlsx"}) in body
         assert reverse("imports:failing_rows", kwargs={"pk": record.pk, "file_format": "csv"}) in body
 

@@ -68,7 +68,7 @@ class TestCsv:
 
     def test_other_extensions_are_refused(self):
         assert refusal(b"Name\r\nAsha\r\n", "list.docx") == (
-            "We can read .xlsx, .ods and .csv files. Save the spreadsheet in one of those formats."
+            "We can read .xlsx, .xls, .ods and .csv files. Save the spreadsheet in one of those formats."
         )
 
 
@@ -211,12 +211,15 @@ class TestXlsx:
         assert refusal(rezip(base, replace={"[Content_Types].xml": types})) == expected
 
     def test_encrypted_workbooks_are_refused(self):
-        expected = (
-            "This workbook is password-protected or in the old .xls format; save it as .xlsx without a "
-            "password and upload it again."
+        from imports.reading import NOT_A_SPREADSHEET_OLE
+
+        assert refusal(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512) == NOT_A_SPREADSHEET_OLE
+        assert (
+            refusal(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "old.xls") == NOT_A_SPREADSHEET_OLE
         )
-        assert refusal(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512) == expected
-        assert refusal(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "old.xls") == expected
+        expected = (
+            "This workbook is password-protected; save it as .xlsx without a password and upload it again."
+        )
         # A zip whose members carry the "encrypted" flag.
         data = bytearray(xlsx_bytes([["x"]], headers=["A"]))
         for offset in range(len(data) - 4):

@@ -131,6 +131,7 @@ class TestApply:
             "updated": 0,
             "unchanged": 0,
             "leavers": 0,
+            "ignored_columns": [],
             "errors": [],
         }
         asha = StaffMember.objects.get(staff_number="E1")
@@ -624,8 +625,8 @@ class TestRefusals:
         data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
         preview = refused(agency_a, data, "staff.xlsx")
         assert messages(preview) == [
-            "This workbook is password-protected or in the old .xls format; save it as .xlsx without a "
-            "password and upload it again."
+            "This is an Office file but not a spreadsheet (perhaps a Word document). Upload an .xlsx, "
+            ".xls, .ods or .csv file."
         ]
 
     def test_file_over_ten_megabytes(self, agency_a):
@@ -663,7 +664,7 @@ class TestRefusals:
     def test_not_a_spreadsheet(self, agency_a):
         preview = refused(agency_a, b"%PDF-1.4 binary", "staff.pdf")
         assert messages(preview) == [
-            "We can read .xlsx, .ods and .csv files. Save the spreadsheet in one of those formats."
+            "We can read .xlsx, .xls, .ods and .csv files. Save the spreadsheet in one of those formats."
         ]
 
 
