@@ -532,3 +532,50 @@ def _apply(plan, *, actor, reason):
         for item in plan.new
     ]
     bulk_insert_with_history(Completion, completions, user=actor, reason=reason, when=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# One completion from elsewhere (the JSON API): the same reading, rules and messages as a file
+# ---------------------------------------------------------------------------------------------
+
+API_FIELDS = ("email", "agency", "staff_number", "module", "completed_on", "certificate_reference")
+
+
+@dataclass
+class _Named:
+    original_name: str
+
+
+class _NoProgress:
+    """Counts rows without a record to report to (one request, no progress bar)."""
+
+    done = 0
+
+    def start(self, total):
+        pass
+
+    def tick(self, done):
+        pass
+
+
+def completion_rows_plan(rows, *, today):
+    """Plan completions given as dicts of API_FIELDS through exactly the path of a completion
+    file (a CSV of those columns is written and read), so a POSTed completion meets the same
+    rules and the same messages as a row of a file. Returns (plan, errors as dicts)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(API_FIELDS)
+    for row in rows:
+        writer.writerow([str(row.get(name) or "") for name in API_FIELDS])
+    parsed = _read(_Named("api.csv"), buffer.getvalue().encode(), today=today, progress=_NoProgress())
+    plan = _plan(parsed, today=today)
+    return plan, [error.as_dict() for error in plan.errors]
+
+
+def completion_rows_record(plan, *, actor, reason):
+    """Write what completion_rows_plan planned (nothing when it found errors)."""
+    if not plan.errors:
+        _apply(plan, actor=actor, reason=reason)
