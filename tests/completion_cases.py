@@ -18,6 +18,11 @@ HEADINGS = {
     "certificate_reference": "Certificate reference",
 }
 
+
+def by_email(completed_on="2025-03-04", module="HSB-101", email="asha@example.org"):
+    return {"email": email, "module": module, "completed_on": completed_on}
+
+
 CASES = [
     ("by email", {"email": "asha@example.org", "module": "HSB-101", "completed_on": "2025-03-04"}, "new"),
     (
@@ -37,12 +42,12 @@ CASES = [
     ("UK date", {"email": "asha@example.org", "module": "HSB-101", "completed_on": "04/03/2025"}, "new"),
     (
         "before joining is fine",
-        {"email": "asha@example.org", "module": "HSB-101", "completed_on": "2001-03-04"},
+        by_email("2001-03-04"),
         "new",
     ),
     (
         "already recorded",
-        {"email": "asha@example.org", "module": "HSB-101", "completed_on": "2024-01-10"},
+        by_email("2024-01-10"),
         "duplicate",
     ),
     (
