@@ -1,5 +1,6 @@
 """What the API reads and writes. Every field carries help_text: it becomes the schema's description."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from training.models import Module
@@ -23,6 +24,7 @@ class JobRoleSerializer(serializers.ModelSerializer):
         model = JobRole
         fields = ["id", "name", "tier"]
         extra_kwargs = {
+            "id": {"help_text": "The job role's id."},
             "name": {"help_text": "The job role's catalogue name."},
             "tier": {"help_text": "1 Awareness, 2 Practitioner, 3 Specialist, 4 Strategic."},
         }
@@ -85,6 +87,7 @@ class StaffSerializer(serializers.ModelSerializer):
             "requirements",
         ]
         extra_kwargs = {
+            "id": {"help_text": "The person's id in the tracker: /api/v1/staff/{id}/."},
             "staff_number": {"help_text": "The agency's own staff number."},
             "first_name": {"help_text": "First name."},
             "last_name": {"help_text": "Last name."},
@@ -93,7 +96,8 @@ class StaffSerializer(serializers.ModelSerializer):
             "left_on": {"help_text": "Leaving date, if any."},
         }
 
-    def get_requirements(self, person) -> list[RequirementStatusSerializer]:
+    @extend_schema_field(RequirementStatusSerializer(many=True))
+    def get_requirements(self, person):
         pairs = self.context["pairs"].get(person.pk, [])
         return [
             {
@@ -110,7 +114,7 @@ class StaffSerializer(serializers.ModelSerializer):
 class CompletionSerializer(serializers.Serializer):
     """A completion as the API reads it."""
 
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.IntegerField(read_only=True, help_text="The completion's id.")
     agency = serializers.CharField(source="staff.agency.slug", read_only=True, help_text="Agency slug.")
     staff_number = serializers.CharField(
         source="staff.staff_number", read_only=True, help_text="Staff number."
@@ -181,7 +185,9 @@ class ComplianceSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(required=False, help_text="What went wrong.")
-    errors = serializers.ListField(
-        child=serializers.DictField(), required=False, help_text="Row errors: column, value, message."
+    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For bad input: each field's messages (non_field_errors for the whole request).",
     )

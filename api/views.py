@@ -79,6 +79,8 @@ def _pairs_by_person(people):
     """Each person's requirements today, for a page of people: one set-based query, so the page
     costs the same whatever its size."""
     ids = [person.pk for person in people]
+    if not ids:
+        return {}
     pairs = compliance_pairs(
         on=timezone.localdate(), staff=StaffMember.objects.filter(pk__in=ids), include_inactive_agencies=True
     )
@@ -120,7 +122,11 @@ class StaffList(generics.ListAPIView):
         return self.serializer_class(*args, **kwargs)
 
 
-@extend_schema(tags=["staff"], summary="One member of staff, with each requirement's status")
+@extend_schema(
+    tags=["staff"],
+    summary="One member of staff, with each requirement's status",
+    parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The person's id.")],
+)
 class StaffDetail(generics.RetrieveAPIView):
     permission_classes = [IsLeadOrAgencyHR]
     serializer_class = out.StaffSerializer
