@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.urls import account_urlpatterns as api_account_urls
+
 from . import health
 
 admin.site.site_header = "HSB training tracker administration"
@@ -10,7 +12,9 @@ admin.site.index_title = "Partnership administration"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include(api_account_urls)),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("api.urls")),
     path("strategy/", include("strategy.urls")),
     path("notifications/", include("notifications.urls.preferences")),
     path("reminders/", include("notifications.urls.outbox")),

@@ -5,6 +5,7 @@ value fails at start with Django's ImproperlyConfigured naming the variable.
 """
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -391,3 +392,42 @@ STAFF_SIGNIN_REQUESTS_PER_CLIENT_PER_HOUR = env_or_fail(
 # see it (kombu's own can hand a worker a half-written file; see config/broker.py).
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "config.broker:FileSystemTransport"
+
+# --- api ---
+# The JSON API (PRODUCT.md section 10): bearer tokens of api.ApiToken, throttled per token,
+# paginated, JSON errors; the OpenAPI schema and its docs use assets served from here (sidecar).
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "api"]
+# Requests per token: "N/second", "N/minute", "N/hour" or "N/day". Over it: 429 with Retry-After.
+API_THROTTLE_RATE = env_or_fail("API_THROTTLE_RATE", env.str, default="300/minute")
+if not re.fullmatch(r"\d+/(second|minute|hour|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        'API_THROTTLE_RATE must look like "300/minute" (per second, minute, hour or day); '
+        f"got {API_THROTTLE_RATE!r}."
+    )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsLeadOrAgencyHR"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HSB training tracker API",
+    "DESCRIPTION": (
+        "Read the catalogue, staff and compliance, and record completions, with an API token "
+        "(Your account, API tokens): `Authorization: Bearer <token>`. Each token sees exactly what "
+        "its owner sees; another agency's object answers 404."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from import_export import fields, resources
@@ -305,10 +307,16 @@ class _Plan:
     agencies: dict = field(default_factory=dict)  # id -> (slug, name)
 
 
-class _People:
-    """Every member of staff, loaded once, looked up by email and by agency and staff number."""
+# Up to this many rows, only the staff the rows could name are loaded (an API POST is one row);
+# a larger file loads every member of staff once, which is cheaper than a long IN list.
+NARROW_LOAD_ROWS = 1_000
 
-    def __init__(self, today):
+
+class _People:
+    """Every member of staff (or, for a few rows, every one those rows could name), loaded once,
+    looked up by email and by agency and staff number."""
+
+    def __init__(self, today, rows=None):
         self.today = today
         self.agencies = {
             pk: (slug, name) for pk, slug, name in Agency.objects.values_list("id", "slug", "name")
@@ -328,7 +336,7 @@ class _People:
             "start_date",
             "left_on",
         )
-        for person in StaffMember.objects.values_list(*fields).iterator(chunk_size=10_000):
+        for person in _candidates(rows).values_list(*fields).iterator(chunk_size=10_000):
             if person[EMAIL]:
                 self.by_email.setdefault(person[EMAIL], []).append(person)
             self.by_number[(person[AGENCY], person[NUMBER].upper())] = person
@@ -374,11 +382,23 @@ class _People:
         return pool[0], None
 
 
+def _candidates(rows):
+    """The staff a few rows could name: the same people the lookups below would find among all
+    staff, since they match emails exactly and staff numbers ignoring case."""
+    if rows is None or len(rows) > NARROW_LOAD_ROWS:
+        return StaffMember.objects.all()
+    emails = {values["email"] for _n, values in rows if values.get("email")}
+    numbers = {values["staff_number"].upper() for _n, values in rows if values.get("staff_number")}
+    return StaffMember.objects.annotate(number_upper=Upper("staff_number")).filter(
+        Q(email__in=emails) | Q(number_upper__in=numbers)
+    )
+
+
 def _plan(parsed, *, today):
     plan = _Plan(errors=list(parsed.errors))
     if not parsed.rows:
         return plan
-    people = _People(today)
+    people = _People(today, parsed.rows)
     plan.agencies = people.agencies
     candidates = []
     for number, values in parsed.rows:
@@ -533,3 +553,50 @@ def _apply(plan, *, actor, reason):
         for item in plan.new
     ]
     bulk_insert_with_history(Completion, completions, user=actor, reason=reason, when=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# One completion from elsewhere (the JSON API): the same reading, rules and messages as a file
+# ---------------------------------------------------------------------------------------------
+
+API_FIELDS = ("email", "agency", "staff_number", "module", "completed_on", "certificate_reference")
+
+
+@dataclass
+class _Named:
+    original_name: str
+
+
+class _NoProgress:
+    """Counts rows without a record to report to (one request, no progress bar)."""
+
+    done = 0
+
+    def start(self, total):
+        pass
+
+    def tick(self, done):
+        pass
+
+
+def completion_rows_plan(rows, *, today):
+    """Plan completions given as dicts of API_FIELDS through exactly the path of a completion
+    file (a CSV of those columns is written and read), so a POSTed completion meets the same
+    rules and the same messages as a row of a file. Returns (plan, errors as dicts)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(API_FIELDS)
+    for row in rows:
+        writer.writerow([str(row.get(name) or "") for name in API_FIELDS])
+    parsed = _read(_Named("api.csv"), buffer.getvalue().encode(), today=today, progress=_NoProgress())
+    plan = _plan(parsed, today=today)
+    return plan, [error.as_dict() for error in plan.errors]
+
+
+def completion_rows_record(plan, *, actor, reason):
+    """Write what completion_rows_plan planned (nothing when it found errors)."""
+    if not plan.errors:
+        _apply(plan, actor=actor, reason=reason)
