@@ -28,6 +28,9 @@ if [[ ! -f var/.seeded ]]; then
     touch var/.seeded
 fi
 
+# The staff persona: a fresh sign-in link each start (links last a week, so none is stored).
+STAFF_LINK="$(python manage.py demo_staff_link 2>/dev/null || true)"
+
 banner() {
     cat <<BANNER
 
@@ -42,8 +45,11 @@ BANNER
     if [[ -f var/demo-logins.txt ]]; then
         echo "  Demo logins:"
         sed 's/^/    /' var/demo-logins.txt
-        echo
     fi
+    if [[ -n "$STAFF_LINK" ]]; then
+        echo "    $STAFF_LINK"
+    fi
+    echo
 }
 
 # The address and demo logins come LAST, once the web server answers (after the start-up output of
