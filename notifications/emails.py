@@ -19,6 +19,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from workforce.emails import subject_render
+
 from . import sources
 
 
@@ -79,7 +81,7 @@ def section_render(item, facts, *, with_subject: bool = True) -> Section:
         context["unsubscribe_url"] = preferences_url(email=item.recipient, kind=item.kind)
     subject = ""
     if with_subject:
-        subject = " ".join(render_to_string(_template(item.kind, "subject.txt"), context).split())
+        subject = subject_render(_template(item.kind, "subject.txt"), context)
     return Section(
         kind=item.kind,
         subject=subject,
@@ -105,7 +107,7 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
         subject = sections[0].subject
     else:
         context = {"count": len(sections), "all_own": all(section.about_recipient for section in sections)}
-        subject = " ".join(render_to_string(_template("several", "subject.txt"), context).split())
+        subject = subject_render(_template("several", "subject.txt"), context)
     digest_only = all(sources.is_digest(section.kind) for section in sections)
     context = {
         "sections": sections,

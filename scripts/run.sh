@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export PORT="${PORT:-8000}"
+# The web server listens on this machine only unless HOST says otherwise (HOST=0.0.0.0 for a LAN).
+export HOST="${HOST:-127.0.0.1}"
 # Links in emails (and the sign-in address seed_demo prints) follow the port, unless .env says otherwise.
 if [[ -z "${SITE_URL:-}" ]] && ! grep -qs '^SITE_URL=' .env; then
     export SITE_URL="http://localhost:${PORT}"
@@ -26,21 +28,46 @@ if [[ ! -f var/.seeded ]]; then
     touch var/.seeded
 fi
 
-cat <<BANNER
+# The staff persona: a fresh sign-in link each start (links last a week, so none is stored).
+STAFF_LINK="$(python manage.py demo_staff_link 2>/dev/null || true)"
+
+banner() {
+    cat <<BANNER
 
   HSB training tracker
   --------------------
-  Open:    http://localhost:${PORT}/
+  Open:    http://localhost:${PORT}/   (listening on ${HOST}:${PORT})
   Health:  http://localhost:${PORT}/healthz  (the worker reports healthy within a minute or two)
   Admin:   http://localhost:${PORT}/admin/
   Stop:    Ctrl-C (stops web, worker and beat)
 
 BANNER
-if [[ -f var/demo-logins.txt ]]; then
-    echo "  Demo logins:"
-    sed 's/^/    /' var/demo-logins.txt
+    if [[ -f var/demo-logins.txt ]]; then
+        echo "  Demo logins:"
+        sed 's/^/    /' var/demo-logins.txt
+    fi
+    if [[ -n "$STAFF_LINK" ]]; then
+        echo "    $STAFF_LINK"
+    fi
     echo
-fi
+}
+
+# The address and demo logins come LAST, once the web server answers (after the start-up output of
+# web, worker and beat), so they are the last thing on the screen rather than scrolled away.
+probe_host="$HOST"
+[[ "$probe_host" == "0.0.0.0" || "$probe_host" == "::" ]] && probe_host=127.0.0.1
+(
+    for _ in $(seq 1 120); do
+        if python -c "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)" \
+            "$probe_host" "$PORT" 2>/dev/null; then
+            sleep 2
+            banner
+            exit 0
+        fi
+        sleep 1
+    done
+    banner
+) &
 
 # honcho prefixes each line with the process it came from, and on Ctrl-C (or when any one process
 # dies) stops all three. No .env of its own: the settings read .env themselves.

@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from workforce.emails import subject_render
 from workforce.signin import signin_url_for_staff
 
 from .models import Verification
@@ -21,9 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 def _send(*, kind, to, context):
-    subject = render_to_string(f"training/email/{kind}-subject.txt", context)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+        subject=subject_render(f"training/email/{kind}-subject.txt", context),
         body=render_to_string(f"training/email/{kind}-body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import rules
+from .emails import subject_render
 from .models import SigninLink, StaffMember
 
 logger = logging.getLogger(__name__)
@@ -255,9 +256,8 @@ def signin_link_send(*, staff_ids, email, today=None) -> bool:
         "site_url": settings.SITE_URL,
         "request_url": settings.SITE_URL + reverse("staff_signin"),
     }
-    subject = render_to_string("workforce/email/signin_link-subject.txt", context).strip()
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+        subject=subject_render("workforce/email/signin_link-subject.txt", context),
         body=render_to_string("workforce/email/signin_link-body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((staff[0].full_name, email))],
