@@ -161,7 +161,8 @@ def test_with_no_environment_at_all_the_embedded_defaults_need_no_server():
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
     assert values["CELERY_BROKER_URL"] == "filesystem://"
     assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
-    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    # One INFO log line per email rather than the whole email (make run stays readable).
+    assert values["EMAIL_BACKEND"] == "workforce.emails.LogEmailBackend"
     assert values["TIME_ZONE"] == "Europe/London"
 
 
