@@ -1,6 +1,8 @@
 """Named personas shared by every test: a partnership lead, HR users of agencies A and B, a staff
 member of agency A, and an outsider with an account but no role."""
 
+import uuid
+
 import pytest
 
 from tests import factories
@@ -50,3 +52,15 @@ def staff_a(agency_a):
 @pytest.fixture
 def staff_b(agency_b):
     return factories.StaffMemberFactory(agency=agency_b, first_name="Ben", last_name="Morgan")
+
+
+@pytest.fixture
+def isolated_cache(settings):
+    """The configured cache (Redis in CI, memory locally) under a key prefix of this test's own, so
+    that rate-limit counts never leak between tests or parallel workers sharing one Redis.
+
+    Never cache.clear() in a test instead: on Redis it is FLUSHDB, which wipes every parallel
+    worker's keys whatever their prefix (a limit counted by another test starts again from 0)."""
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches

@@ -4,7 +4,6 @@ token and an expired one."""
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,10 +12,8 @@ from api.services import api_token_create, api_token_revoke
 
 
 @pytest.fixture(autouse=True)
-def fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
+def fresh_throttle(isolated_cache):
+    """Throttle counts start from nothing in every test, under the test's own cache prefix."""
 
 
 def client_for(key):

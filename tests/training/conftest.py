@@ -2,4 +2,4 @@
 exemptions share theirs from records_fixtures.py (tests/workforce/conftest.py uses them too)."""
 
 from tests.training.compliance_fixtures import on_day, scene  # noqa: F401 - compliance pages
-from tests.training.records_fixtures import eager_tasks, isolated_cache, media, module, required  # noqa: F401
+from tests.training.records_fixtures import eager_tasks, media, module, required  # noqa: F401

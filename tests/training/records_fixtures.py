@@ -1,11 +1,10 @@
 """Fixtures and helpers shared by the tests of staff sign-in, certificates, verification, registers
 and exemptions. Test modules import what they use by name (pytest finds imported fixtures):
 
-    from tests.training.records_fixtures import eager_tasks, isolated_cache, media  # noqa: F401
+    from tests.training.records_fixtures import eager_tasks, media  # noqa: F401
 """
 
 import datetime
-import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,15 +23,6 @@ EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 40
 
 def upload(name="certificate.pdf", content=PDF_BYTES, content_type="application/pdf"):
     return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-@pytest.fixture
-def isolated_cache(settings):
-    """The configured cache (Redis in CI, memory locally) under a key prefix of this test's own, so
-    that rate-limit counts never leak between tests or parallel workers sharing one Redis."""
-    caches = {name: dict(config) for name, config in settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = caches
 
 
 @pytest.fixture
