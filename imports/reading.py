@@ -36,10 +36,10 @@ from defusedxml import DefusedXmlException
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_DATA_ROWS = 100_000
-# A 100,000-row staff list is about 60 MB of sheet XML; anything far beyond is not a staff list.
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_DATA_ROWS = 250_000
+# A 250,000-row staff list is about 150 MB of sheet XML; anything far beyond is not a staff list.
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 # Spreadsheet XML compresses 10 to 30 times; a part that shrank 200 times is padding, not data.
 MAX_COMPRESSION_RATIO = 200
 MAX_ARCHIVE_MEMBERS = 5_000

@@ -156,10 +156,10 @@ class TestImportStaff:
     def test_a_file_over_the_size_limit_is_refused_without_reading_it(self, run, tmp_path, agency_a):
         path = tmp_path / "huge.csv"
         with path.open("wb") as stream:
-            stream.truncate(11 * 1024 * 1024)
+            stream.truncate(51 * 1024 * 1024)
         status, out, _err = run("imports", "import_staff", path, "--agency", "agency-a", "--json")
         assert status == 1
-        assert json.loads(out)["errors"][0]["message"].startswith("The file is 11.0 MB; the limit is 10 MB.")
+        assert json.loads(out)["errors"][0]["message"].startswith("The file is 51.0 MB; the limit is 50 MB.")
         assert ImportRecord.objects.get().status == "invalid"
 
 

@@ -199,15 +199,15 @@ class TestUpload:
         assert "Choose one of the agencies in the list." in response.content.decode()
         assert not ImportRecord.objects.exists() and queued == []
 
-    def test_a_file_over_10_mb_is_refused_at_once(
+    def test_a_file_over_50_mb_is_refused_at_once(
         self, client, hr_a, queued, django_capture_on_commit_callbacks
     ):
         login(client, hr_a)
-        big = b"Staff number\r\n" + b"E1\r\n" * (3 * 1024 * 1024)
+        big = b"Staff number\r\n" + b"E1\r\n" * (13 * 1024 * 1024)
         response = post_upload(client, big, capture=django_capture_on_commit_callbacks)
         body = response.content.decode()
         assert response.status_code == 200
-        assert "The selected file must be smaller than 10 MB (it is 12.0 MB)." in body
+        assert "The selected file must be smaller than 50 MB (it is 52.0 MB)." in body
         assert not ImportRecord.objects.exists() and queued == []
 
     def test_no_file_and_an_empty_file_are_refused(
@@ -742,7 +742,7 @@ class TestHistory:
             "staff number within your agency",
             "This file is our complete staff list",
             "more than 10%",
-            "10 MB and 100,000 rows",
+            "50 MB and 250,000 rows",
             "Formulas are not run",
         ):
             assert text in body, text

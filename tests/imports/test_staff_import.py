@@ -635,12 +635,12 @@ class TestRefusals:
             kind="staff",
             actor=None,
             agency=agency_a,
-            upload=b"x" * (10 * 1024 * 1024 + 1),
+            upload=b"x" * (50 * 1024 * 1024 + 1),
             file_name="big.csv",
             run_in_background=False,
         )
         assert record.status == Status.INVALID and not record.file
-        assert record.errors[0]["message"].startswith("The file is 10.0 MB; the limit is 10 MB.")
+        assert record.errors[0]["message"].startswith("The file is 50.0 MB; the limit is 50 MB.")
         preview = import_validate(import_record=record, today=TODAY)
         assert not preview.ok
         with pytest.raises(ImportRefused):
