@@ -15,7 +15,8 @@ own root tag, never the document prolog where a DTD could be declared.
 
 ODS is read from content.xml with defusedxml rather than through tablib (what
 django-import-export[ods] installs): tablib drops repeated empty cells, which shifts the columns
-after an empty cell, and joins every sheet of the workbook into one.
+after an empty cell, and joins every sheet of the workbook into one. Its sheet is chosen by its
+headings, as an XLSX workbook's is.
 """
 
 import codecs
@@ -341,7 +342,7 @@ def _open_archive(data, score=None):
         raise SpreadsheetRefused(ENCRYPTED_OR_XLS)
     names = {member.filename for member in members}
     if "mimetype" in names:
-        return (*_open_ods(archive, names), "")
+        return _open_ods(archive, names, score)
     if "[Content_Types].xml" in names:
         return _open_xlsx(archive, names, score)
     raise SpreadsheetRefused(
@@ -874,7 +875,11 @@ NS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 NS_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _open_ods(archive, names):
+_ODS_TABLE = re.compile(rb"<table:table[\s>]")
+_ODS_TABLE_NAME = re.compile(rb'table:name="([^"]*)"')
+
+
+def _open_ods(archive, names, score=None):
     if _read_member(archive, "mimetype").strip() != ODS_MIMETYPE:
         raise SpreadsheetRefused(
             "This is an OpenDocument file but not a spreadsheet. Upload an .ods, .xlsx or .csv file."
@@ -886,11 +891,40 @@ def _open_ods(archive, names):
             raise SpreadsheetRefused(ENCRYPTED_ODS)
     if "content.xml" not in names:
         raise SpreadsheetRefused(_DAMAGED)
-    estimate = _read_member(archive, "content.xml").count(b"<table:table-row")
-    return "ods", _ods_rows(archive), estimate
+    content = _read_member(archive, "content.xml")
+    estimate = content.count(b"<table:table-row")
+    tables = _ods_table_names(content)
+    if score is None or len(tables) <= 1:
+        return "ods", _ods_rows(archive), estimate, tables[0] if tables else ""
+    # Several sheets: the one whose headings match best, the first when several do (as for XLSX,
+    # only the first rows of each are read, and the chosen sheet's go on from where they stopped).
+    best = None
+    for position, name in enumerate(tables):
+        rows = _ods_rows(archive, table=position)
+        head = []
+        for number, cells in rows:
+            head.append((number, cells))
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        found = max((score([_header_text(cell) for cell in cells]) for _n, cells in head), default=0)
+        if best is None or found > best[0]:
+            best = (found, name, head, rows)
+    _found, name, head, rows = best
+    return "ods", _chained(head, rows), estimate, name
 
 
-def _ods_rows(archive):
+def _ods_table_names(content):
+    """The names of the sheets of content.xml, in order (a sheet's start tag carries its name)."""
+    names = []
+    for match in _ODS_TABLE.finditer(content):
+        tag = content[match.start() : content.find(b">", match.start()) + 1]
+        named = _ODS_TABLE_NAME.search(tag)
+        names.append(named.group(1).decode("utf-8", "replace") if named else "")
+    return names
+
+
+def _ods_rows(archive, table=0):
+    """The rows of the workbook's `table`-th sheet (counting from 0)."""
     tag_table, tag_row = f"{NS_TABLE}table", f"{NS_TABLE}table-row"
     rows_repeated = f"{NS_TABLE}number-rows-repeated"
     depth, tables_seen, number = 0, 0, 0
@@ -903,10 +937,15 @@ def _ods_rows(archive):
                         tables_seen += depth == 1
                     else:
                         depth -= 1
-                        if depth == 0:
+                        if depth == 0 and tables_seen == table + 1:
                             return
+                        if depth == 0:
+                            element.clear()
                     continue
-                if event != "end" or element.tag != tag_row or depth != 1 or tables_seen != 1:
+                if event != "end" or element.tag != tag_row:
+                    continue
+                if depth != 1 or tables_seen != table + 1:
+                    element.clear()
                     continue
                 repeat = _repeat(element.get(rows_repeated))
                 cells = _ods_cells(element)

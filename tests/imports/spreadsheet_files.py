@@ -76,18 +76,25 @@ def xlsx_bytes(rows, *, headers=HEADERS, sheets_before=(), date_format="dd/mm/yy
 def ods_bytes(rows, *, headers=HEADERS, trailing_blank_rows=0):
     """Dates become OpenDocument date cells, numbers float cells; empty cells are written as one
     repeated cell, as LibreOffice does."""
+    table_rows = ([headers] if headers is not None else []) + list(rows)
+    return ods_book([("Staff", table_rows)], trailing_blank_rows=trailing_blank_rows)
+
+
+def ods_book(sheets, *, trailing_blank_rows=0):
+    """sheets: [(name, [rows])], each a sheet of the workbook in order."""
     document = OpenDocumentSpreadsheet()
-    table = Table(name="Staff")
-    for row in ([headers] if headers is not None else []) + list(rows):
-        table_row = TableRow()
-        for value in row:
-            table_row.addElement(_ods_cell(value))
-        table.addElement(table_row)
-    if trailing_blank_rows:
-        blank = TableRow(numberrowsrepeated=trailing_blank_rows)
-        blank.addElement(TableCell(numbercolumnsrepeated=1024))
-        table.addElement(blank)
-    document.spreadsheet.addElement(table)
+    for name, rows in sheets:
+        table = Table(name=name)
+        for row in rows:
+            table_row = TableRow()
+            for value in row:
+                table_row.addElement(_ods_cell(value))
+            table.addElement(table_row)
+        if trailing_blank_rows:
+            blank = TableRow(numberrowsrepeated=trailing_blank_rows)
+            blank.addElement(TableCell(numbercolumnsrepeated=1024))
+            table.addElement(blank)
+        document.spreadsheet.addElement(table)
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()
