@@ -16,6 +16,8 @@ from simple_history.utils import (
     get_history_model_for_model,
 )
 
+from workforce.database import analyze
+
 BATCH_SIZE = 2_000
 # Field types whose Python values the PostgreSQL driver writes as they are.
 _PLAIN_TYPES = {
@@ -84,6 +86,7 @@ def bulk_insert_with_history(model, rows, *, user, reason, when):
             reason=reason,
             when=when,
         )
+    analyze(model, rows=len(rows))
     return rows
 
 
@@ -236,6 +239,7 @@ def bulk_change_with_history(model, objs, fields, *, user, reason, when):
         _history_from_table(
             cursor, model, [obj.pk for obj in objs], history_type="~", user=user, reason=reason, when=when
         )
+    analyze(model, rows=len(objs))
 
 
 def _getters(fields):

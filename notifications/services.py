@@ -24,6 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from workforce.database import analyze
 from workforce.services import acting_user
 
 from . import emails, rules, sources
@@ -172,6 +173,9 @@ def items_insert(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [day, now, *("\n".join(values) for _, values in columns.values())])
+    # The next statements (messages_attach's UPDATE, the outbox pages) must be planned on the table
+    # as it now is: see workforce.database.
+    analyze(ReminderItem, rows=len(items))
 
 
 def _number(value) -> str:
@@ -258,6 +262,7 @@ def _messages_insert(recipients: list[str], *, day: datetime.date) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, "\n".join(recipients)])
+    analyze(ReminderMessage, rows=len(recipients))
 
 
 def _open_messages() -> dict[str, int]:

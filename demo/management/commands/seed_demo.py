@@ -22,6 +22,7 @@ from demo.staff import (
 )
 from demo.strategy import seed_strategy_demo
 from training.snapshots import compliance_snapshot_backfill
+from workforce.database import analyze_all
 
 BAD_ARGUMENTS = 2
 
@@ -70,6 +71,9 @@ class Command(BaseCommand):
 
         started = timezone.now()
         result = demo_seed(staff=staff, seed=seed, in_force_from=in_force_from, today=today)
+        # Every table was just filled: the reads below (and the first home page) need fresh
+        # planner statistics where autovacuum has not run yet (workforce.database).
+        analyze_all()
         if staff:  # a year of compliance snapshots for the dashboard's trend (taken dates are skipped)
             compliance_snapshot_backfill(months=12, today=today)
         elapsed = (timezone.now() - started).total_seconds()

@@ -1,0 +1,39 @@
+"""Planner statistics are refreshed after bulk writes on PostgreSQL (workforce.database)."""
+
+import pytest
+from django.db import connection
+
+from notifications.models import ReminderItem
+from workforce.database import ANALYZE_AFTER_ROWS, analyze
+from workforce.models import StaffMember
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE is PostgreSQL's")
+
+
+def estimated_rows(model):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+@postgres_only
+def test_a_large_write_refreshes_the_statistics_of_the_table_and_its_history():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ReminderItem._meta.db_table} "  # noqa: S608
+            "(key, series, kind, recipient, cycle_date, stage, stage_date, status, reason, planned_for, "
+            "attempts, last_error, created_at) "
+            "SELECT gen_random_uuid(), 's' || n, 'due', 'a@example.org', '2026-01-01', 'U+0', '2026-01-01', "
+            "'skipped', '', '2026-01-01', 0, '', now() FROM generate_series(1, 6000) AS n"
+        )
+    before = estimated_rows(ReminderItem)
+    assert analyze(ReminderItem, rows=6000) is True
+    assert before != 6000 and estimated_rows(ReminderItem) == 6000
+
+
+@postgres_only
+def test_a_small_write_leaves_the_statistics_alone():
+    assert analyze(StaffMember, rows=ANALYZE_AFTER_ROWS - 1) is False
+    assert analyze(StaffMember) is True  # no row count: always
