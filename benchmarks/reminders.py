@@ -219,6 +219,7 @@ def send_run(env, emails):
         "worker",
         "--pool=prefork",
         "--concurrency=2",
+        "--queues=reminders,default",
     ]
     command += [
         "--without-gossip",

@@ -294,6 +294,16 @@ CELERY_TASK_TIME_LIMIT = env_or_fail("CELERY_TASK_TIME_LIMIT", env.int, default=
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TASK_ALWAYS_EAGER = False
+# Queues, so that a 100,000-row upload or a month's report never delays the morning's reminders:
+# compose runs a worker per queue group; `make run`'s one worker consumes them all. A task not
+# routed here goes to "default" (staff sign-in emails, purges).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "reminders"},  # planning, sending, the sweeper, heartbeat
+    "imports.tasks.*": {"queue": "imports"},  # checking and applying uploads
+    "training.tasks.compliance_snapshot_task": {"queue": "reports"},
+}
+CELERY_QUEUE_NAMES = ("default", "reminders", "imports", "reports")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
