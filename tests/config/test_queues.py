@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from celery.app.routes import MapRoute
 from django.conf import settings
 
 from config.celery_app import app
@@ -14,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def queue_of(task_name):
-    return app.amqp.router.route({}, task_name)["queue"].name
+    """The queue the settings route a task to, matched by Celery's own route map (the test worker
+    renames the queues of the app it runs, so the app's router is not the production one)."""
+    route = MapRoute(settings.CELERY_TASK_ROUTES)(task_name)
+    return route["queue"] if route else settings.CELERY_TASK_DEFAULT_QUEUE
 
 
 @pytest.mark.parametrize(
