@@ -431,3 +431,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- privacy ---
+# Personal data as UK GDPR expects (PRODUCT.md section 13): how long each kind is kept, applied by
+# the nightly retention run (privacy.services.retention_run); the privacy notice page.
+INSTALLED_APPS += ["privacy"]
+RETENTION_LEAVER_YEARS = env_or_fail("RETENTION_LEAVER_YEARS", env.int, default=6)
+RETENTION_UPLOAD_DAYS = env_or_fail("RETENTION_UPLOAD_DAYS", env.int, default=90)
+RETENTION_REFUSED_UPLOAD_DAYS = env_or_fail("RETENTION_REFUSED_UPLOAD_DAYS", env.int, default=30)
+RETENTION_OUTBOX_BODY_YEARS = env_or_fail("RETENTION_OUTBOX_BODY_YEARS", env.int, default=2)
+for _name in (
+    "RETENTION_LEAVER_YEARS",
+    "RETENTION_UPLOAD_DAYS",
+    "RETENTION_REFUSED_UPLOAD_DAYS",
+    "RETENTION_OUTBOX_BODY_YEARS",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"The environment variable {_name} must be 1 or more.")
