@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from workforce.emails import subject_render
+from workforce.emails import privacy_notice_url, subject_render
 
 from . import sources
 
@@ -115,6 +115,7 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
         "record_url": person_record_url(person, today=today) if person is not None else settings.SITE_URL,
         "mandatory": not digest_only,
         "subject": subject,
+        "privacy_url": privacy_notice_url(),
     }
     from_email, reply_to = _sender(items)
     headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
