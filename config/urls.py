@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("strategy/", include("strategy.urls")),
     path("notifications/", include("notifications.urls.preferences")),
+    path("notifications/notify/", include("notifications.urls.delivery")),
     path("reminders/", include("notifications.urls.outbox")),
     path("my/", include("workforce.urls")),
     path("", include("training.urls.records")),

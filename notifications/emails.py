@@ -163,6 +163,8 @@ def _connection_settings():
         getattr(settings, "EMAIL_HOST", ""),
         getattr(settings, "EMAIL_PORT", 0),
         getattr(settings, "EMAIL_HOST_USER", ""),
+        settings.NOTIFY_BASE_URL,
+        settings.NOTIFY_API_KEY,
     )
 
 
@@ -197,8 +199,9 @@ def _is_open(connection) -> bool:
     return getattr(connection, "connection", None) is not None
 
 
-def deliver(email: RenderedEmail, *, connection=None) -> None:
-    """Send one rendered email, keeping the connection open for the next one.
+def deliver(email: RenderedEmail, *, connection=None, reference=None) -> None:
+    """Send one rendered email, keeping the connection open for the next one. `reference` names
+    the outbox message to an email service that reports delivery later (GOV.UK Notify).
 
     Raises the backend's exception on failure (the caller classifies it). A server that closed
     an idle kept-open connection is reconnected once before that counts as a failure.
@@ -214,6 +217,7 @@ def deliver(email: RenderedEmail, *, connection=None) -> None:
         connection=connection,
     )
     message.attach_alternative(email.html, "text/html")
+    message.notify_reference = reference
     reused = _is_open(connection)
     if not reused:
         connection.open()
