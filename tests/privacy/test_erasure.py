@@ -97,3 +97,11 @@ class TestErasure:
         response = client.post(erase_url(scene["current"]), {"reason": "x"})
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
         assert not Anonymisation.objects.exists()
+
+
+def test_the_admin_lists_erasures_read_only(client, lead, scene):
+    client.force_login(lead)
+    client.post(erase_url(scene["current"]), {"reason": "Asked"})
+    page = client.get(reverse("admin:privacy_anonymisation_changelist"))
+    assert page.status_code == 200 and "Erasure on request" in page.content.decode()
+    assert client.get(reverse("admin:privacy_anonymisation_add")).status_code == 403

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from config.celery_app import app as celery_app
 from imports.models import ImportRecord
@@ -261,3 +262,21 @@ class TestCommandAndSchedule:
         with CaptureQueriesContext(connection) as queries:
             run_on(TODAY)
         assert len(queries) < 60
+
+
+def test_the_outbox_page_says_why_an_old_email_has_no_text(client, lead, scene):
+    run_on(TODAY)
+    message = scene["messages"]["current_old"]
+    ReminderMessage.objects.filter(pk=message.pk).update(sent_at=at(message.day))
+    client.force_login(lead)
+    body = client.get(reverse("outbox:message", kwargs={"pk": message.pk})).content.decode()
+    assert "The text of this email has been removed" in body
+
+
+def test_the_lead_sees_each_run_and_others_do_not(client, lead, hr_a, scene):
+    run_on(TODAY)
+    client.force_login(hr_a)
+    assert client.get(reverse("privacy:retention")).status_code == 404
+    client.force_login(lead)
+    body = client.get(reverse("privacy:retention")).content.decode()
+    assert "1 June 2026" in body and "Leavers anonymised" in body
