@@ -44,14 +44,19 @@ def main():
         wall, cpu, first = timed_json(env, "retention_run", "--today", day.isoformat())
         again_wall, again_cpu, again = timed_json(env, "retention_run", "--today", day.isoformat())
         assert again == {"anonymised_staff": 0, "files_deleted": 0, "messages_purged": 0}, again
-        person = manage(
-            env,
-            "shell",
-            "-c",
-            "from workforce.models import StaffMember as S; "
-            "p = S.objects.filter(left_on__isnull=True).select_related('agency').order_by('pk')[0]; "
-            "print(p.agency.slug, p.staff_number)",
-        ).stdout.strip().splitlines()[-1].split()
+        person = (
+            manage(
+                env,
+                "shell",
+                "-c",
+                "from workforce.models import StaffMember as S; "
+                "p = S.objects.filter(left_on__isnull=True).select_related('agency').order_by('pk')[0]; "
+                "print(p.agency.slug, p.staff_number)",
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+            .split()
+        )
         with tempfile.TemporaryDirectory() as folder:
             output = Path(folder) / "person.zip"
             started = time.perf_counter()

@@ -7,8 +7,8 @@ class EraseForm(forms.Form):
     reason = forms.CharField(
         label="Why this person's data is being erased",
         max_length=REASON_MAX,
-        help_text="For example: the person asked on 3 December 2026 by email to the partnership lead. "
-        "Kept with the record of the erasure; it is not shown to anyone else.",
+        help_text="For example: asked by email to the partnership lead on 3 December 2026. Kept with "
+        "the record of the erasure, so do not write their name or other details about them.",
         error_messages={"required": "Enter the reason for erasing this person's personal data."},
         widget=forms.Textarea(attrs={"rows": 4}),
     )

@@ -263,13 +263,14 @@ def retention_run(*, today=None, dry_run=False, triggered_by="schedule") -> Rete
         )
     run = RetentionRun.objects.create(ran_on=today, started_at=timezone.now(), triggered_by=triggered_by)
     result = RetentionResult()
+    # Old email texts first, so the count is the dry run's: anonymising empties some of them too.
+    result.messages_purged = messages_due(today=today).update(text_body="", html_body="", headers={})
+    result.files_deleted = import_services.import_files_purge(today=today)
     ids = list(leavers_due(today=today).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         result.anonymised_staff += staff_anonymise_many(
             staff_ids=ids[start : start + BATCH], kind=Anonymisation.Kind.RETENTION
         )
-    result.files_deleted = import_services.import_files_purge(today=today)
-    result.messages_purged = messages_due(today=today).update(text_body="", html_body="", headers={})
     RetentionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), **result.as_dict())
     logger.info("Retention run for %s: %s", today, result.as_dict())
     return result
