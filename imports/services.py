@@ -621,15 +621,32 @@ def import_files_due(*, today):
 
 
 def import_files_purge(*, today):
-    """Delete the uploaded files import_files_due names; the records, with their counts and
-    problems, stay. Returns the number of files deleted. Part of the nightly retention run
-    (privacy.services.retention_run)."""
+    """Delete the uploaded files import_files_due names, and with them the preview's tables of
+    people and the cell values quoted in its problems; the records, with their counts and the
+    problems' rows, columns and messages, stay. Returns the number of files deleted. Part of the
+    nightly retention run (privacy.services.retention_run)."""
     deleted = 0
     for record in import_files_due(today=today).iterator():
         _delete_upload(record)
-        ImportRecord.objects.filter(pk=record.pk).update(file="", file_deleted_at=timezone.now())
+        ImportRecord.objects.filter(pk=record.pk).update(
+            file="",
+            file_deleted_at=timezone.now(),
+            preview=_without_people(record.preview),
+            errors=[{**error, "value": None} for error in record.errors or []],
+        )
         deleted += 1
     return deleted
+
+
+def _without_people(preview):
+    """The preview as its counts: the tables of rows (people, their before and after) go with the
+    file; the figures, headings and sheet stay."""
+    if not isinstance(preview, dict):
+        return {}
+    return {
+        key: ([] if isinstance(value, list) and any(isinstance(item, dict) for item in value) else value)
+        for key, value in preview.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,6 +67,12 @@ def upload_record(agency, *, status, finished_on, content=b"staff_number,first_n
         finished_at=at(finished_on),
         rows_count=1,
         new_count=1,
+        preview={
+            "new": 1,
+            "new_rows": [{"first_name": "Gwendolyn", "email": "gwen.previous@example.org"}],
+            "ignored_columns": ["Notes"],
+        },
+        errors=[{"row": 2, "column": "Email", "value": "gwen.previous@", "message": "Not an email"}],
     )
     record.file.save("upload.csv", ContentFile(content), save=True)
     return record

@@ -165,9 +165,12 @@ class TestTimeline:
             record = ImportRecord.objects.get(pk=uploads[key].pk)
             assert not record.file and record.file_deleted_at is not None
             assert (record.rows_count, record.new_count) == (1, 1)
+            assert record.preview == {"new": 1, "new_rows": [], "ignored_columns": ["Notes"]}
+            assert record.errors == [{"row": 2, "column": "Email", "value": None, "message": "Not an email"}]
             assert not os.path.exists(paths[key])
         for key in ("applied_recent", "refused_recent"):
             assert ImportRecord.objects.get(pk=uploads[key].pk).file
+            assert ImportRecord.objects.get(pk=uploads[key].pk).preview["new_rows"]
             assert os.path.exists(paths[key])
 
     def test_email_bodies_older_than_two_years_are_emptied(self, scene):
