@@ -22,7 +22,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history, get_history_model_for_model
 
 from imports import services as import_services
-from notifications.models import ReminderItem, ReminderMessage
+from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.compliance import add_months
 from training.models import Assignment, Completion, Exemption
 from workforce.models import SigninLink, StaffMember
@@ -96,6 +96,7 @@ def staff_anonymise_many(*, staff_ids, kind, reason="", actor=None, now=None) ->
         files = _training_rows(ids)
         _outbox_rows(ids, emails)
         SigninLink.objects.filter(Q(email__in=emails)).delete()
+        DigestOptOut.objects.filter(email__in=emails).delete()
         Anonymisation.objects.bulk_create(
             Anonymisation(staff_id=pk, kind=kind, reason=reason, actor=user, anonymised_at=now) for pk in ids
         )

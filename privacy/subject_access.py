@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from imports.models import ImportRecord
-from notifications.models import ReminderItem, ReminderMessage
+from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Assignment, Completion, Exemption
 from workforce.models import SigninLink, StaffMember
 
@@ -107,6 +107,10 @@ def subject_access_data(staff) -> dict:
         "signin_links": [
             {"email": link.email, "created_at": link.created_at, "used_at": link.used_at}
             for link in SigninLink.objects.filter(Q(email__in=emails)).order_by("created_at")
+        ],
+        "digest_opt_outs": [
+            {"email": row.email, "kind": row.kind, "created_at": row.created_at}
+            for row in DigestOptOut.objects.filter(email__in=emails).order_by("created_at")
         ],
         "anonymisation": _anonymisation(staff),
     }

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from config.celery_app import app as celery_app
 from imports.models import ImportRecord
-from notifications.models import ReminderItem, ReminderMessage
+from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from privacy import services
 from privacy.models import Anonymisation, RetentionRun
 from privacy.tasks import retention_run_task
@@ -145,6 +145,12 @@ class TestTimeline:
         manager = ReminderMessage.objects.get(pk=scene["messages"]["gone_manager"].pk)
         assert manager.recipient == "team.manager@agency-a.example.org"  # the manager's own address
         assert manager.text_body == ""
+
+    def test_digest_opt_outs_of_the_anonymised_go(self, scene):
+        DigestOptOut.objects.create(email="gwen.previous@example.org", kind="manager_digest")
+        DigestOptOut.objects.create(email="priya.stillhere@example.org", kind="manager_digest")
+        run_on(TODAY)
+        assert list(DigestOptOut.objects.values_list("email", flat=True)) == ["priya.stillhere@example.org"]
 
     def test_sign_in_links_of_the_anonymised_go(self, scene):
         SigninLink.objects.create(

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from imports.models import ImportRecord
-from notifications.models import ReminderItem, ReminderMessage
+from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Completion
 from workforce.models import StaffMember
 
@@ -49,6 +49,8 @@ def person(scene):
     )
     ImportRecord.objects.create(kind="staff", agency=priya.agency, original_name="Other.csv", sha256="2" * 64)
     message_with_item(staff=scene["gone"], module=scene["module"], day=TODAY, recipient=priya.email)
+    DigestOptOut.objects.create(email=priya.email, kind="manager_digest")
+    DigestOptOut.objects.create(email=scene["gone"].email, kind="manager_digest")
     return priya
 
 
@@ -94,6 +96,7 @@ class TestTheZip:
         )
         assert [i["original_name"] for i in data["imports"]] == ["March list.csv"]
         assert data["bookings"] == []
+        assert [row["kind"] for row in data["digest_opt_outs"]] == ["manager_digest"]
         certificate = Completion.objects.get(staff=person)
         path = data["completions"][0]["certificate_in_zip"]
         assert files[path] == certificate.certificate.open("rb").read()
