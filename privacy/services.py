@@ -22,7 +22,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history, get_history_model_for_model
 
 from imports import services as import_services
-from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
+from notifications.models import DigestOptOut, ItemStatus, MessageStatus, ReminderItem, ReminderMessage
 from training.compliance import add_months
 from training.models import Assignment, Completion, Exemption
 from workforce.models import SigninLink, StaffMember
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 ANONYMISED_FIRST_NAME = "Anonymised"
 BATCH = 500  # people anonymised in one transaction by the retention run
 REASON_MAX = 2000
+ERASED = "the person's personal data was anonymised"
 
 
 def anonymised_last_name(pk):
@@ -182,6 +183,14 @@ def _outbox_rows(ids, emails):
     they went to becomes a placeholder when it was the person's own. The emails that carried them,
     or went to the person, lose their subject and bodies."""
     items = ReminderItem.objects.filter(staff_id__in=ids)
+    # Nothing waiting about them, or to their address, is sent any more.
+    items.filter(status=ItemStatus.PENDING).update(status=ItemStatus.CANCELLED, reason=ERASED)
+    ReminderMessage.objects.filter(recipient__in=emails, status=MessageStatus.PENDING).update(
+        status=MessageStatus.CANCELLED, reason=ERASED
+    )
+    ReminderItem.objects.filter(recipient__in=emails, status=ItemStatus.PENDING).update(
+        status=ItemStatus.CANCELLED, reason=ERASED
+    )
     message_ids = set(items.exclude(message_id=None).values_list("message_id", flat=True))
     message_ids |= set(ReminderMessage.objects.filter(recipient__in=emails).values_list("id", flat=True))
     for email in emails:

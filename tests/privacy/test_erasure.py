@@ -6,12 +6,14 @@ import pytest
 from django.test import TestCase
 from django.urls import reverse
 
+from notifications import services
+from notifications.models import ReminderMessage
 from privacy.models import Anonymisation
 from training.models import ComplianceSnapshot
 from training.selectors.report import build_report
 from workforce.models import StaffMember
 
-from .conftest import TODAY
+from .conftest import TODAY, message_with_item
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +71,18 @@ class TestErasure:
         page = client.get(reverse("staff_detail", kwargs={"pk": person.pk})).content.decode()
         assert "Personal data anonymised on" in page
         assert "Stillhere" not in page and "Priya" not in page
+
+    def test_reminders_waiting_for_them_are_cancelled_not_sent(self, client, lead, scene):
+        person = scene["current"]
+        message = message_with_item(staff=person, module=scene["module"], day=TODAY, status="pending")
+        ReminderMessage.objects.filter(pk=message.pk).update(status="pending")
+        client.force_login(lead)
+        client.post(erase_url(person), {"reason": "Asked"})
+        message.refresh_from_db()
+        item = message.items.get()
+        assert (message.status, item.status) == ("cancelled", "cancelled")
+        assert item.reason == "the person's personal data was anonymised"
+        assert services.message_send(message_id=message.pk, today=TODAY).status == "not_claimed"
 
     def test_without_a_reason_nothing_is_written(self, client, lead, scene):
         client.force_login(lead)
