@@ -21,7 +21,8 @@ FLOORS = (
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine
     ("strategy",),  # features built on the engines: the workforce strategy and action plan
-    ("people", "demo", "api"),  # pages that compose every app below; the demo data; the JSON API
+    # pages that compose every app below; the demo data; the JSON API; sign-in (SSO, second factor)
+    ("people", "demo", "api", "accounts"),
 )
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}
 APPS = set(FLOOR)
