@@ -26,7 +26,11 @@ urlpatterns = [
         for pattern in auth_urls.urlpatterns
         if pattern.name.startswith("password_")
     ),
-    path("reauthenticate/", allauth_account_views.reauthenticate, name="account_reauthenticate"),
+    path(
+        "reauthenticate/",
+        views.password_signin_required(allauth_account_views.reauthenticate),
+        name="account_reauthenticate",
+    ),
     path("inactive/", views.account_inactive, name="account_inactive"),
     path("signup/", views.signup_closed, name="account_signup"),
     path("2fa/totp/activate/", views.ActivateTOTPView.as_view(), name="mfa_activate_totp"),
