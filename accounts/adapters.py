@@ -19,6 +19,12 @@ QUIET_MESSAGES = {"account/messages/logged_in.txt", "account/messages/logged_out
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": "Too many wrong codes. Wait 5 minutes, then try again",
+        "rate_limited": "Too many wrong codes. Wait 5 minutes, then try again",
+    }
+
     def is_open_for_signup(self, request):
         return False
 

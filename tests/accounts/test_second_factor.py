@@ -161,6 +161,16 @@ class TestSigningIn:
             == 9
         )
 
+    def test_five_wrong_codes_stop_even_the_right_one_for_a_while(self, client, lead):
+        give_authenticator(lead)
+        sign_in(client, "lead")
+        for _ in range(5):
+            client.post(reverse("mfa_authenticate"), {"code": "000000"})
+        refused = client.post(reverse("mfa_authenticate"), {"code": code()})
+        assert "Too many wrong codes. Wait 5 minutes, then try again" in refused.text
+        assert not signed_in(client)
+        assert Authenticator.objects.get(user=lead, type="totp").last_used_at is None
+
     def test_a_session_opened_some_other_way_is_asked_for_the_code(self, client, lead):
         give_authenticator(lead)
         client.force_login(lead)  # Django's plain login, as the admin's own login page would do
