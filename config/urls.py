@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,11 +9,14 @@ from . import health
 admin.site.site_header = "HSB training tracker administration"
 admin.site.site_title = "HSB training tracker"
 admin.site.index_title = "Partnership administration"
+# The admin's own login page would skip the second factor: it sends people to the tracker's.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include(api_account_urls)),
+    path("accounts/", include("accounts.urls")),  # sign-in, the second factor, single sign-on
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("api.urls")),
     path("strategy/", include("strategy.urls")),

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import factory
 import factory.random
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -34,6 +35,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.selectors import has_second_factor
+from accounts.services import second_factor_set_up
 from imports.bulk import reserve_ids
 from training.catalogue import CatalogueInstalled, catalogue_install
 from training.compliance import add_months, best_expiry_before, expiry_date
@@ -1082,6 +1085,7 @@ DEMO_USERS = (
     ),
 )
 _LOGIN_LINE = re.compile(r"username:\s*(\S+)\s+password:\s*(\S+)")
+_KEY_LINE = re.compile(r"authenticator key for (\S+):\s*([A-Z2-7]+)\b")
 
 
 def demo_logins_file():
@@ -1089,27 +1093,35 @@ def demo_logins_file():
 
 
 def demo_users_ensure():
-    """Create the demo lead and Agency HR users that are missing, each with a new random password.
+    """Create the demo lead and Agency HR users that are missing, each with a new random password
+    and an authenticator app (the second factor both must have) with a new random key.
 
-    Returns the text of the logins file. Existing users keep their passwords; their logins are read
-    back from the file written when they were created (None when that file has gone).
+    Returns the text of the logins file. Existing users keep their passwords and keys; their logins
+    are read back from the file written when they were created (None when that file has gone). An
+    existing user with no authenticator app (made before the second factor) is given one.
     """
     User = get_user_model()
     path = demo_logins_file()
     known = _read_logins(path)
+    keys = _read_keys(path)
     logins = []
-    created = False
+    changed = False
     for spec in DEMO_USERS:
         user = User.objects.filter(username=spec.username).first()
         if user is None:
             password = secrets.token_urlsafe(12)
-            _create_demo_user(spec, password)
-            created = True
+            user = _create_demo_user(spec, password)
+            changed = True
         else:
             password = known.get(spec.username)
-        logins.append((spec, password))
+        key = keys.get(spec.username)
+        if not has_second_factor(user):
+            key = generate_totp_secret()
+            second_factor_set_up(user=user, secret=key)
+            changed = True
+        logins.append((spec, password, key))
     text = _logins_text(logins)
-    if created:
+    if changed:
         _write_private(path, text)
     return text
 
@@ -1138,15 +1150,38 @@ def _read_logins(path):
     return dict(_LOGIN_LINE.findall(text))
 
 
+def demo_authenticator_keys():
+    """{username: authenticator key} of the demo users, from the logins file ({} without it)."""
+    return _read_keys(demo_logins_file())
+
+
+def _read_keys(path):
+    try:
+        text = path.read_text()
+    except OSError:
+        return {}
+    return dict(_KEY_LINE.findall(text))
+
+
 def _logins_text(logins):
     url = settings.SITE_URL + reverse("login")
-    lines = ["Demo logins for the HSB training tracker (fictional data only).", f"Sign in at {url}", ""]
-    for spec, password in logins:
+    lines = [
+        "Demo logins for the HSB training tracker (fictional data only).",
+        f"Sign in at {url}",
+        "After the password, the tracker asks for a code from an authenticator app: add the key to one,",
+        "or run `.venv/bin/python manage.py demo_code` for each demo user's current code.",
+        "",
+    ]
+    for spec, password, key in logins:
         if password is None:
             shown = "(not known: set one with `manage.py changepassword " + spec.username + "`)"
             lines.append(f"{spec.label}: username: {spec.username}  {shown}")
         else:
             lines.append(f"{spec.label}: username: {spec.username}  password: {password}")
+        if key:
+            lines.append(f"  authenticator key for {spec.username}: {key}")
+        else:
+            lines.append(f"  authenticator key for {spec.username}: (not known: a lead can reset it)")
     return "\n".join(lines) + "\n"
 
 

@@ -1,9 +1,12 @@
 """Named personas shared by every test: a partnership lead, HR users of agencies A and B, a staff
 member of agency A, and an outsider with an account but no role."""
 
+import time
 import uuid
 
 import pytest
+from allauth.account.internal.flows import login as allauth_login
+from django.test import Client
 
 from tests import factories
 
@@ -64,3 +67,25 @@ def isolated_cache(settings):
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = caches
+
+
+@pytest.fixture(autouse=True)
+def second_factor_passed_on_force_login(request, monkeypatch):
+    """A session that `client.force_login` opens counts as having passed the second factor, as if the
+    user had entered the code from their app at the sign-in page (the session record allauth writes
+    then), so that tests of pages need not go through it. Tests of the second factor itself are
+    marked `real_second_factor` and get Django's plain force_login."""
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        session = self.session
+        session[allauth_login.AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "mfa", "type": "totp", "at": time.time()}
+        ]
+        session[allauth_login._AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -21,12 +21,8 @@ FLOORS = (
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine
     ("strategy",),  # features built on the engines: the workforce strategy and action plan
-    (
-        "people",
-        "demo",
-        "api",
-        "privacy",
-    ),  # pages composing every app below; demo data; JSON API; personal data
+    # pages composing every app below; demo data; JSON API; personal data; sign-in (SSO, 2FA)
+    ("people", "demo", "api", "privacy", "accounts"),
 )
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}
 APPS = set(FLOOR)

@@ -41,6 +41,14 @@ def _in_group(user, name):
     return name in cache
 
 
+def in_any_group(user, names):
+    """Whether an active user belongs to any of the groups `names` (the groups that must have a
+    second factor, for instance), from the same cached group names as the role checks."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return any(_in_group(user, name) for name in names)
+
+
 def require_lead(user):
     """Pages for partnership leads only: anyone else gets 404, never 403, so that the page's
     existence is not revealed."""

@@ -498,3 +498,102 @@ for _name in (
 ):
     if vars()[_name] < 1:
         raise ImproperlyConfigured(f"The environment variable {_name} must be 1 or more.")
+
+# --- sign-in: single sign-on and the second factor (accounts, django-allauth) ---
+# Leads and HR sign in with a password and a second factor (a TOTP app, with recovery codes), or
+# through the partnership's identity provider over OpenID Connect, matched by verified email to an
+# account a lead created: signing in never creates an account (PRODUCT.md section 11).
+INSTALLED_APPS += [
+    "accounts",  # before allauth, so that its GOV.UK templates replace allauth's own
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.context_processors.sign_in")
+# A user who must have a second factor reaches no page before passing it (or setting one up).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "accounts.middleware.SecondFactorMiddleware",
+)
+
+PASSWORD_SIGNIN_ENABLED = env_or_fail("PASSWORD_SIGNIN_ENABLED", env.bool, default=True)
+# Groups whose members must have a second factor, besides partnership leads and superusers, who
+# always must. Empty: optional for everyone else.
+MFA_REQUIRED_GROUPS = env_or_fail("MFA_REQUIRED_GROUPS", env.list, default=["Agency HR"])
+# Whom an identity with no account is told to ask, e.g. "Sam Jones (sam.jones@example.org)".
+SIGNIN_HELP_CONTACT = env("SIGNIN_HELP_CONTACT", default="")
+
+OIDC_SERVER_URL = env("OIDC_SERVER_URL", default="").rstrip("/")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="your organisation's account")
+OIDC_PROVIDER_ID = env("OIDC_PROVIDER_ID", default="sso")
+# Claims any one of which, when true, vouches for the email claim: the standard email_verified, and
+# Microsoft Entra ID's xms_edov (email domain owner verified), which Entra sends instead.
+OIDC_EMAIL_VERIFIED_CLAIMS = env_or_fail(
+    "OIDC_EMAIL_VERIFIED_CLAIMS", env.list, default=["email_verified", "xms_edov"]
+)
+_OIDC = {
+    "OIDC_SERVER_URL": OIDC_SERVER_URL,
+    "OIDC_CLIENT_ID": OIDC_CLIENT_ID,
+    "OIDC_CLIENT_SECRET": OIDC_CLIENT_SECRET,
+}
+if any(_OIDC.values()) and not all(_OIDC.values()):
+    _missing = ", ".join(name for name, value in _OIDC.items() if not value)
+    raise ImproperlyConfigured(
+        f"Single sign-on needs OIDC_SERVER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: set {_missing}."
+    )
+if not re.fullmatch(r"[a-z0-9-]+", OIDC_PROVIDER_ID):
+    raise ImproperlyConfigured(
+        "OIDC_PROVIDER_ID must be lower-case letters, digits and hyphens (it is part of the redirect URI)."
+    )
+if not PASSWORD_SIGNIN_ENABLED and not OIDC_SERVER_URL:
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGNIN_ENABLED is false but single sign-on is not configured (OIDC_SERVER_URL): "
+        "nobody could sign in."
+    )
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": (
+            [
+                {
+                    "provider_id": OIDC_PROVIDER_ID,
+                    "name": OIDC_PROVIDER_NAME,
+                    "client_id": OIDC_CLIENT_ID,
+                    "secret": OIDC_CLIENT_SECRET,
+                    "settings": {"server_url": OIDC_SERVER_URL, "oauth_pkce_enabled": True},
+                }
+            ]
+            if OIDC_SERVER_URL
+            else []
+        ),
+    }
+}
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_NOTIFICATIONS = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "HSB training tracker"
+# Accounts are made by a lead, who types the address; allauth's own email verification is not used.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+MFA_FORMS = {
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
+    "activate_totp": "accounts.forms.ActivateTOTPForm",
+    "deactivate_totp": "accounts.forms.DeactivateTOTPForm",
+}
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"

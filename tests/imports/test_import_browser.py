@@ -13,6 +13,7 @@ import pytest
 from imports import tasks
 from imports.models import ImportRecord
 from tests import factories
+from tests.browser_conftest import sign_in_with_password
 from tests.imports.spreadsheet_files import csv_bytes, staff_row
 from workforce.models import StaffMember
 
@@ -71,10 +72,7 @@ def test_an_agency_hr_user_uploads_watches_previews_confirms_and_reads_the_histo
     page = browser_page()
     page.set_default_timeout(SLOW_MACHINE_MS)
 
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_password(page, base, "sam", PASSWORD)
     page.get_by_role("heading", name="Dashboard").wait_for()
     page.get_by_role("link", name="Staff and training").click()
     page.get_by_role("heading", name="Staff and training").wait_for()
@@ -165,10 +163,7 @@ def test_job_titles_are_mapped_in_the_preview_and_listed_on_the_agency_page(
     base = live_server.url
     page = browser_page()
     page.set_default_timeout(SLOW_MACHINE_MS)
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_password(page, base, "sam", PASSWORD)
     page.get_by_role("heading", name="Dashboard").wait_for()
     data = csv_bytes(
         [["P1", "Asha", "Patel", "asha@example.org", "Detective constable"]],

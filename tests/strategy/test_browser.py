@@ -11,6 +11,7 @@ from django.utils import timezone
 from notifications import services as engine
 from strategy import services
 from strategy.models import Action, ActionStatus, AssessmentRound, ProgressNote, Rating
+from tests.browser_conftest import sign_in_with_password
 from tests.factories import LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,10 +19,7 @@ PASSWORD = "correct-horse-battery"
 
 
 def sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_password(page, base, username, PASSWORD)
 
 
 def test_lead_rates_a_round_adds_an_action_and_the_owner_updates_it(

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
+from tests.browser_conftest import sign_in_with_password
 from tests.factories import LeadFactory
 from workforce.access import LEAD_GROUP
 
@@ -24,10 +25,7 @@ def make_lead():
 
 
 def sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_password(page, base, username, PASSWORD)
 
 
 def test_lead_filters_the_dashboard_and_opens_a_person(live_server, browser_page, scene):

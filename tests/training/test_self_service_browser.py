@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 
+from tests.browser_conftest import sign_in_with_password
 from tests.factories import LeadFactory
 from tests.training.records_fixtures import PDF_BYTES
 from training.models import Completion, Verification
@@ -63,10 +64,7 @@ def test_a_staff_member_declares_a_completion_and_the_lead_verifies_it(
     # The lead, at a desk.
     desk = browser_page()
     desk.set_default_timeout(SLOW_MACHINE_MS)
-    desk.goto(f"{base}/accounts/login/")
-    desk.get_by_label("Username").fill("lead")
-    desk.get_by_label("Password").fill(PASSWORD)
-    desk.get_by_role("button", name="Sign in").click()
+    sign_in_with_password(desk, base, "lead", PASSWORD)
     desk.goto(f"{base}/training/verification/")
     desk.get_by_role("link", name=re.compile(f"Review.*{staff_a.full_name}")).click()
     href = desk.get_by_role("link", name=re.compile("View the certificate")).get_attribute("href")
