@@ -12,6 +12,9 @@ The actor is the signed-in user, or for a staff member signed in by link, the st
 the session (workforce.access).
 """
 
+import re
+from urllib.parse import unquote
+
 from django.http import FileResponse
 
 from audit import actions
@@ -19,11 +22,20 @@ from audit.services import audit_record
 
 from . import access
 
+_EXTENDED = re.compile(r"filename\*=(?:utf-8'')?([^;\s]+)", re.IGNORECASE)
+_QUOTED = re.compile(r'filename="((?:[^"\\]|\\.)*)"')
+_PLAIN = re.compile(r"filename=([^;\s]+)")
+
 
 def _filename(response):
+    """The file's name from Content-Disposition (`filename="..."` or RFC 5987 `filename*=`)."""
     disposition = response.get("Content-Disposition", "")
-    if "filename" in disposition:
-        return disposition.split("filename", 1)[1].lstrip("*=").strip().strip('"').removeprefix("utf-8''")
+    if found := _EXTENDED.search(disposition):
+        return unquote(found.group(1))[:300]
+    if found := _QUOTED.search(disposition):
+        return found.group(1).replace('\\"', '"')[:300]
+    if found := _PLAIN.search(disposition):
+        return found.group(1)[:300]
     return ""
 
 

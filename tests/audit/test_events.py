@@ -14,7 +14,9 @@ from audit import actions
 from audit.models import AuditEvent
 from tests import factories
 from tests.api.conftest import client_for
-from training.models import Module
+from tests.training.records_fixtures import media, upload  # noqa: F401 - media is a fixture
+from training.models import CompletionSource, Module
+from training.services import completion_record
 from workforce import signin
 
 PASSWORD = "correct horse battery staple"
@@ -83,6 +85,9 @@ DOWNLOADS = [
     lambda s: reverse("compliance:export", kwargs={"kind": "list", "file_format": "csv"}),
     lambda s: reverse("imports:staff_export", kwargs={"slug": s["agency"].slug, "file_format": "csv"}),
     lambda s: reverse("audit_log") + "?download=csv",
+    lambda s: reverse("data_quality") + "?problem=no_email&download=xlsx",
+    lambda s: reverse("strategy:action_export"),
+    lambda s: reverse("imports:template", kwargs={"kind": "staff", "file_format": "xlsx"}),
 ]
 
 
@@ -98,6 +103,34 @@ class TestDownloads:
         [event] = events(actions.DOWNLOAD)
         assert event.user == scene["lead"] and event.extra["path"] == path.split("?")[0]
         assert event.target_label  # the file's name
+
+    def test_a_staff_members_own_download_names_their_session(self, client, scene):
+        staff = scene["staff"]
+        token = signin.signin_token(staff_ids=[staff.pk], email=staff.email)
+        client.post(reverse("staff_signin_open", kwargs={"token": token}))
+        response = client.get(reverse("records:my_calendar", kwargs={"pk": staff.pk}))
+        assert response.status_code == 200
+        [event] = events(actions.DOWNLOAD)
+        assert event.user is None and event.actor == f"staff sign-in: staff #{staff.pk}"
+        assert event.target_label.endswith(".ics") and event.client_ip == "127.0.0.1"
+
+    @pytest.mark.usefixtures("media")
+    def test_each_opening_of_a_certificate_is_one_event(self, client, scene):
+        completion = completion_record(
+            staff=scene["staff"],
+            module=factories.ModuleFactory(code="HSB-202"),
+            completed_on=datetime.date(2026, 1, 5),
+            source=CompletionSource.SELF_DECLARED,
+            certificate=upload(),
+            today=datetime.date(2026, 3, 1),
+        )
+        client.force_login(scene["lead"])
+        path = reverse("records:certificate", kwargs={"pk": completion.pk})
+        for _ in range(2):  # shown in the browser (a PDF), not as an attachment: still a download
+            response = client.get(path)
+            assert response.status_code == 200
+            b"".join(response.streaming_content)
+        assert len(events(actions.DOWNLOAD)) == 2
 
     def test_a_page_that_is_not_a_download_is_no_event(self, client, scene):
         client.force_login(scene["lead"])
@@ -198,3 +231,15 @@ def test_the_purge_is_on_the_beat_schedule():
 
     entries = [entry["task"] for entry in app.conf.beat_schedule.values()]
     assert "audit.tasks.audit_events_purge_task" in entries
+
+
+@pytest.mark.parametrize("name", ["staff list.csv", "Zoë – Agency A.xlsx", 'a;b "c".csv', "plain.csv"])
+def test_the_download_event_names_the_file_however_the_header_spells_it(name):
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from workforce.downloads import _filename
+
+    response = HttpResponse()
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    assert _filename(response) == name
