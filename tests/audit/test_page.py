@@ -141,3 +141,12 @@ def test_the_download_lists_the_filtered_events_and_is_itself_recorded(client, l
     assert [row[1] for row in rows[1:]] == ["mallory"]
     [download] = AuditEvent.objects.filter(action=actions.DOWNLOAD, user=lead)
     assert "audit-log" in download.target_label
+
+
+@pytest.mark.django_db
+def test_a_search_finds_the_client_address(client, lead):
+    sign_in(client, lead)
+    request = type("Request", (), {"META": {"REMOTE_ADDR": "198.51.100.23"}, "user": lead})()
+    audit_record(action=actions.SIGNIN, request=request, detail="From the office")
+    audit_record(action=actions.SIGNIN, user=lead, detail="From nowhere known")
+    assert descriptions(client.get(PAGE, {"q": "198.51.100"})) == ["From the office"]
