@@ -10,6 +10,11 @@ from .services import api_token_touch, token_hash
 class BearerTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Bearer"
 
+    def authenticate(self, request):
+        # Kept for the audit event of the token's first use of the day (its client address).
+        self._request = request
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key):
         token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
         if token is None:
@@ -25,5 +30,5 @@ class BearerTokenAuthentication(authentication.TokenAuthentication):
             )
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The account this API token belongs to is disabled.")
-        api_token_touch(token=token, now=timezone.now())
+        api_token_touch(token=token, now=timezone.now(), request=getattr(self, "_request", None))
         return token.user, token

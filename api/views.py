@@ -335,6 +335,7 @@ def token_list(request):
                 name=form.cleaned_data["name"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
                 actor=request.user,
+                request=request,
             )
         except TokenRefused as exc:
             form.add_error(None, exc.message)
@@ -349,6 +350,6 @@ def token_list(request):
 def token_revoke(request, pk):
     access.require_lead_or_hr(request.user)
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
-    api_token_revoke(token=token, actor=request.user)
+    api_token_revoke(token=token, actor=request.user, request=request)
     messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
     return redirect("api_tokens")

@@ -55,6 +55,24 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=45),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Daily at 03:48 Europe/London: delete action-owner links that expired more than a day ago.
+    "owner-links-purge": {
+        "task": "strategy.tasks.owner_links_purge_task",
+        "schedule": crontab(hour=3, minute=48),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Daily at 03:50 Europe/London: delete digest preference links more than a year old.
+    "digest-links-purge": {
+        "task": "notifications.tasks.digest_links_purge_task",
+        "schedule": crontab(hour=3, minute=50),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Daily at 04:00 Europe/London: delete audit-log events older than AUDIT_RETENTION_DAYS.
+    "audit-events-purge": {
+        "task": "audit.tasks.audit_events_purge_task",
+        "schedule": crontab(hour=4, minute=0),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 # Crontab entries are read in Europe/London (CELERY_TIMEZONE), so "06:30" means 06:30 local time.
 _ = crontab

@@ -33,9 +33,9 @@ def person_record_url(staff, *, today=None) -> str:
 
 
 def preferences_url(*, email: str, kind: str) -> str:
-    from .services import unsubscribe_token
+    from .services import digest_link_create
 
-    token = unsubscribe_token(email=email, kind=kind)
+    token = digest_link_create(email=email, kind=kind)
     return settings.SITE_URL + reverse("notifications:digest-preferences", args=[token])
 
 

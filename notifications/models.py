@@ -254,6 +254,23 @@ class ReminderItem(models.Model):
         return f"{self.get_kind_display()} to {self.recipient} ({self.stage}, {status})"
 
 
+class DigestLink(models.Model):
+    """The link to the preference page (and one-click unsubscribe) in one digest email. The link
+    carries only a random token; this row keeps its SHA-256, the address and the digest it is for
+    (notifications.services.digest_link_create), so the link gives away no address."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(max_length=254)
+    kind = models.CharField(max_length=30)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Digest link of {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class DigestOptOut(models.Model):
     """A recipient switched off one kind of digest from the link in it. Mandatory reminders cannot
     be switched off."""

@@ -9,9 +9,11 @@ Exactly once, never lost (PRODUCT.md section 4):
 """
 
 import datetime
+import hashlib
 import json
 import logging
 import random
+import secrets
 import smtplib
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from workforce.services import acting_user
 
 from . import emails, notify, rules, sources
 from .models import (
+    DigestLink,
     DigestOptOut,
     ItemStatus,
     MessageStatus,
@@ -775,22 +778,62 @@ def reminder_policy_validate(policy: ReminderPolicy) -> None:
         raise ValidationError(problems)
 
 
+# Links in digests: an opaque random token, stored as its SHA-256 (DigestLink), valid a year.
+# Each digest email gets a fresh one, so the newest email always has a working link.
+DIGEST_LINK_MAX_AGE = datetime.timedelta(days=365)
+LINK_NOT_VALID = (
+    "This link has expired or is not valid. Use the link at the foot of your most recent digest "
+    "email: each digest carries a fresh one."
+)
+# Links in digests sent before the tokens became opaque were signed payloads (django.core.signing)
+# that never expired. They are still accepted, so that one-click unsubscribe keeps working from
+# emails already in people's mailboxes; no new email carries one.
 UNSUBSCRIBE_SALT = "notifications.digest-preferences"
 
 
-def unsubscribe_token(*, email: str, kind: str) -> str:
-    return signing.dumps({"e": email.lower(), "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def unsubscribe_token_read(token: str) -> tuple[str, str]:
-    """(email, kind) from a link in a digest; ValidationError when the link was altered."""
+def digest_link_create(*, email: str, kind: str, now=None) -> str:
+    """A new link token for `email`'s digest of `kind`: 32 random bytes, nothing else. Only its
+    hash is kept."""
+    token = secrets.token_urlsafe(32)
+    DigestLink.objects.create(
+        token_hash=_token_hash(token), email=email.lower(), kind=kind, created_at=now or timezone.now()
+    )
+    return token
+
+
+def unsubscribe_token_read(token: str, *, now=None) -> tuple[str, str]:
+    """(email, kind) from the link in a digest; ValidationError when it is unknown, expired or
+    altered (an old signed link is read as it always was)."""
+    now = now or timezone.now()
+    if ":" in token:  # a signed link from before (base64 and a ":"-separated signature)
+        return _legacy_token_read(token)
+    link = None
+    if 20 <= len(token) <= 100:
+        link = DigestLink.objects.filter(token_hash=_token_hash(token)).first()
+    if link is None or now - link.created_at > DIGEST_LINK_MAX_AGE or link.kind not in sources.digest_kinds():
+        raise ValidationError(LINK_NOT_VALID)
+    return link.email, link.kind
+
+
+def _legacy_token_read(token: str) -> tuple[str, str]:
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
-        raise ValidationError("This link is not valid. Use the link in the most recent email.") from None
-    if data.get("k") not in sources.digest_kinds():
-        raise ValidationError("This link is not valid. Use the link in the most recent email.")
-    return data["e"], data["k"]
+        raise ValidationError(LINK_NOT_VALID) from None
+    if not isinstance(data, dict) or data.get("k") not in sources.digest_kinds() or not data.get("e"):
+        raise ValidationError(LINK_NOT_VALID)
+    return str(data["e"]).lower(), data["k"]
+
+
+def digest_links_purge(*, now=None) -> int:
+    """Delete links older than DIGEST_LINK_MAX_AGE; returns how many."""
+    now = now or timezone.now()
+    deleted, _ = DigestLink.objects.filter(created_at__lt=now - DIGEST_LINK_MAX_AGE).delete()
+    return deleted
 
 
 def digest_preferences_set(*, email: str, receive: dict[str, bool]) -> None:

@@ -82,3 +82,9 @@ def sweep_outbox():
     if services.planner_run_missing(now=timezone.now()):
         plan_reminders.delay()
     return {"released": result.released, "queued": len(result.queued)}
+
+
+@shared_task(ignore_result=True)
+def digest_links_purge_task():
+    """Delete digest preference links older than a year (beat, daily)."""
+    services.digest_links_purge()

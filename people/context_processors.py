@@ -92,6 +92,7 @@ def _nav_items(role, user, path, counts):
             ),
             quality,
             _item("Workforce strategy", reverse("strategy:overview"), path.startswith("/strategy/")),
+            _item("Audit log", reverse("audit_log"), path.startswith("/audit-log/")),
         ]
         if user.is_staff:
             items.append(_item("Admin", reverse("admin:index"), False))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("people/", views.search, name="search"),
     path("data-quality/", views.data_quality, name="data_quality"),
+    path("audit-log/", views.audit_log, name="audit_log"),
 ]

@@ -5,11 +5,15 @@ Thin views: access comes from workforce.access (another agency's object is a 404
 the selectors of the apps below.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit import actions as audit_actions
+from audit import selectors as audit_selectors
+from audit.forms import AuditFilterForm
 from notifications.selectors import outbox as outbox_selectors
 from training.selectors.compliance import (
     ComplianceFilters,
@@ -281,3 +285,61 @@ def data_quality(request):
         "download_keys": people_selectors.PEOPLE_PROBLEM_KEYS,
     }
     return render(request, "people/data_quality.html", context)
+
+
+AUDIT_SORTS = (Sort("at", "When", fields=("at", "pk")),)
+
+
+@login_required
+def audit_log(request):
+    """The audit log, for partnership leads only (anyone else: 404): search, filter, page and
+    download it; the download is itself an audit event (workforce.downloads)."""
+    access.require_lead(request.user)
+    form = AuditFilterForm(request.GET or None)
+    filters = form.filters()
+    events = audit_selectors.audit_events(**filters)
+    controls = ListControls(request, sorts=AUDIT_SORTS, default="-at")
+    events = controls.ordered(events)
+    file_format = controls.wants_download()
+    if file_format:
+        return spreadsheet_response(
+            headers=[
+                "When",
+                "Who",
+                "Event",
+                "Description",
+                "Record type",
+                "Record id",
+                "Record",
+                "Client address",
+            ],
+            rows=(
+                [
+                    timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
+                    event.actor,
+                    audit_actions.label(event.action),
+                    event.description,
+                    event.target_type,
+                    event.target_id,
+                    event.target_label,
+                    event.client_ip or "",
+                ]
+                for event in events.iterator(chunk_size=2000)
+            ),
+            name=f"audit-log-{timezone.localdate():%Y-%m-%d}",
+            file_format=file_format,
+            title="Audit log",
+        )
+    page = controls.page(events)
+    for event in page.object_list:
+        event.label = audit_actions.label(event.action)
+    context = {
+        "form": form,
+        "filtered": bool(filters),
+        "page": page,
+        "page_range": page.range,
+        "controls": controls,
+        "headings": controls.headings(),
+        "retention_days": settings.AUDIT_RETENTION_DAYS,
+    }
+    return render(request, "people/audit_log.html", context)

@@ -347,3 +347,21 @@ class ProgressNote(models.Model):
     @property
     def status_changed(self):
         return self.status_before != self.status_after
+
+
+class OwnerLink(models.Model):
+    """The link in one review reminder that lets an action's owner update it without an account.
+    The link carries only a random token; this row keeps its SHA-256, the action and the address
+    it was sent to (strategy.owner_links). It opens that action for 45 days, while the address is
+    still the action's owner's."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Owner link of {self.created_at:%Y-%m-%d %H:%M}"

@@ -30,5 +30,7 @@ urlpatterns = [
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
     path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
     path("actions/<int:pk>/progress/", views.action_progress, name="action_progress"),
-    path("actions/<int:pk>/update/<str:token>/", views.owner_update, name="owner_update"),
+    path("actions/update/<str:token>/", views.owner_update, name="owner_update"),
+    # Old signed links (strategy.owner_links), read until they expire 45 days after sending.
+    path("actions/<int:pk>/update/<str:token>/", views.owner_update, name="owner_update_legacy"),
 ]

@@ -516,10 +516,14 @@ def action_progress(request, pk):
     return render(request, "strategy/action_progress.html", context)
 
 
-def owner_update(request, pk, token):
-    """An action's owner updates it from their emailed link: no account, this one action only."""
+def owner_update(request, token, pk=None):
+    """An action's owner updates it from their emailed link: no account, this one action only.
+    `pk` comes only with an old signed link (strategy.owner_links), read until it expires."""
     try:
-        action = owner_links.action_for_token(pk=pk, token=token)
+        if pk is None:
+            action = owner_links.action_for_token(token)
+        else:
+            action = owner_links.action_for_legacy_token(pk=pk, token=token)
     except owner_links.LinkRefused as refused:
         context = {"reason": refused.reason, "settings": selectors.strategy_settings()}
         return render(request, "strategy/owner_link_refused.html", context, status=403)
@@ -544,7 +548,7 @@ def owner_update(request, pk, token):
             messages.success(
                 request, "Thank you. Your update has been saved and the partnership lead can see it."
             )
-            return redirect(reverse("strategy:owner_update", kwargs={"pk": pk, "token": token}))
+            return redirect(request.path)
     context = {
         "action": action,
         "form": form,

@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 FLOORS = (
+    ("audit",),  # the audit log: every app records its events here (audit.services.audit_record)
     ("workforce",),  # people, agencies, job roles, who may see what, staff sign-in
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine

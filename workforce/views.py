@@ -11,6 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit import actions
+from audit.services import audit_record
+
 from . import access, clients, signin
 from .forms import SigninLinkRequestForm
 
@@ -63,6 +66,13 @@ def signin_open(request, token):
         response["Referrer-Policy"] = "same-origin"
         return response
     access.staff_session_start(request, [person.pk for person in staff])
+    audit_record(
+        action=actions.STAFF_SIGNIN,
+        request=request,
+        actor=f"staff sign-in: {staff[0].email}",
+        target=staff[0] if len(staff) == 1 else ("workforce.staffmember", "", f"{len(staff)} staff records"),
+        extra={"staff_ids": [person.pk for person in staff]},
+    )
     # Straight on to a page without the token in its address (history, referrers).
     return redirect("staff_home")
 

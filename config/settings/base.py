@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "csp",
+    "audit",
     "workforce",
     "training",
     "notifications",
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.PrimaryAfterWriteMiddleware",
+    # Every file download (CSV, XLSX, certificates, uploads) is one audit event (audit app).
+    "workforce.downloads.DownloadAuditMiddleware",
     # Last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -202,6 +207,36 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # right to left from that header (workforce.clients), keys the lock-out and every rate limit.
 TRUSTED_PROXY_COUNT = env_or_fail("TRUSTED_PROXY_COUNT", env.int, default=0)
 AXES_CLIENT_IP_CALLABLE = "workforce.clients.client_ip"
+
+# The audit log (audit app): who signed in, downloaded, used an API token or changed something in
+# the admin, and from where (the same real client address). Events older than
+# AUDIT_RETENTION_DAYS (two years by default) are deleted nightly.
+AUDIT_RETENTION_DAYS = env_or_fail("AUDIT_RETENTION_DAYS", env.int, default=730)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("The environment variable AUDIT_RETENTION_DAYS must be at least 1.")
+AUDIT_CLIENT_IP_CALLABLE = "workforce.clients.client_ip"
+
+# Content-Security-Policy on every page (django-csp 4): scripts, styles, fonts and images from
+# the tracker's own static files only, no inline script or style, no plugins, no framing, forms
+# posting only to the tracker. CSP_REPORT_URI, when set, receives the browsers' violation reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# (Read into a lower-case name: django-csp 4 refuses any setting still named CSP_*.)
+csp_report_uri = env("CSP_REPORT_URI", default="")
+if csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [csp_report_uri]
 
 # Permissions-Policy on every response (django-permissions-policy): the tracker uses no browser
 # feature beyond pages and forms, so every powerful one is off for it and for anything it embeds.

@@ -271,7 +271,7 @@ class TestStatus:
         checking = status_page(client, record).content.decode()
         assert REFRESH in checking
         assert "Checked 2,000 of 8,000 rows (25%)." in checking
-        assert 'aria-valuenow="25"' in checking and "width: 25%" in checking
+        assert 'aria-valuenow="25"' in checking and "app-w-25" in checking
 
         ImportRecord.objects.filter(pk=record.pk).update(status=Status.UPLOADED)
         import_validate(import_record=record)

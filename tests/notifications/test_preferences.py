@@ -1,12 +1,19 @@
 """Digests carry a one-click unsubscribe and a preference page; mandatory reminders do not. And a
 lead edits module reminder policies in the admin, validated."""
 
+import base64
+import binascii
+import datetime
+import hashlib
+import re
+
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications import services
-from notifications.models import DigestOptOut, ReminderItem, ReminderPolicy
+from notifications.models import DigestLink, DigestOptOut, ReminderItem, ReminderPolicy
 from tests.notifications.builders import D, hsb101, person, quiet_agency, role_requiring
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +23,14 @@ MONDAY = D(2026, 4, 20)
 
 def url(email="boss@example.org", kind="manager_digest"):
     return reverse(
-        "notifications:digest-preferences", args=[services.unsubscribe_token(email=email, kind=kind)]
+        "notifications:digest-preferences", args=[services.digest_link_create(email=email, kind=kind)]
     )
+
+
+def legacy_url(email="boss@example.org", kind="manager_digest"):
+    """A link as digests carried it before the tokens became opaque: a signed, readable payload."""
+    token = signing.dumps({"e": email, "k": kind}, salt=services.UNSUBSCRIBE_SALT, compress=True)
+    return reverse("notifications:digest-preferences", args=[token])
 
 
 @pytest.fixture
@@ -104,7 +117,7 @@ def test_an_altered_link_is_refused_and_changes_nothing(client, team):
     response = client.post(url()[:-3] + "xx/", {"List-Unsubscribe": "One-Click"})
 
     assert response.status_code == 404
-    assert "This link is not valid. Use the link in the most recent email." in response.content.decode()
+    assert "This link has expired or is not valid." in response.content.decode()
     assert not DigestOptOut.objects.exists()
 
 
@@ -115,11 +128,98 @@ def test_mandatory_reminders_cannot_be_switched_off(team):
 
 
 def test_a_token_for_a_mandatory_kind_is_refused(client):
-    token = services.unsubscribe_token(email="asha.patel@example.org", kind="overdue")
-
-    response = client.get(reverse("notifications:digest-preferences", args=[token]))
-
+    token = services.digest_link_create(email="asha.patel@example.org", kind="overdue")
+    response = client.post(
+        reverse("notifications:digest-preferences", args=[token]), {"List-Unsubscribe": "One-Click"}
+    )
     assert response.status_code == 404
+    assert client.post(legacy_url(kind="overdue"), {"List-Unsubscribe": "One-Click"}).status_code == 404
+    assert not DigestOptOut.objects.exists()
+
+
+# --- the link gives nothing away ---------------------------------------------------------------
+
+
+def _readings(text):
+    """The link's parts as they are and as base64 (padded, both alphabets), zlib-inflated too."""
+    import zlib
+
+    for part in re.split(r"[/:.<>]", text):
+        yield part
+        for decode in (base64.urlsafe_b64decode, base64.b64decode):
+            try:
+                raw = decode(part + "=" * (-len(part) % 4))
+            except (binascii.Error, ValueError):
+                continue
+            yield raw.decode("latin-1")
+            try:
+                yield zlib.decompress(raw).decode("latin-1")
+            except zlib.error:
+                pass
+
+
+def test_the_link_in_a_digest_holds_nothing_that_decodes_to_the_address(team, settings):
+    settings.SITE_URL = "https://hsb.example.org"
+    monday = D(2026, 3, 9)
+    services.reminders_plan(day=monday, queue=False)
+    services.pending_messages_send(today=monday)
+    [digest] = [message for message in mail.outbox if message.to == ["boss@example.org"]]
+    link = digest.extra_headers["List-Unsubscribe"].strip("<>")
+    for reading in [link, *_readings(link)]:
+        assert "boss@example.org" not in reading and "boss" not in reading
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    row = DigestLink.objects.get(token_hash=hashlib.sha256(token.encode()).hexdigest())
+    assert (row.email, row.kind) == ("boss@example.org", "manager_digest")
+    assert token not in str(list(DigestLink.objects.values()))
+    # The legacy format did give the address away: the test can tell the difference.
+    assert any("boss@example.org" in reading for reading in _readings(legacy_url()))
+
+
+def test_one_click_from_the_emails_own_header_works_without_a_session(client, team, settings):
+    settings.SITE_URL = "https://hsb.example.org"
+    monday = D(2026, 3, 9)
+    services.reminders_plan(day=monday, queue=False)
+    services.pending_messages_send(today=monday)
+    [digest] = [message for message in mail.outbox if message.to == ["boss@example.org"]]
+    path = digest.extra_headers["List-Unsubscribe"].strip("<>").removeprefix("https://hsb.example.org")
+    client.cookies.clear()
+    response = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert list(DigestOptOut.objects.values_list("email", "kind")) == [("boss@example.org", "manager_digest")]
+
+
+def test_opening_the_link_shows_the_page_and_changes_nothing(client, team):
+    path = url()
+    for _ in range(2):  # a mail scanner fetching the link, then the person
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "Send me the weekly line-manager digest" in response.content.decode()
+    assert not DigestOptOut.objects.exists()
+
+
+def test_a_link_older_than_a_year_is_refused_and_changes_nothing(client, team):
+    token = services.digest_link_create(
+        email="boss@example.org", kind="manager_digest", now=timezone.now() - datetime.timedelta(days=366)
+    )
+    path = reverse("notifications:digest-preferences", args=[token])
+    response = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 404
+    assert "This link has expired or is not valid." in response.content.decode()
+    assert "most recent digest" in response.content.decode()
+    assert not DigestOptOut.objects.exists()
+    assert services.digest_links_purge() == 1
+
+
+def test_an_old_signed_link_still_unsubscribes_in_one_click(client, team):
+    response = client.post(legacy_url(), {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert list(DigestOptOut.objects.values_list("email", "kind")) == [("boss@example.org", "manager_digest")]
+
+
+def test_an_old_signed_link_altered_is_refused(client, team):
+    response = client.post(legacy_url()[:-3] + "xx/", {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 404
+    assert not DigestOptOut.objects.exists()
 
 
 # --- module reminder policies in the admin -------------------------------------------------------

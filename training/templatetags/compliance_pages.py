@@ -38,9 +38,3 @@ def rate_text(summary):
         return "No figure"
     tenths = summary.valid * 1000 // denominator
     return f"{tenths // 10}.{tenths % 10}%"
-
-
-@register.filter
-def bar_height(percent, scale=160):
-    """The height in pixels of a trend bar for a whole percentage (0 for none)."""
-    return 0 if percent is None else round(percent * int(scale) / 100)
