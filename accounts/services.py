@@ -7,11 +7,13 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit import actions
+from audit.services import audit_record
 from workforce import access
 
 
 @transaction.atomic
-def mfa_reset(*, user, by):
+def mfa_reset(*, user, by, request=None):
     """Remove `user`'s authenticator app and recovery codes, so that at their next sign-in they set
     up a new app (someone who lost their phone). A partnership lead's action; never their own
     (they change theirs on their own page), and an administrator's only by an administrator.
@@ -28,7 +30,13 @@ def mfa_reset(*, user, by):
     if not authenticators.filter(type=Authenticator.Type.TOTP).exists():
         raise ValidationError(f"{user.get_full_name() or user.get_username()} has no second factor to reset.")
     removed, _ = authenticators.delete()
-    # AUDIT: mfa.reset
+    audit_record(
+        action=actions.SECOND_FACTOR_RESET,
+        request=request,
+        user=by,
+        target=user,
+        detail=f"Reset the second factor of {user.get_full_name() or user.get_username()}",
+    )
     return removed
 
 

@@ -121,7 +121,7 @@ def second_factor_reset(request, pk):
     error = None
     if request.method == "POST":
         try:
-            services.mfa_reset(user=user, by=request.user)
+            services.mfa_reset(user=user, by=request.user, request=request)
         except ValidationError as exc:
             error = exc.messages[0]
         else:

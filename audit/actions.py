@@ -16,6 +16,8 @@ ADMIN_CHANGED = "admin_changed"
 ADMIN_DELETED = "admin_deleted"
 SECOND_FACTOR_CHANGED = "second_factor_changed"
 SECOND_FACTOR_RESET = "second_factor_reset"
+SUBJECT_ACCESS = "subject_access"
+ERASURE = "erasure"
 
 LABELS = {
     SIGNIN: "Signed in",
@@ -31,6 +33,8 @@ LABELS = {
     ADMIN_DELETED: "Deleted in the admin",
     SECOND_FACTOR_CHANGED: "Second factor changed",
     SECOND_FACTOR_RESET: "Second factor reset",
+    SUBJECT_ACCESS: "Downloaded everything held about a person",
+    ERASURE: "Erased a person's personal data",
 }
 
 

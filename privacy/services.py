@@ -21,6 +21,8 @@ from django.db.models.functions import Cast, Concat, Replace
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history, get_history_model_for_model
 
+from audit import actions
+from audit.services import audit_record
 from imports import services as import_services
 from notifications.models import DigestOptOut, ItemStatus, MessageStatus, ReminderItem, ReminderMessage
 from training.compliance import add_months
@@ -56,7 +58,7 @@ def placeholder_address(kind, pk):
 # ---------------------------------------------------------------------------------------------
 
 
-def staff_anonymise(*, staff, reason, actor, now=None) -> Anonymisation:
+def staff_anonymise(*, staff, reason, actor, now=None, request=None) -> Anonymisation:
     """Erasure on request: a lead anonymises one person at once, with the reason.
 
     Refused, with nothing written, without a reason or for someone already anonymised.
@@ -72,7 +74,14 @@ def staff_anonymise(*, staff, reason, actor, now=None) -> Anonymisation:
         )
         if not done:
             raise ValidationError("This person's personal data has already been anonymised.")
-        # AUDIT: personal_data.erasure (who, when, the person's id and the reason)
+        audit_record(
+            action=actions.ERASURE,
+            request=request,
+            user=acting_user(actor),
+            target=("staff member", str(staff.pk), f"staff #{staff.pk}"),
+            detail=f"Erased the personal data of staff #{staff.pk}: {reason}"[:500],
+            extra={"staff_id": staff.pk, "reason": reason},
+        )
     return Anonymisation.objects.get(staff_id=staff.pk)
 
 

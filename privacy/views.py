@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit import actions
+from audit.services import audit_record
 from workforce import access
 
 from . import selectors, services
@@ -61,7 +63,9 @@ def staff_erase(request, pk):
     form = EraseForm(request.POST or None)
     if request.method == "POST" and done is None and form.is_valid():
         try:
-            services.staff_anonymise(staff=staff, reason=form.cleaned_data["reason"], actor=request.user)
+            services.staff_anonymise(
+                staff=staff, reason=form.cleaned_data["reason"], actor=request.user, request=request
+            )
         except ValidationError as exc:
             form.add_error("reason", exc)
         else:
@@ -81,8 +85,15 @@ def staff_subject_access(request, pk):
     access.require_lead(request.user)
     staff = access.get_visible_staff_or_404(request.user, pk=pk)
     archive = subject_access_archive(staff)
-    # AUDIT: personal_data.subject_access
+    audit_record(
+        action=actions.SUBJECT_ACCESS,
+        request=request,
+        target=staff,
+        detail=f"Downloaded everything held about {staff.full_name} ({staff.agency.name})",
+        extra={"staff_id": staff.pk, "bytes": len(archive)},
+    )
     response = HttpResponse(archive, content_type="application/zip")
+    response.audited = True  # this event, not a second "downloaded a file" one
     response["Content-Disposition"] = content_disposition_header(True, subject_access_filename(staff))
     response["Cache-Control"] = "private, no-store"
     return response

@@ -52,7 +52,8 @@ class DownloadAuditMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if is_download(response):
+        # A view that records a more specific event for its file (subject access) marks it.
+        if is_download(response) and not getattr(response, "audited", False):
             self._record(request, response)
         return response
 

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts import services
+from audit import actions
+from audit.models import AuditEvent
 from tests import factories
 
 pytestmark = [
@@ -200,6 +202,8 @@ class TestResetByTheLead:
         response = client.post(url, follow=True)
         assert "second factor is reset" in response.text
         assert not Authenticator.objects.filter(user=hr_a).exists()
+        event = AuditEvent.objects.get(action=actions.SECOND_FACTOR_RESET)  # exactly one
+        assert (event.user, event.target_id, event.client_ip) == (lead, str(hr_a.pk), "127.0.0.1")
         # At their next sign-in they set a new one up first.
         hr = client.__class__()
         sign_in(hr, "hr-a")
@@ -220,6 +224,7 @@ class TestResetByTheLead:
         assert client.post(url).status_code == 404
         assert client.get(reverse("second_factors")).status_code == 404
         assert Authenticator.objects.filter(user=lead).count() == 2
+        assert not AuditEvent.objects.filter(action=actions.SECOND_FACTOR_RESET).exists()
 
     def test_the_lead_cannot_reset_their_own_here(self, client, lead):
         self._sign_in_lead(client)

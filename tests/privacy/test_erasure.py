@@ -6,6 +6,8 @@ import pytest
 from django.test import TestCase
 from django.urls import reverse
 
+from audit import actions
+from audit.models import AuditEvent
 from notifications import services
 from notifications.models import ReminderMessage
 from privacy.models import Anonymisation
@@ -68,6 +70,13 @@ class TestErasure:
             lead,
         )
         assert counts() == before
+        event = AuditEvent.objects.get(action=actions.ERASURE)  # exactly one, naming nobody
+        assert (event.user, event.target_id, event.extra["reason"]) == (
+            lead,
+            str(person.pk),
+            "Asked by email on 1 June 2026",
+        )
+        assert "Priya" not in event.description and "Stillhere" not in event.target_label
         page = client.get(reverse("staff_detail", kwargs={"pk": person.pk})).content.decode()
         assert "Personal data anonymised on" in page
         assert "Stillhere" not in page and "Priya" not in page

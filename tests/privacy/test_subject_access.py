@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from audit import actions
+from audit.models import AuditEvent
 from imports.models import ImportRecord
 from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Completion
@@ -79,6 +81,11 @@ class TestTheZip:
         response = client.post(reverse("privacy:staff_subject_access", kwargs={"pk": person.pk}))
         assert response.status_code == 200 and response["Content-Type"] == "application/zip"
         assert "subject-access-agency-a-p-400-" in response["Content-Disposition"]
+        # One event for the download, the specific one (not also a generic "downloaded a file").
+        events = list(AuditEvent.objects.values_list("action", "user_id", "target_id"))
+        assert [e for e in events if e[0] != actions.SIGNIN] == [
+            (actions.SUBJECT_ACCESS, lead.pk, str(person.pk))
+        ]
         files, data = unzip(response.content)
         assert {"data.json", "index.html"} <= set(files)
         assert data["person"]["staff_number"] == "P-400" and data["person"]["email"] == person.email
@@ -120,6 +127,8 @@ class TestTheZip:
         )
         files, data = unzip(output.read_bytes())
         assert data["person"]["first_name"] == "Priya"
+        event = AuditEvent.objects.get(action=actions.SUBJECT_ACCESS)
+        assert (event.actor, event.target_id) == ("manage.py subject_access", str(person.pk))
         assert "gwendolyn" not in everything(files).lower()
 
     @pytest.mark.parametrize(

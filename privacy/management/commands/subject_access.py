@@ -9,6 +9,8 @@ import pathlib
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import actions
+from audit.services import audit_record
 from privacy.subject_access import subject_access_archive
 from workforce.models import Agency, StaffMember
 
@@ -45,7 +47,13 @@ class Command(BaseCommand):
             output.write_bytes(archive)
         except OSError as exc:
             raise CommandError(f"Could not write {output}: {exc}", returncode=BAD_ARGUMENTS) from None
-        # AUDIT: personal_data.subject_access
+        audit_record(
+            action=actions.SUBJECT_ACCESS,
+            actor="manage.py subject_access",
+            target=staff,
+            detail=f"Wrote everything held about {staff.full_name} ({staff.agency.name}) to {output}",
+            extra={"staff_id": staff.pk, "bytes": len(archive)},
+        )
         self.stderr.write(
             f"Wrote everything held about {staff.full_name} to {output} ({len(archive):,} bytes)."
         )
