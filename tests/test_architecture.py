@@ -20,7 +20,7 @@ FLOORS = (
     ("workforce",),  # people, agencies, job roles, who may see what, staff sign-in
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine
-    ("strategy",),  # features built on the engines: the workforce strategy and action plan
+    ("strategy", "courses"),  # features built on the engines: the strategy; training sessions
     ("people", "demo", "api"),  # pages that compose every app below; the demo data; the JSON API
 )
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}

@@ -1,0 +1,12 @@
+"""Celery tasks of sessions: ids in, one service call."""
+
+from celery import shared_task
+
+
+@shared_task
+def booking_notices_task(*, event, booking_id=None, session_id=None):
+    """Plan the emails a booking or session change calls for, now rather than at the next
+    morning's planner run (courses.notices)."""
+    from . import notices
+
+    notices.notices_plan_now()
