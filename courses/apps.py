@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = "Training sessions"
+
+    def ready(self):
+        # A staff member's own booking pages, and "Book a place" on their record's modules.
+        from training import selfservice as record_actions
+        from workforce import selfservice
+
+        from .selectors import record_actions as actions
+
+        selfservice.register_page(selfservice.SelfPage("sessions", "Book a place", "courses:my_sessions"))
+        selfservice.register_page(selfservice.SelfPage("bookings", "Your bookings", "courses:my_bookings"))
+        record_actions.register_module_actions(actions)
