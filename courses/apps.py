@@ -15,3 +15,10 @@ class CoursesConfig(AppConfig):
         selfservice.register_page(selfservice.SelfPage("sessions", "Book a place", "courses:my_sessions"))
         selfservice.register_page(selfservice.SelfPage("bookings", "Your bookings", "courses:my_bookings"))
         record_actions.register_module_actions(actions)
+
+        # The booking emails, planned and sent by the reminder engine.
+        from notifications import sources
+
+        from .reminders import SOURCE
+
+        sources.register(SOURCE)

@@ -154,6 +154,11 @@ class ReminderSource:
     def email_context(self, item, facts) -> dict:
         raise NotImplementedError
 
+    def attachments(self, item, facts) -> list:
+        """Files the item's email carries: (filename, content, MIME type), e.g. a calendar
+        invitation. None by default."""
+        return []
+
 
 # ---------------------------------------------------------------------------------------------
 # The registry

@@ -5,8 +5,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from courses import services
+from courses import notices, services
 from courses.models import Booking, TrainingSession
+from notifications.models import ReminderItem
 from tests import factories
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -64,6 +65,11 @@ def test_forty_requests_for_twelve_places_book_twelve_and_queue_twenty_eight(mak
         range(1, REQUESTS - PLACES - 3 + 1)
     )
     assert TrainingSession.objects.get(pk=session.pk).booked_count == PLACES
+    # Each of the three is told once, however often the emails are planned.
+    notices.notices_plan_now()
+    notices.notices_plan_now()
+    told = ReminderItem.objects.filter(kind="session_offered").values_list("staff_id", flat=True)
+    assert sorted(told) == sorted(offered.values_list("staff_id", flat=True))
 
 
 def test_one_person_booking_twice_at_once_gets_one_live_booking(make_session, person_a):
