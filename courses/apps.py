@@ -22,3 +22,7 @@ class CoursesConfig(AppConfig):
         from .reminders import SOURCE
 
         sources.register(SOURCE)
+        # Due, overdue and expired reminders list the module's next sessions with free places.
+        from .selectors import next_sessions_context
+
+        sources.register_context_extension(next_sessions_context)

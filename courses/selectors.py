@@ -239,3 +239,55 @@ def register_bookings(session):
         .select_related("staff", "staff__agency")
         .order_by("staff__last_name", "staff__first_name", "id")
     )
+
+
+NEXT_SESSIONS = 3
+NEXT_SESSION_KINDS = ("due_soon", "overdue", "expired", "renewal_soon")
+
+
+def next_sessions_context(item, facts):
+    """Up to three sessions of the reminder's module with free places for the person's agency,
+    each with a link that signs them in to the booking page of that session, where they confirm
+    the place with a POST (a reminder's context extension, notifications.sources)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from workforce.signin import signin_url_for_staff
+
+    if item.kind not in NEXT_SESSION_KINDS or item.staff_id is None or item.module_id is None:
+        return {}
+    sessions = upcoming_sessions(module_ids=[item.module_id], now=timezone.now())
+    rows = [
+        row
+        for row in session_rows(sessions[:20], user=_NOBODY, agency=item.staff.agency, today=facts.today)
+        if row.free > 0
+    ][:NEXT_SESSIONS]
+    if not rows:
+        return {}
+    link = signin_url_for_staff(item.staff, today=facts.today)
+    listed = []
+    for row in rows:
+        session = row.session
+        page = reverse("courses:my_book", kwargs={"pk": item.staff_id, "session_pk": session.pk})
+        start = timezone.localtime(session.starts_at)
+        listed.append(
+            {
+                "when": f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}",
+                "where": session.get_delivery_mode_display()
+                if session.delivery_mode == "live_online"
+                else session.venue.splitlines()[0][:80]
+                if session.venue
+                else "",
+                "free": row.free,
+                "book_url": f"{link}?next={page}" if link else settings.SITE_URL + page,
+            }
+        )
+    return {"next_sessions": listed}
+
+
+class _Nobody:
+    is_authenticated = False
+    is_active = False
+
+
+_NOBODY = _Nobody()

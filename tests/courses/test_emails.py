@@ -5,10 +5,12 @@ import datetime
 
 import icalendar
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.utils import timezone
 
 from courses import notices, services
+from courses.models import Booking
 from courses.reminders import SOURCE
 from notifications import services as outbox
 from notifications.models import ReminderItem
@@ -172,3 +174,50 @@ def test_no_email_is_planned_for_a_person_without_an_address(make_session, agenc
     services.booking_create(session=make_session(), staff=person)
     plan()
     assert items() == []
+
+
+# --- compliance reminders list the next sessions ------------------------------------------------
+
+
+def test_an_overdue_reminder_lists_up_to_three_sessions_with_free_places(
+    client, make_session, person_a, people_a
+):
+    sessions = [make_session(days=days) for days in (10, 20, 30, 40)]
+    full = make_session(days=5, capacity=1)
+    services.booking_create(session=full, staff=people_a[0])
+    today = timezone.localdate()
+    outbox.reminders_plan(day=today, queue=False)
+    mail.outbox.clear()
+    send()
+    [message] = [m for m in mail.outbox if m.to == [person_a.email]]
+    assert "Sessions with free places:" in message.body
+    assert message.body.count("Book: ") == 3
+    start = timezone.localtime(sessions[0].starts_at)
+    assert f"{start.day} {start:%B %Y}" in message.body
+    full_day = timezone.localtime(full.starts_at)
+    assert f"{full_day:%A} {full_day.day} {full_day:%B %Y}, " not in message.body
+
+    # The link signs the person in and opens the session's booking page; only its POST books.
+    link = next(line for line in message.body.splitlines() if "Book: " in line).split("Book: ")[1]
+    path = link.removeprefix(django_settings.SITE_URL)
+    client.get(path)
+    opened = client.post(path)
+    assert opened.status_code == 302 and opened["Location"].endswith(f"/sessions/{sessions[0].pk}/book/")
+    assert not Booking.objects.filter(staff=person_a).exists()
+    assert client.post(opened["Location"]).status_code == 302
+    assert Booking.objects.get(staff=person_a).session == sessions[0]
+
+
+def test_a_reminder_for_a_module_without_sessions_lists_none(person_a):
+    outbox.reminders_plan(day=timezone.localdate(), queue=False)
+    send()
+    [message] = [m for m in mail.outbox if m.to == [person_a.email]]
+    assert "Sessions with free places" not in message.body
+
+
+def test_the_sign_in_link_goes_nowhere_but_the_persons_own_pages(client, person_a):
+    from workforce.signin import signin_url_for_staff
+
+    link = signin_url_for_staff(person_a).removeprefix(django_settings.SITE_URL)
+    response = client.post(link + "?next=https://evil.example.org/my/")
+    assert response["Location"] == "/my/"
