@@ -291,3 +291,75 @@ class _Nobody:
 
 
 _NOBODY = _Nobody()
+
+
+# ---------------------------------------------------------------------------------------------
+# Demand against supply
+# ---------------------------------------------------------------------------------------------
+
+DEMAND_DAYS = 90
+USUAL_CAPACITY = 20  # for a module with no sessions yet
+
+
+@dataclass
+class DemandRow:
+    module: object
+    need: int
+    places: int
+    sessions: int
+    usual_capacity: int
+
+    @property
+    def shortfall(self):
+        return max(self.need - self.places, 0)
+
+    @property
+    def sessions_needed(self):
+        return -(-self.shortfall // self.usual_capacity) if self.shortfall else 0
+
+
+def demand_supply(*, today, agency=None):
+    """Per module delivered in sessions: the people who need it within 90 days (on the 90th day
+    they are overdue, expired, due or renewal due: not valid and not exempt) against the places
+    of the sessions scheduled from today to then; shortfalls first, with the sessions needed at
+    the module's usual (median) capacity. For one agency, its people, and all places (any agency
+    may book them). Four queries."""
+    from statistics import median
+
+    from training.compliance import Status
+    from training.models import Module
+    from training.selectors.engine import compliance_statuses
+
+    horizon = today + datetime.timedelta(days=DEMAND_DAYS)
+    modules = list(Module.objects.filter(active=True).exclude(delivery_mode="e_learning").order_by("code"))
+    ids = {module.pk for module in modules}
+    need = {}
+    for row in compliance_statuses(on=horizon, agency=agency):
+        if row.module_id in ids and row.status not in (Status.COMPLIANT, Status.EXEMPT):
+            need[row.module_id] = need.get(row.module_id, 0) + 1
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(today, datetime.time(), tzinfo=tz)
+    end = datetime.datetime.combine(horizon + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    scheduled = TrainingSession.objects.filter(
+        module__in=ids, status=SessionStatus.SCHEDULED, starts_at__gte=start, starts_at__lt=end
+    ).values_list("module_id", "capacity")
+    places, counts = {}, {}
+    for module_id, capacity in scheduled:
+        places[module_id] = places.get(module_id, 0) + capacity
+        counts[module_id] = counts.get(module_id, 0) + 1
+    capacities = {}
+    for module_id, capacity in TrainingSession.objects.filter(module__in=ids).values_list(
+        "module_id", "capacity"
+    ):
+        capacities.setdefault(module_id, []).append(capacity)
+    rows = [
+        DemandRow(
+            module=module,
+            need=need.get(module.pk, 0),
+            places=places.get(module.pk, 0),
+            sessions=counts.get(module.pk, 0),
+            usual_capacity=int(median(capacities[module.pk])) if module.pk in capacities else USUAL_CAPACITY,
+        )
+        for module in modules
+    ]
+    return sorted(rows, key=lambda row: (-row.shortfall, -row.need, row.module.code))

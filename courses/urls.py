@@ -9,6 +9,7 @@ app_name = "courses"
 
 urlpatterns = [
     path("sessions/", views.session_list, name="session_list"),
+    path("sessions/demand/", views.demand, name="demand"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),

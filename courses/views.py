@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from training.compliance import Status
 from training.selectors.records import person_pairs
 from workforce import access
+from workforce.lists import spreadsheet_response
 
 from . import invitations, selectors, services
 from .forms import (
@@ -80,6 +81,7 @@ def session_list(request):
         "month_label": _month_label(month),
         "links": links,
         "is_lead": access.is_lead(request.user),
+        "can_see_demand": access.is_lead_or_hr(request.user),
         "agency": data.get("agency"),
     }
     return render(request, "courses/session_list.html", context)
@@ -389,3 +391,60 @@ def register(request, pk):
             return redirect("courses:session_detail", pk=session.pk)
     context = {"form": form, "session": session, "bookings": booked, "rows": form.rows()}
     return render(request, "courses/register.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Demand against supply: the lead (the partnership or one agency) and Agency HR (their agency)
+# ---------------------------------------------------------------------------------------------
+
+DEMAND_HEADERS = [
+    "Module",
+    "Title",
+    "People who need it",
+    "Places scheduled",
+    "Sessions",
+    "Shortfall",
+    "Sessions needed",
+    "Usual places",
+]
+
+
+@login_required
+def demand(request):
+    access.require_lead_or_hr(request.user)
+    today = timezone.localdate()
+    agencies = access.visible_agencies(request.user)
+    slug = request.GET.get("agency", "")
+    agency = access.get_visible_agency_or_404(request.user, slug=slug) if slug else None
+    if agency is None and not access.is_lead(request.user):
+        agency = agencies.first()
+    rows = selectors.demand_supply(today=today, agency=agency)
+    if request.GET.get("download") == "xlsx":
+        return spreadsheet_response(
+            headers=DEMAND_HEADERS,
+            rows=(
+                [
+                    r.module.code,
+                    r.module.title,
+                    r.need,
+                    r.places,
+                    r.sessions,
+                    r.shortfall,
+                    r.sessions_needed,
+                    r.usual_capacity,
+                ]
+                for r in rows
+            ),
+            name=f"demand-and-supply-{agency.slug if agency else 'partnership'}-{today:%Y-%m-%d}",
+            file_format="xlsx",
+            title="Demand and supply",
+        )
+    context = {
+        "rows": rows,
+        "agency": agency,
+        "agencies": agencies,
+        "is_lead": access.is_lead(request.user),
+        "horizon": today + datetime.timedelta(days=selectors.DEMAND_DAYS),
+        "days": selectors.DEMAND_DAYS,
+    }
+    return render(request, "courses/demand.html", context)
