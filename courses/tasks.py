@@ -10,3 +10,12 @@ def booking_notices_task(*, event, booking_id=None, session_id=None):
     from . import notices
 
     notices.notices_plan_now()
+
+
+@shared_task
+def held_places_release_task():
+    """Once a day: held places past their date go to the waiting lists (courses.services)."""
+    from . import services
+
+    offered = services.held_places_release()
+    return sum(len(ids) for ids in offered.values())

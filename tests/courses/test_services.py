@@ -248,3 +248,16 @@ def test_more_places_held_than_the_session_has_is_refused(workshop, agency_b):
             holds=[services.Hold(agency_b, 3, day)],
         )
     assert not TrainingSession.objects.exists()
+
+
+def test_the_beat_schedule_releases_held_places_nightly():
+    from celery.schedules import crontab
+
+    from config.celery_app import app as celery_app
+    from courses import tasks  # noqa: F401 - registers the tasks, as the worker's autodiscovery does
+
+    entry = celery_app.conf.beat_schedule["held-places-release"]
+    assert entry["task"] == "courses.tasks.held_places_release_task"
+    assert entry["schedule"] == crontab(hour=0, minute=20)
+    assert entry["task"] in celery_app.tasks
+    assert "courses.tasks.booking_notices_task" in celery_app.tasks
