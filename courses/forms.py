@@ -144,7 +144,7 @@ class SessionForm(forms.Form):
         label="Trainers",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line: name and email, for example Tara Jones <tara@example.org>.",
+        help_text="One per line: name and email, for example Tara Jones &lt;tara@example.org&gt;.",
     )
     held_places = forms.CharField(
         label="Places held for agencies",

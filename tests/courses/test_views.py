@@ -257,3 +257,8 @@ def test_the_invitation_downloads_from_the_booking(client, make_session, person_
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     assert b"METHOD:REQUEST" in response.content
+
+
+def test_the_session_form_escapes_its_example_address(client, lead):
+    body = login(client, lead).get(reverse("courses:session_new")).content.decode()
+    assert "Tara Jones &lt;tara@example.org&gt;" in body
