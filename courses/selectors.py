@@ -97,6 +97,7 @@ class SessionRow:
     booked: int
     waiting: int
     own_booked: int | None
+    by_agency: dict | None = None
 
 
 def _with_details(sessions):
@@ -138,7 +139,7 @@ def session_rows(sessions, *, user, agency=None, today):
                 today=today,
             )
         own = sum(n for a, n in counts.items() if a in own_agencies) if own_agencies is not None else None
-        rows.append(SessionRow(session, free, session.booked_count, session.waitlist_count, own))
+        rows.append(SessionRow(session, free, session.booked_count, session.waitlist_count, own, counts))
     return rows
 
 
@@ -162,8 +163,10 @@ def sessions_in_month(user, *, month_start, module=None, delivery_mode=None):
 def upcoming_sessions(*, module_ids, now, limit_per_module=None):
     """Scheduled sessions of these modules that are still open for booking, soonest first."""
     sessions = TrainingSession.objects.filter(
-        module__in=module_ids, status=SessionStatus.SCHEDULED, booking_closes_at__gt=now, starts_at__gt=now
+        status=SessionStatus.SCHEDULED, booking_closes_at__gt=now, starts_at__gt=now
     ).order_by("starts_at", "id")
+    if module_ids is not None:
+        sessions = sessions.filter(module__in=module_ids)
     return sessions
 
 
@@ -242,13 +245,24 @@ def register_bookings(session):
 
 
 NEXT_SESSIONS = 3
-NEXT_SESSION_KINDS = ("due_soon", "overdue", "expired", "renewal_soon")
+NEXT_SESSION_KINDS = ("due_soon", "overdue", "expired")
+
+
+def _open_sessions_by_module(today):
+    """Every session open for booking, by module: read once per message (a fixed number of
+    queries however many items the message has)."""
+    rows = session_rows(upcoming_sessions(module_ids=None, now=timezone.now()), user=_NOBODY, today=today)
+    by_module = {}
+    for row in rows:
+        by_module.setdefault(row.session.module_id, []).append(row)
+    return by_module
 
 
 def next_sessions_context(item, facts):
     """Up to three sessions of the reminder's module with free places for the person's agency,
     each with a link that signs them in to the booking page of that session, where they confirm
-    the place with a POST (a reminder's context extension, notifications.sources)."""
+    the place with a POST (a reminder's context extension, notifications.sources). The sessions
+    are read once per message and one sign-in link made per person."""
     from django.conf import settings
     from django.urls import reverse
 
@@ -256,33 +270,49 @@ def next_sessions_context(item, facts):
 
     if item.kind not in NEXT_SESSION_KINDS or item.staff_id is None or item.module_id is None:
         return {}
-    sessions = upcoming_sessions(module_ids=[item.module_id], now=timezone.now())
-    rows = [
-        row
-        for row in session_rows(sessions[:20], user=_NOBODY, agency=item.staff.agency, today=facts.today)
-        if row.free > 0
-    ][:NEXT_SESSIONS]
-    if not rows:
+    cache = facts.__dict__.setdefault("courses_next_sessions", {})
+    if "sessions" not in cache:
+        cache["sessions"] = _open_sessions_by_module(facts.today)
+        cache["links"] = {}
+    candidates = cache["sessions"].get(item.module_id, [])
+    if not candidates:
         return {}
-    link = signin_url_for_staff(item.staff, today=facts.today)
+    agency_id = item.staff.agency_id
     listed = []
-    for row in rows:
+    for row in candidates:
         session = row.session
+        holds = [(h.agency_id, h.places, h.until) for h in session.held_places.all()]
+        free = rules.free_places(
+            capacity=session.capacity,
+            booked=session.booked_count,
+            holds=holds,
+            booked_by_agency=row.by_agency,
+            agency_id=agency_id,
+            today=facts.today,
+        )
+        if free <= 0:
+            continue
+        if item.staff_id not in cache["links"]:
+            cache["links"][item.staff_id] = signin_url_for_staff(item.staff, today=facts.today)
+        link = cache["links"][item.staff_id]
         page = reverse("courses:my_book", kwargs={"pk": item.staff_id, "session_pk": session.pk})
         start = timezone.localtime(session.starts_at)
+        where = ""
+        if session.delivery_mode == "live_online":
+            where = session.get_delivery_mode_display()
+        elif session.venue:
+            where = session.venue.splitlines()[0][:80]
         listed.append(
             {
                 "when": f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}",
-                "where": session.get_delivery_mode_display()
-                if session.delivery_mode == "live_online"
-                else session.venue.splitlines()[0][:80]
-                if session.venue
-                else "",
-                "free": row.free,
+                "where": where,
+                "free": free,
                 "book_url": f"{link}?next={page}" if link else settings.SITE_URL + page,
             }
         )
-    return {"next_sessions": listed}
+        if len(listed) == NEXT_SESSIONS:
+            break
+    return {"next_sessions": listed} if listed else {}
 
 
 class _Nobody:
