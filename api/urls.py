@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import sessions, views
 
 app_name = "api"
 
@@ -13,6 +13,13 @@ urlpatterns = [
     path("v1/staff/<int:pk>/", views.StaffDetail.as_view(), name="staff_detail"),
     path("v1/completions/", views.CompletionList.as_view(), name="completions"),
     path("v1/compliance/", views.ComplianceView.as_view(), name="compliance"),
+    path("v1/sessions/", sessions.SessionList.as_view(), name="sessions"),
+    path("v1/sessions/<int:pk>/", sessions.SessionDetail.as_view(), name="session_detail"),
+    path("v1/sessions/<int:pk>/cancel/", sessions.SessionCancel.as_view(), name="session_cancel"),
+    path("v1/sessions/<int:pk>/bookings/", sessions.SessionBookings.as_view(), name="session_bookings"),
+    path("v1/sessions/<int:pk>/attendance/", sessions.SessionAttendance.as_view(), name="session_attendance"),
+    path("v1/bookings/<int:pk>/cancel/", sessions.BookingCancel.as_view(), name="booking_cancel"),
+    path("v1/bookings/<int:pk>/invite.ics", sessions.BookingInvite.as_view(), name="booking_invite"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

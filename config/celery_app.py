@@ -73,6 +73,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=4, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Daily at 00:20 Europe/London: places held for agencies whose date has passed go to the
+    # sessions' waiting lists (the first people waiting are offered them and told).
+    "held-places-release": {
+        "task": "courses.tasks.held_places_release_task",
+        "schedule": crontab(hour=0, minute=20),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 # Crontab entries are read in Europe/London (CELERY_TIMEZONE), so "06:30" means 06:30 local time.
 _ = crontab

@@ -28,6 +28,7 @@ urlpatterns = [
     path("compliance/", include("training.urls.compliance")),
     path("imports/", include("imports.urls")),
     path("privacy/", include("privacy.urls")),
+    path("", include("courses.urls")),
     path("", include("people.urls")),
 ]
 

@@ -58,6 +58,7 @@ class RenderedEmail:
     text: str
     html: str
     headers: dict = field(default_factory=dict)
+    attachments: list = field(default_factory=list)  # (filename, content, MIME type)
 
     def stored_fields(self) -> dict:
         return {
@@ -131,6 +132,9 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
         text=render_to_string(_template("message", "body.txt"), context).strip() + "\n",
         html=render_to_string(_template("message", "body.html"), context),
         headers=headers,
+        attachments=[
+            file for item in items for file in sources.source_for(item.kind).attachments(item, facts)
+        ],
     )
 
 
@@ -218,6 +222,8 @@ def deliver(email: RenderedEmail, *, connection=None, reference=None) -> None:
     )
     message.attach_alternative(email.html, "text/html")
     message.notify_reference = reference
+    for filename, content, mimetype in email.attachments:
+        message.attach(filename, content, mimetype)
     reused = _is_open(connection)
     if not reused:
         connection.open()

@@ -65,23 +65,26 @@ class PlanResult:
 
 
 def reminders_plan(
-    *, day: datetime.date, queue: bool = True, now: datetime.datetime | None = None
+    *, day: datetime.date, queue: bool = True, now: datetime.datetime | None = None, only=None
 ) -> PlanResult:
     """Plan every reminder due on `day` across the partnership and group them into messages.
 
     Running it twice for the same day adds nothing: the second run finds every latest stage's key
     already in the outbox. Messages due now are queued after the transaction commits (`queue`);
-    the send_reminders command sends them itself instead.
+    the send_reminders command sends them itself instead. `only` (a list of sources) plans just
+    theirs, at once, outside the day's run (a booking's confirmation): the day's run is left as
+    it was, and plans the same keys again harmlessly.
     """
     now = now or timezone.now()
-    PlannerRun.objects.bulk_create(
-        [PlannerRun(day=day, started_at=now)],
-        update_conflicts=True,
-        unique_fields=["day"],
-        update_fields=["started_at", "finished_at"],
-    )
+    if only is None:
+        PlannerRun.objects.bulk_create(
+            [PlannerRun(day=day, started_at=now)],
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=["started_at", "finished_at"],
+        )
     with heavy_reads():  # the read replica, when there is one: sending rechecks each item anyway
-        plan = planning.reminder_plan(day=day)
+        plan = planning.reminder_plan(day=day, only=only)
     with transaction.atomic():
         if plan.superseded_ids:
             ReminderItem.objects.filter(id__in=plan.superseded_ids, status=ItemStatus.PENDING).update(
@@ -99,12 +102,13 @@ def reminders_plan(
         message_ids = _due_unqueued(now)
         if queue and message_ids:
             transaction.on_commit(lambda: messages_queue(message_ids))
-        PlannerRun.objects.filter(day=day).update(
-            finished_at=timezone.now(),
-            planned=plan.planned_by_kind(),
-            skipped=len(plan.skipped),
-            messages=len(message_ids),
-        )
+        if only is None:
+            PlannerRun.objects.filter(day=day).update(
+                finished_at=timezone.now(),
+                planned=plan.planned_by_kind(),
+                skipped=len(plan.skipped),
+                messages=len(message_ids),
+            )
     skipped = len(plan.skipped)
     logger.info(
         "Planned reminders for %s: %s pending, %s skipped, %s messages to send",

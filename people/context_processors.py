@@ -82,6 +82,7 @@ def _nav_items(role, user, path, counts):
                 "waiting",
             ),
             _item("Attendance register", reverse("records:register"), path.startswith("/training/register")),
+            _item("Sessions", reverse("courses:session_list"), path.startswith("/sessions/")),
             uploads,
             _item(
                 "Reminders",
@@ -100,6 +101,7 @@ def _nav_items(role, user, path, counts):
     return [
         _item("Dashboard", home, path == home or path.startswith("/compliance/")),
         _item("Staff and training", agencies, in_agencies),
+        _item("Sessions", reverse("courses:session_list"), path.startswith("/sessions/")),
         uploads,
         quality,
         _item("Action plan", reverse("strategy:action_list"), path.startswith("/strategy/")),

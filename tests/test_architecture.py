@@ -21,7 +21,7 @@ FLOORS = (
     ("workforce",),  # people, agencies, job roles, who may see what, staff sign-in
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine
-    ("strategy",),  # features built on the engines: the workforce strategy and action plan
+    ("strategy", "courses"),  # features built on the engines: the strategy; training sessions
     # pages composing every app below; demo data; JSON API; personal data; sign-in (SSO, 2FA)
     ("people", "demo", "api", "privacy", "accounts"),
 )

@@ -8,6 +8,7 @@ from there.
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -73,8 +74,17 @@ def signin_open(request, token):
         target=staff[0] if len(staff) == 1 else ("workforce.staffmember", "", f"{len(staff)} staff records"),
         extra={"staff_ids": [person.pk for person in staff]},
     )
-    # Straight on to a page without the token in its address (history, referrers).
-    return redirect("staff_home")
+    # Straight on to a page without the token in its address (history, referrers): the record, or
+    # the page of it the link named (a reminder's "Book a place" on a session).
+    return redirect(_own_page(request) or "staff_home")
+
+
+def _own_page(request):
+    """`?next=` when it is a page of a staff member's own record on this site, else None."""
+    target = request.GET.get("next", "")
+    if target.startswith("/my/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return None
 
 
 @never_cache

@@ -419,6 +419,11 @@ FORMAT_MODULE_PATH = ["config.formats"]
 # --- strategy ---
 # The partnership's HSB workforce strategy: lead and sponsor, self-assessment rounds, action plan.
 INSTALLED_APPS += ["strategy"]
+
+# --- training sessions ---
+# Sessions of classroom, live online and workshop modules: bookings, waiting lists, invitations,
+# registers (PRODUCT.md section 9).
+INSTALLED_APPS += ["courses"]
 # The people pages and the demo data build on every app, so they come last (the top floor: see
 # docs/architecture.md).
 INSTALLED_APPS += ["people", "demo"]

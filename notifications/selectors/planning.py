@@ -113,7 +113,7 @@ class Plan:
         return counts
 
 
-def reminder_plan(*, day: datetime.date) -> Plan:
+def reminder_plan(*, day: datetime.date, only=None) -> Plan:
     """What the planner run for `day` would write (a read: nothing is written here).
 
     Catch-up: each series contributes its latest stage due on `day`, unless that stage is already
@@ -122,7 +122,8 @@ def reminder_plan(*, day: datetime.date) -> Plan:
     should not get "due in 7 days" and "overdue" together).
     """
     planning = PlanningDay(day)
-    found = [each for source in sources.all_sources() for each in source.series(planning) if each is not None]
+    chosen = sources.all_sources() if only is None else list(only)
+    found = [each for source in chosen for each in source.series(planning) if each is not None]
 
     by_latest_key = {}
     for series in found:

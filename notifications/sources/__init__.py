@@ -154,10 +154,33 @@ class ReminderSource:
     def email_context(self, item, facts) -> dict:
         raise NotImplementedError
 
+    def attachments(self, item, facts) -> list:
+        """Files the item's email carries: (filename, content, MIME type), e.g. a calendar
+        invitation. None by default."""
+        return []
+
 
 # ---------------------------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------------------------
+
+_CONTEXT_EXTENSIONS = []
+
+
+def register_context_extension(extension):
+    """Add a callable (item, facts) -> dict whose keys join every reminder email's context (an
+    app higher up adds what it knows: courses lists a module's next sessions with free places as
+    `next_sessions`, which the due, overdue and expired templates show)."""
+    if extension not in _CONTEXT_EXTENSIONS:
+        _CONTEXT_EXTENSIONS.append(extension)
+    return extension
+
+
+def extra_context(item, facts) -> dict:
+    context = {}
+    for extension in _CONTEXT_EXTENSIONS:
+        context.update(extension(item, facts) or {})
+    return context
 
 
 def register(source):

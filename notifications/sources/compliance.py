@@ -18,7 +18,7 @@ from workforce.models import StaffMember
 from .. import rules
 from ..rules import Kind
 from ..selectors.planning import module_policies, policy_of
-from . import Check, Cycle, NamedStage, ReminderKind, ReminderSource, series
+from . import Check, Cycle, NamedStage, ReminderKind, ReminderSource, extra_context, series
 
 # How to do each kind of training, for the "how to complete / renew" lines.
 HOW_TO = {
@@ -103,6 +103,8 @@ class ComplianceReminders(ReminderSource):
         if item.kind == Kind.ESCALATION:
             lapsed = "overdue" if rules.cycle_of(item.kind, item.stage) == rules.DUE_CYCLE else "expired"
             context.update(lapsed=lapsed, agency=item.staff.agency)
+        else:
+            context.update(extra_context(item, facts))
         return context
 
 

@@ -395,7 +395,9 @@ def test_the_same_seed_gives_the_same_people_and_another_seed_does_not():
         return sorted(Completion.objects.values_list("staff__staff_number", "module__code", "completed_on"))
 
     def clear():
-        for model in (Completion, Exemption, Assignment, StaffMember):
+        from courses.models import Booking, TrainingSession
+
+        for model in (Booking, TrainingSession, Completion, Exemption, Assignment, StaffMember):
             model.objects.all().delete()
 
     seed("--staff", "40", "--seed", "3")

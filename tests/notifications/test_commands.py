@@ -25,6 +25,13 @@ KINDS = [
     "staff_list_review",
     "verification_review",
     "action_plan_review",
+    "session_booked",
+    "session_waitlisted",
+    "session_offered",
+    "session_changed",
+    "session_cancelled",
+    "session_reminder",
+    "session_attendees",
 ]
 
 

@@ -70,7 +70,35 @@ def everything_due(db, lead):
         due_on=D(2026, 12, 31),
         review_on=DAY,
     )
+    _session_booked(staff, module)
     return staff
+
+
+def _session_booked(staff, module):
+    """A session two days after DAY (its trainer's attendee list, the 7-day reminder), booked a
+    week before DAY (the confirmation)."""
+    from courses.models import Booking, SessionPart, Trainer, TrainingSession
+
+    def at(day, hour):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+    starts, ends = at(DAY + datetime.timedelta(days=2), 9), at(DAY + datetime.timedelta(days=2), 12)
+    session = TrainingSession.objects.create(
+        module=module,
+        delivery_mode="classroom",
+        venue="Hall",
+        capacity=10,
+        booked_count=1,
+        booking_closes_at=starts - datetime.timedelta(days=2),
+        starts_at=starts,
+        ends_at=ends,
+    )
+    SessionPart.objects.create(session=session, starts_at=starts, ends_at=ends)
+    Trainer.objects.create(session=session, name="Tara", email="tara@example.org")
+    booked = at(D(2026, 5, 25), 10)
+    Booking.objects.create(
+        session=session, staff=staff, module=module, status="booked", created_at=booked, booked_at=booked
+    )
 
 
 def test_every_source_is_registered_once_and_owns_its_kinds():

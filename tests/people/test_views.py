@@ -84,6 +84,7 @@ class TestAgencyHRHome:
         assert [item["text"] for item in response.context["nav_items"]] == [
             "Dashboard",
             "Staff and training",
+            "Sessions",
             "Uploads",
             "Data quality",
             "Action plan",

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from workforce import access
 
-from .. import certificates, ics, services
+from .. import certificates, ics, selfservice, services
 from ..forms.records import (
     DeclareCompletionForm,
     ExemptionEndForm,
@@ -63,10 +63,14 @@ def my_record(request, pk):
     pending = [completion for completion in completions if completion.verification == Verification.PENDING]
     waiting = {completion.module_id: completion for completion in reversed(pending)}
     pairs = record_selectors.person_pairs(staff=staff, today=today)
+    actions = selfservice.module_actions(staff=staff, pairs=pairs, today=today)
     context = {
         "staff": staff,
         "today": today,
-        "rows": [{"pair": pair, "pending": waiting.get(pair.module.id)} for pair in pairs],
+        "rows": [
+            {"pair": pair, "pending": waiting.get(pair.module.id), "actions": actions.get(pair.module.id, [])}
+            for pair in pairs
+        ],
         "completions": completions,
         "pending": pending,
         "other_records": access.signed_in_staff(request).exclude(pk=staff.pk).select_related("agency"),

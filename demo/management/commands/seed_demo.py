@@ -12,6 +12,7 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from demo.sessions import seed_sessions_demo
 from demo.staff import (
     DEFAULT_SEED,
     DEFAULT_STAFF,
@@ -91,6 +92,14 @@ class Command(BaseCommand):
                 f"Workforce strategy: added {made['rounds']} assessment rounds and {made['actions']} actions."
                 if made["rounds"] or made["actions"]
                 else "Workforce strategy: already in place."
+            )
+            # Training sessions: past ones with registers, upcoming ones with bookings and a
+            # waiting list, one cancelled. Once only, like the strategy.
+            sessions = seed_sessions_demo(today=today)
+            say(
+                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings."
+                if sessions["sessions"]
+                else "Training sessions: already in place."
             )
         if as_json:
             self.stdout.write(json.dumps(database_totals()))
