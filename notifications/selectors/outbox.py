@@ -15,7 +15,7 @@ from training.models import Module
 from workforce.models import Agency, StaffMember
 
 from .. import sources
-from ..models import ItemStatus, PlannerRun, ReminderItem, ReminderMessage
+from ..models import ItemStatus, MessageStatus, PlannerRun, ReminderItem, ReminderMessage, ReminderPause
 from ..sources.compliance import NextReminder, next_reminder_for
 from . import planning
 
@@ -228,4 +228,24 @@ def person_reminders(
         history=shown[:PERSON_HISTORY_LIMIT],
         more=len(shown) > PERSON_HISTORY_LIMIT,
         skipped=history.filter(status=ItemStatus.SKIPPED).count(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders paused: the switch and what it holds
+# ---------------------------------------------------------------------------------------------
+
+
+def reminder_pause():
+    """The partnership's pause switch (a fresh, unsaved one when nobody has ever used it)."""
+    return ReminderPause.objects.select_related("changed_by").filter(pk=1).first() or ReminderPause(pk=1)
+
+
+def held_messages():
+    """The emails waiting to go (pending messages, each with its number of pending items), oldest
+    first: while reminders are paused, what would have gone out. One query per page."""
+    return (
+        ReminderMessage.objects.filter(status=MessageStatus.PENDING)
+        .annotate(waiting=Count("items", filter=Q(items__status=ItemStatus.PENDING)))
+        .order_by("day", "recipient")
     )

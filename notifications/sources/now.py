@@ -5,7 +5,6 @@ the items, one per person per day under the usual unique key, so asking twice th
 queues nothing more. They go through the outbox like every other reminder: one email per
 recipient per day, re-checked when sent, visible on the outbox page."""
 
-
 from training.compliance import Status
 from training.selectors.engine import compliance_pairs
 from workforce.models import StaffMember

@@ -33,14 +33,22 @@ def test_a_reminder_now_is_one_outbox_item_with_who_asked_and_is_sent_listing_th
 
     assert (result.queued, result.already, result.unreachable) == (1, 0, 0)
     item = ReminderItem.objects.get()
-    assert (item.kind, item.stage, item.staff_id, item.requested_by_id) == ("reminder_now", "now", asha.pk, lead.pk)
+    assert (item.kind, item.stage, item.staff_id, item.requested_by_id) == (
+        "reminder_now",
+        "now",
+        asha.pk,
+        lead.pk,
+    )
     assert item.recipient == "asha.patel@example.org"
     assert item.message is not None
     outcome = services.message_send(message_id=item.message_id, today=DAY, now=NOW)
     assert outcome.status == "sent"
     [delivered] = smtp_settings.messages
     email = delivered["message"]
-    assert email["Subject"] == "Your HSB training: HSB-101 Understanding harmful sexual behaviour needs attention"
+    assert (
+        email["Subject"]
+        == "Your HSB training: HSB-101 Understanding harmful sexual behaviour needs attention"
+    )
     text = email.get_body(("plain",)).get_content()
     assert "HSB-101 Understanding harmful sexual behaviour: overdue" in text
     item.refresh_from_db()
