@@ -43,6 +43,7 @@ def outstanding_pairs(staff_ids, *, today) -> dict[int, list]:
 class RemindersNow(ReminderSource):
     kinds = (ReminderKind(KIND, "Reminder sent now", own_training=True, urgency=0),)
     named_stages = {STAGE: NamedStage("asked for by a lead or HR", "day")}
+    on_request = True
 
     def series(self, planning):
         return iter(())
