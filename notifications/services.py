@@ -614,6 +614,10 @@ def pending_messages_send(*, today: datetime.date | None = None, now=None) -> Se
     so a worker running at the same time never sends the same message twice. The hour is the cron
     job's: a digest's 08:00 does not hold it back."""
     run = SendRun()
+    if reminders_paused():
+        # Nothing would be claimed; and the loop below would lift the digests' 08:00 hold.
+        logger.warning("Reminders are paused: nothing was sent.")
+        return run
     claim_token = f"cli-{uuid.uuid4().hex}"
     ids = list(
         ReminderMessage.objects.filter(status=MessageStatus.PENDING)
