@@ -177,9 +177,9 @@ def outbox_status_counts(**filters) -> dict[str, int]:
 
 def message_detail(message_id: int) -> ReminderMessage:
     """One message with its items, exactly as sent (subject, text and HTML are stored)."""
-    return ReminderMessage.objects.prefetch_related("items__staff", "items__module", "items__agency").get(
-        id=message_id
-    )
+    return ReminderMessage.objects.prefetch_related(
+        "items__staff", "items__module", "items__agency", "items__requested_by"
+    ).get(id=message_id)
 
 
 def reminder_history_for(staff: StaffMember):

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from notifications import services
-from notifications.models import ReminderPause
+from notifications.models import ReminderItem, ReminderPause
 from tests.notifications.builders import D, hsb101, person, quiet_agency, role_requiring
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +50,16 @@ def test_hr_never_sees_the_banner(client, lead, hr_a):
     services.reminders_pause_set(paused=True, actor=lead)
     client.force_login(hr_a)
     assert "Reminders paused" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_message_page_says_who_asked_for_a_reminder_now(client, lead):
+    role = role_requiring(hsb101())
+    asha = person(quiet_agency(), role)
+    services.reminders_now_request(staff=[asha], actor=lead, day=D(2026, 4, 23))
+    client.force_login(lead)
+
+    message = ReminderItem.objects.get().message
+    page = client.get(reverse("outbox:message", kwargs={"pk": message.pk})).content.decode()
+
+    assert "Reminder sent now" in page
+    assert f"asked for by a lead or HR: {lead.get_full_name() or lead.username}" in page

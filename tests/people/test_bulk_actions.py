@@ -8,9 +8,12 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import ReminderItem
+from tests.training.compliance_fixtures import more_staff
 from training.models import Assignment, Exemption
 from workforce.signin import staff_for_token
 
@@ -286,3 +289,38 @@ def test_person_page_actions_refused_for_others_and_for_the_unreachable(client, 
     assert client.get(person_url("staff_remind", asha)).status_code == 405
     assert ReminderItem.objects.count() == 0
     assert mail.outbox == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-based: the confirmation page and the reminders' request read a fixed number of times
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["remind", "exempt"])
+def test_the_confirmation_of_a_whole_list_reads_a_fixed_number_of_times(
+    client, lead, scene, action, django_assert_max_num_queries
+):
+    client.force_login(lead)
+    form = {"action": action, "list": "agency", "agency": scene.agency_a.slug, "scope": "all"}
+    more_staff(scene, 5)
+    with CaptureQueriesContext(connection) as few:
+        client.post(ACT, form)
+    more_staff(scene, 45)
+    with django_assert_max_num_queries(len(few)):
+        response = client.post(ACT, form)
+    assert len(response.context["people"]) == 55
+
+
+def test_reminding_a_whole_list_writes_a_fixed_number_of_times(
+    client, lead, scene, django_assert_max_num_queries
+):
+    client.force_login(lead)
+    form = {"action": "remind", "list": "people", "filters": "", "scope": "all", "confirm": "yes"}
+    more_staff(scene, 5)
+    with CaptureQueriesContext(connection) as few:
+        client.post(ACT, form)
+    ReminderItem.objects.all().delete()
+    more_staff(scene, 45)
+    with django_assert_max_num_queries(len(few)):
+        client.post(ACT, form)
+    assert ReminderItem.objects.count() >= 50
