@@ -102,3 +102,22 @@ def test_with_the_real_worker_a_paused_outbox_holds_and_resuming_sends_once(
     assert sorted(smtp_settings.recipients()) == ["ann.jones@example.org", "bob.jones@example.org"]
     sweep_outbox.delay()
     assert smtp_settings.wait_for_count(3, timeout=3) is False
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_with_the_real_worker_a_reminder_now_goes_once_however_often_it_is_asked(
+    celery_worker, smtp_settings, lead
+):
+    agency = quiet_agency()
+    role = role_requiring(hsb101())
+    asha = person(agency, role, start=timezone.localdate() - datetime.timedelta(days=100))
+
+    first = services.reminders_now_request(staff=[asha], actor=lead)
+    again = services.reminders_now_request(staff=[asha], actor=lead)
+
+    assert (first.queued, again.queued, again.already) == (1, 0, 1)
+    assert smtp_settings.wait_for_count(1, timeout=30)
+    assert smtp_settings.recipients() == ["asha.patel@example.org"]
+    sweep_outbox.delay()
+    assert smtp_settings.wait_for_count(2, timeout=3) is False
