@@ -175,7 +175,7 @@ def publish(broker_url, message_ids):
 
     with Connection(broker_url) as connection:
         for message_id in message_ids:
-            send_message.apply_async((message_id,), connection=connection, queue="celery")
+            send_message.apply_async((message_id,), connection=connection, queue="reminders")
 
 
 def send_run(env, emails):
@@ -219,6 +219,7 @@ def send_run(env, emails):
         "worker",
         "--pool=prefork",
         "--concurrency=2",
+        "--queues=reminders",
     ]
     command += [
         "--without-gossip",

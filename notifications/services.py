@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from workforce.database import analyze
+from workforce.database import analyze, heavy_reads
 from workforce.services import acting_user
 
 from . import emails, rules, sources
@@ -78,7 +78,8 @@ def reminders_plan(
         unique_fields=["day"],
         update_fields=["started_at", "finished_at"],
     )
-    plan = planning.reminder_plan(day=day)
+    with heavy_reads():  # the read replica, when there is one: sending rechecks each item anyway
+        plan = planning.reminder_plan(day=day)
     with transaction.atomic():
         if plan.superseded_ids:
             ReminderItem.objects.filter(id__in=plan.superseded_ids, status=ItemStatus.PENDING).update(

@@ -29,6 +29,7 @@ from training.selectors.compliance import (
 )
 from training.views import compliance as compliance_views
 from workforce import access, selectors, signin
+from workforce.database import heavy_reads_view
 from workforce.forms import StaffSearchForm
 from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.selectors import StaffStatus
@@ -38,6 +39,7 @@ from .forms import ACTIONS, BulkAssignmentForm, BulkExemptionForm
 
 
 @login_required
+@heavy_reads_view
 def home(request):
     """Leads and Agency HR start on the dashboard; anyone else is told where their record is."""
     if access.is_lead_or_hr(request.user):
@@ -46,6 +48,7 @@ def home(request):
 
 
 @login_required
+@heavy_reads_view
 def agency_list(request):
     access.require_lead_or_hr(request.user)
     if not access.is_lead(request.user):
@@ -58,6 +61,7 @@ def agency_list(request):
 
 
 @login_required
+@heavy_reads_view
 def agency_staff(request, slug):
     agency = access.get_visible_agency_or_404(request.user, slug=slug)
     today = timezone.localdate()
@@ -243,6 +247,7 @@ def search(request):
 
 
 @login_required
+@heavy_reads_view
 def data_quality(request):
     """The gaps in the staff data the user may see, each with the people it leaves out."""
     access.require_lead_or_hr(request.user)

@@ -63,10 +63,21 @@ def celery_test_queue():
 @pytest.fixture(scope="session")
 def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue, celery_broker_folders):
     """One real worker (solo pool, in a thread) for the whole test session: starting and stopping
-    one takes seconds. It consumes this process's own queue, which becomes the default queue, so
-    every task published during the session (`.delay()` included) reaches it."""
-    previous = celery_app.conf.task_default_queue, celery_app.conf.broker_transport_options
+    one takes seconds. It consumes this process's own queues: the default queue and each routed
+    queue (CELERY_TASK_ROUTES) renamed after this process, so every task published during the
+    session (`.delay()` included) reaches it, through the route it takes in production."""
+    previous = (
+        celery_app.conf.task_default_queue,
+        celery_app.conf.broker_transport_options,
+        celery_app.conf.task_routes,
+    )
     celery_app.conf.task_default_queue = celery_test_queue
+    celery_app.conf.task_routes = {
+        pattern: {**route, "queue": f"{celery_test_queue}-{route['queue']}"}
+        for pattern, route in (previous[2] or {}).items()
+    }
+    celery_app.amqp.flush_routes()
+    queues = [celery_test_queue, *sorted({route["queue"] for route in celery_app.conf.task_routes.values()})]
     if celery_app.conf.broker_url.startswith("filesystem://"):
         # The file-system transport polls its folder once a second by default: too slow for tests.
         celery_app.conf.broker_transport_options = {**previous[1], "polling_interval": 0.05}
@@ -75,7 +86,7 @@ def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue,
             celery_app,
             pool="solo",
             concurrency=1,
-            queues=[celery_test_queue],
+            queues=queues,
             # The ping goes through the broadcast machinery, which the file-system transport
             # only half supports; the tests' own round trips prove the worker works.
             perform_ping_check=False,
@@ -84,7 +95,12 @@ def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue,
         ) as worker:
             yield worker
     finally:
-        celery_app.conf.task_default_queue, celery_app.conf.broker_transport_options = previous
+        (
+            celery_app.conf.task_default_queue,
+            celery_app.conf.broker_transport_options,
+            celery_app.conf.task_routes,
+        ) = previous
+        celery_app.amqp.flush_routes()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Planner statistics after bulk writes.
+"""Planner statistics after bulk writes, and which database answers the heavy reads.
 
 PostgreSQL plans a query from each table's statistics, which autovacuum refreshes some time after a
 table has changed a lot, and never where it is switched off (as on the development machine). A
@@ -11,7 +11,12 @@ of a second however large the table, and it may run inside the writing transacti
 sees.
 """
 
-from django.db import connection
+import contextvars
+import functools
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, connections
 
 # Below this many rows written, the statistics do not move enough to change a plan.
 ANALYZE_AFTER_ROWS = 5_000
@@ -42,3 +47,60 @@ def analyze_all() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Heavy reads on the read replica
+# ---------------------------------------------------------------------------------------------
+#
+# With DATABASE_REPLICA_URL set, the reads that cost the most (dashboards, lists of people,
+# exports, reports, the planner's reads) go to a PostgreSQL streaming replica, through
+# config.db_router. Everything else reads the primary, and so does a heavy read that must see the
+# latest write: one inside a transaction on the primary, or in a request from someone who wrote
+# something a moment ago (config.middleware.PrimaryAfterWriteMiddleware pins them for
+# REPLICA_STICKY_SECONDS, longer than the replica's usual lag).
+
+REPLICA_ALIAS = "replica"
+_heavy = contextvars.ContextVar("heavy_reads", default=False)
+_pinned = contextvars.ContextVar("primary_pinned", default=False)
+
+
+@contextmanager
+def heavy_reads():
+    """Reads in this block may go to the read replica (when one is configured)."""
+    token = _heavy.set(True)
+    try:
+        yield
+    finally:
+        _heavy.reset(token)
+
+
+def heavy_reads_view(view):
+    """A view whose reads may go to the read replica."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        with heavy_reads():
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+@contextmanager
+def primary_pinned():
+    """Every read in this block reads the primary, heavy or not."""
+    token = _pinned.set(True)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def read_alias() -> str | None:
+    """The database alias for a read now: the replica for a heavy read that may lag, else None
+    (the router's "no opinion", which is the primary)."""
+    if not settings.DATABASE_REPLICA_ENABLED or not _heavy.get() or _pinned.get():
+        return None
+    if REPLICA_ALIAS not in settings.DATABASES or connections["default"].in_atomic_block:
+        return None
+    return REPLICA_ALIAS

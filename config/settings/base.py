@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.PrimaryAfterWriteMiddleware",
     # Last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -138,6 +139,21 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_or_fail("CONN_MAX_AGE", env.int, default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A PostgreSQL streaming replica for the heavy reads (dashboards, lists, exports, reports, the
+# planner's reads): see workforce.database and config.db_router. Unset: everything reads the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_ENABLED = bool(DATABASE_REPLICA_URL)
+if DATABASE_REPLICA_ENABLED:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a replica of DATABASE_URL (the same engine)."
+        )
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# After a write, that browser reads the primary for this long (longer than the replica's lag).
+REPLICA_STICKY_SECONDS = env_or_fail("REPLICA_STICKY_SECONDS", env.int, default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +310,16 @@ CELERY_TASK_TIME_LIMIT = env_or_fail("CELERY_TASK_TIME_LIMIT", env.int, default=
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TASK_ALWAYS_EAGER = False
+# Queues, so that a 100,000-row upload or a month's report never delays the morning's reminders:
+# compose runs a worker per queue group; `make run`'s one worker consumes them all. A task not
+# routed here goes to "default" (staff sign-in emails, purges).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "reminders"},  # planning, sending, the sweeper, heartbeat
+    "imports.tasks.*": {"queue": "imports"},  # checking and applying uploads
+    "training.tasks.compliance_snapshot_task": {"queue": "reports"},
+}
+CELERY_QUEUE_NAMES = ("default", "reminders", "imports", "reports")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(

@@ -25,3 +25,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     VAR_DIR.mkdir(exist_ok=True)  # noqa: F405
     # The process id keeps two test runs in one checkout apart; the file is removed at the end.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-tracker-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# The read replica's alias, mirroring the primary (no database of its own): the router's tests
+# switch DATABASE_REPLICA_ENABLED on; every other test reads the primary.
+if "replica" not in DATABASES:  # noqa: F405
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from workforce import access
+from workforce.database import heavy_reads_view
 from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.selectors import staff_matching
 
@@ -35,6 +36,7 @@ def _filter_form(request, form_class=ComplianceFilterForm):
 
 
 @login_required
+@heavy_reads_view
 def dashboard(request):
     """The first page of leads and Agency HR (the home page renders it): the compliance rate,
     people fully compliant, statuses, the heat map and the trend, of what the user may see. An
@@ -102,6 +104,7 @@ def _pairs_text(pairs):
 
 
 @login_required
+@heavy_reads_view
 def people(request):
     """The people behind a count: everyone in scope with at least one pair in the chosen status
     (or any status), most urgent first or sorted by a column, with those pairs; the whole list
@@ -180,6 +183,7 @@ def people_listed(user, params, *, today) -> list[int]:
 
 
 @login_required
+@heavy_reads_view
 def export(request, kind, file_format):
     """A compliance export of what the user may see, narrowed like the dashboard."""
     access.require_lead_or_hr(request.user)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from training.compliance import Status
 from training.selectors.report import build_report
+from workforce.database import heavy_reads
 from workforce.models import Agency
 
 __all__ = ["build_report", "parse_iso_date", "render_table"]
@@ -57,7 +58,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         on = parse_iso_date(options["on"], option="--on") if options["on"] else timezone.localdate()
         agency = self._agency(options["agency"])
-        report = build_report(on=on, agency=agency)
+        with heavy_reads():
+            report = build_report(on=on, agency=agency)
         if options["json"]:
             self.stdout.write(json.dumps(report))
         else:
