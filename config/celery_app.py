@@ -34,10 +34,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 9 * 60},
     },
-    # Daily at 03:15 Europe/London: delete uploaded spreadsheets whose import finished more than
-    # 30 days ago (the import records stay).
-    "import-files-purge": {
-        "task": "imports.tasks.import_files_purge_task",
+    # Daily at 03:15 Europe/London: the retention run (PRODUCT.md section 13): anonymise leavers
+    # past RETENTION_LEAVER_YEARS, delete uploaded spreadsheets 90 days after their import (refused
+    # ones after 30; the records stay) and empty reminder email bodies older than 2 years.
+    "retention-run": {
+        "task": "privacy.tasks.retention_run_task",
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },

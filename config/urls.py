@@ -17,11 +17,13 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("strategy/", include("strategy.urls")),
     path("notifications/", include("notifications.urls.preferences")),
+    path("notifications/notify/", include("notifications.urls.delivery")),
     path("reminders/", include("notifications.urls.outbox")),
     path("my/", include("workforce.urls")),
     path("", include("training.urls.records")),
     path("compliance/", include("training.urls.compliance")),
     path("imports/", include("imports.urls")),
+    path("privacy/", include("privacy.urls")),
     path("", include("people.urls")),
 ]
 

@@ -22,11 +22,11 @@ def _import_upload_to(record, filename):
 class ImportRecord(models.Model):
     """One uploaded spreadsheet (a staff list or a provider's completion file) and what became of it.
 
-    The record is kept for good; the uploaded file itself is deleted 30 days after the import
-    finished (see imports.services.import_files_purge). Work on a record is claimed by a conditional
-    update of `status`, so a retried task or a second worker never runs a step twice. `kind` is one
-    of the registered kinds (imports.kinds); the table keeps its first name, from when staff lists
-    were the workforce app's.
+    The record is kept for good; the uploaded file itself is deleted 90 days after the import
+    finished, 30 for a refused one (imports.services.import_files_purge). Work on a record is
+    claimed by a conditional update of `status`, so a retried task or a second worker never runs a
+    step twice. `kind` is one of the registered kinds (imports.kinds); the table keeps its first
+    name, from when staff lists were the workforce app's.
     """
 
     class Kind(models.TextChoices):

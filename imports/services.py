@@ -51,7 +51,17 @@ Status = ImportRecord.Status
 PROGRESS_EVERY = 2_000
 PREVIEW_LIMIT = 1_000
 STORED_ERRORS_LIMIT = 100_000
-FILE_RETENTION_DAYS = 30
+REFUSED_STATUSES = (Status.INVALID, Status.FAILED)
+
+
+def file_retention_days(status):
+    """Days an upload is kept after its import finished (PRODUCT.md section 13): a refused or
+    failed file RETENTION_REFUSED_UPLOAD_DAYS (30), any other RETENTION_UPLOAD_DAYS (90)."""
+    if status in REFUSED_STATUSES:
+        return settings.RETENTION_REFUSED_UPLOAD_DAYS
+    return settings.RETENTION_UPLOAD_DAYS
+
+
 ERROR_COLUMN = "error"
 
 
@@ -462,7 +472,8 @@ def import_read_file(import_record):
     """The uploaded bytes, checked against the hash taken when they arrived."""
     if not import_record.file:
         raise ImportRefused(
-            f"The uploaded file was deleted {FILE_RETENTION_DAYS} days after the import finished. "
+            f"The uploaded file was deleted {file_retention_days(import_record.status)} days after the "
+            "import finished. "
             "Upload it again."
         )
     try:
@@ -589,27 +600,53 @@ def import_failing_rows(*, import_record, file_format):
     return f"{stem} - failing rows.xlsx", write_xlsx(headers, rows, title="Failing rows")
 
 
-def import_files_purge(*, today):
-    """Delete uploaded files FILE_RETENTION_DAYS after their import finished; the records stay.
+def import_files_due(*, today):
+    """Import records whose uploaded file is past its retention period on `today`: refused and
+    failed imports RETENTION_REFUSED_UPLOAD_DAYS after they finished, every other one
+    RETENTION_UPLOAD_DAYS after (an import that never finished counts from its upload). Imports
+    being checked or applied right now are left alone."""
 
-    A file whose import never finished (abandoned before it was checked) goes the same number of
-    days after it was uploaded. Returns the number of files deleted.
-    """
-    cutoff = timezone.make_aware(
-        datetime.datetime.combine(today - datetime.timedelta(days=FILE_RETENTION_DAYS), datetime.time.min)
-    )
-    due = (
+    def cutoff(days):
+        start = today - datetime.timedelta(days=days)
+        return timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+
+    refused = Q(status__in=REFUSED_STATUSES, ended__lt=cutoff(settings.RETENTION_REFUSED_UPLOAD_DAYS))
+    others = ~Q(status__in=REFUSED_STATUSES) & Q(ended__lt=cutoff(settings.RETENTION_UPLOAD_DAYS))
+    return (
         ImportRecord.objects.exclude(file="")
         .annotate(ended=Coalesce("finished_at", "created_at"))
-        .filter(ended__lt=cutoff)
+        .filter(refused | others)
         .exclude(status__in=[Status.VALIDATING, Status.COMMITTING])
     )
+
+
+def import_files_purge(*, today):
+    """Delete the uploaded files import_files_due names, and with them the preview's tables of
+    people and the cell values quoted in its problems; the records, with their counts and the
+    problems' rows, columns and messages, stay. Returns the number of files deleted. Part of the
+    nightly retention run (privacy.services.retention_run)."""
     deleted = 0
-    for record in due.iterator():
+    for record in import_files_due(today=today).iterator():
         _delete_upload(record)
-        ImportRecord.objects.filter(pk=record.pk).update(file="", file_deleted_at=timezone.now())
+        ImportRecord.objects.filter(pk=record.pk).update(
+            file="",
+            file_deleted_at=timezone.now(),
+            preview=_without_people(record.preview),
+            errors=[{**error, "value": None} for error in record.errors or []],
+        )
         deleted += 1
     return deleted
+
+
+def _without_people(preview):
+    """The preview as its counts: the tables of rows (people, their before and after) go with the
+    file; the figures, headings and sheet stay."""
+    if not isinstance(preview, dict):
+        return {}
+    return {
+        key: ([] if isinstance(value, list) and any(isinstance(item, dict) for item in value) else value)
+        for key, value in preview.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------

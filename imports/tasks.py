@@ -3,14 +3,13 @@
 Imports run here so that a large file never holds up a web request. Each task is acknowledged
 after it ran (a worker that dies mid-way leaves the message to be delivered again), and the
 services claim their step with a conditional update of the record's status, so a redelivered or
-duplicated message changes nothing. The daily purge of old uploads is scheduled in
-config/celery_app.py.
+duplicated message changes nothing. Old uploads are deleted by the nightly
+retention run (privacy.tasks.retention_run_task).
 """
 
 import logging
 
 from celery import shared_task
-from django.utils import timezone
 
 from . import kinds, services
 from .models import ImportRecord
@@ -43,10 +42,3 @@ def import_commit_task(import_id):
     except services.ImportRefused as exc:
         # The refusal is on the record for the person to read; nothing to retry.
         logger.info("Import #%s refused: %s", import_id, exc.message)
-
-
-@shared_task(ignore_result=True)
-def import_files_purge_task():
-    """Delete uploaded files whose import finished more than 30 days ago (the records stay)."""
-    deleted = services.import_files_purge(today=timezone.localdate())
-    logger.info("Deleted %s uploaded import files", deleted)

@@ -14,6 +14,7 @@ workforce.access. Another agency's import, and any completion file for Agency HR
 import datetime
 import pathlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -36,7 +37,7 @@ from .kinds.staff import STAFF_LIST, staff_list_export
 from .models import ImportRecord, JobTitleMapping
 from .reading import MAX_DATA_ROWS, MAX_FILE_BYTES
 from .selectors import get_visible_import_or_404, import_history
-from .services import FILE_RETENTION_DAYS, ImportRefused, import_failing_rows
+from .services import ImportRefused, file_retention_days, import_failing_rows
 
 Status = ImportRecord.Status
 WORKING = {Status.UPLOADED, Status.VALIDATING, Status.COMMITTING}
@@ -174,7 +175,7 @@ def _status_context(request, record, *, form=None):
         "has_row_errors": any(error.get("row") is not None for error in errors),
         "file_errors_only": bool(errors) and all(error.get("row") is None for error in errors),
         "file_kept_until": _file_kept_until(record),
-        "retention_days": FILE_RETENTION_DAYS,
+        "retention_days": file_retention_days(record.status),
         "counts": _counts(kind, preview),
         "subject": kind.subject(record),
         "caption": kind.caption(record),
@@ -243,7 +244,8 @@ def _agency_name(record):
 def _file_kept_until(record):
     if not record.file or record.finished_at is None:
         return None
-    return timezone.localdate(record.finished_at) + datetime.timedelta(days=FILE_RETENTION_DAYS)
+    days = file_retention_days(record.status)
+    return timezone.localdate(record.finished_at) + datetime.timedelta(days=days)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -489,7 +491,8 @@ def import_help(request, kind):
         "kind": kind,
         "columns": kind.columns,
         "date_shapes": DATE_SHAPES,
-        "retention_days": FILE_RETENTION_DAYS,
+        "retention_days": settings.RETENTION_UPLOAD_DAYS,
+        "refused_retention_days": settings.RETENTION_REFUSED_UPLOAD_DAYS,
         **_limits(),
         **kind.help_context(),
     }

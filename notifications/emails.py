@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from workforce.emails import subject_render
+from workforce.emails import privacy_notice_url, subject_render
 
 from . import sources
 
@@ -115,6 +115,7 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
         "record_url": person_record_url(person, today=today) if person is not None else settings.SITE_URL,
         "mandatory": not digest_only,
         "subject": subject,
+        "privacy_url": privacy_notice_url(),
     }
     from_email, reply_to = _sender(items)
     headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
@@ -162,6 +163,8 @@ def _connection_settings():
         getattr(settings, "EMAIL_HOST", ""),
         getattr(settings, "EMAIL_PORT", 0),
         getattr(settings, "EMAIL_HOST_USER", ""),
+        settings.NOTIFY_BASE_URL,
+        settings.NOTIFY_API_KEY,
     )
 
 
@@ -196,8 +199,9 @@ def _is_open(connection) -> bool:
     return getattr(connection, "connection", None) is not None
 
 
-def deliver(email: RenderedEmail, *, connection=None) -> None:
-    """Send one rendered email, keeping the connection open for the next one.
+def deliver(email: RenderedEmail, *, connection=None, reference=None) -> None:
+    """Send one rendered email, keeping the connection open for the next one. `reference` names
+    the outbox message to an email service that reports delivery later (GOV.UK Notify).
 
     Raises the backend's exception on failure (the caller classifies it). A server that closed
     an idle kept-open connection is reconnected once before that counts as a failure.
@@ -213,6 +217,7 @@ def deliver(email: RenderedEmail, *, connection=None) -> None:
         connection=connection,
     )
     message.attach_alternative(email.html, "text/html")
+    message.notify_reference = reference
     reused = _is_open(connection)
     if not reused:
         connection.open()

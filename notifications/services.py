@@ -27,7 +27,7 @@ from django.utils import timezone
 from workforce.database import analyze, heavy_reads
 from workforce.services import acting_user
 
-from . import emails, rules, sources
+from . import emails, notify, rules, sources
 from .models import (
     DigestOptOut,
     ItemStatus,
@@ -446,7 +446,7 @@ def message_send(
     # been) sent.
     stored = email.stored_fields()
     try:
-        emails.deliver(email, connection=connection)
+        emails.deliver(email, connection=connection, reference=notify.message_reference(message_id))
     except Exception as exc:  # noqa: BLE001 - classified below; anything unknown is retried
         error = describe_smtp_error(exc)
         attempts = message.attempts  # loaded after the claim, which counted this attempt
@@ -578,7 +578,10 @@ def _fail(message, claim_token, live, error, cancelled, stored):
 def is_transient(exc: BaseException) -> bool:
     """Worth trying again later: 4xx replies, and anything that is not an answer from the server
     (disconnects, timeouts, refused connections, a send cut short by the task's soft time limit).
-    Only a 5xx reply is final. Retries are bounded by REMINDER_MAX_ATTEMPTS."""
+    Only a 5xx reply is final, and GOV.UK Notify's 4xx refusals (notifications.notify). Retries are
+    bounded by REMINDER_MAX_ATTEMPTS."""
+    if isinstance(exc, notify.NotifyRejected):
+        return False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return bool(codes) and all(400 <= code < 500 for code in codes)
@@ -588,6 +591,10 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def describe_smtp_error(exc: BaseException) -> str:
+    if isinstance(exc, notify.NotifyRejected):
+        return f"GOV.UK Notify refused the email: {exc.status_code} {exc.message}"
+    if isinstance(exc, notify.NotifyUnavailable):
+        return str(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(
             f"{recipient}: {code} {_text(reply)}" for recipient, (code, reply) in exc.recipients.items()
@@ -698,6 +705,26 @@ def planner_run_missing(*, now: datetime.datetime) -> bool:
         return True
     stalled = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     return run.finished_at is None and run.started_at < stalled
+
+
+def message_delivery_failed(*, message_id: int, recipient: str, reason: str) -> bool:
+    """The email service reported after sending that a message never reached its recipient for
+    good (GOV.UK Notify's "permanent-failure" receipt): the message and the items it carried
+    become failed with the reason, which the person page and the data-quality page show as an
+    address that is not working. Only a sent message to that same address changes, once: a
+    repeated or stray receipt changes nothing. Returns whether it changed."""
+    reason = reason[:300]
+    with transaction.atomic():
+        updated = ReminderMessage.objects.filter(
+            id=message_id, recipient=recipient.strip().lower(), status=MessageStatus.SENT
+        ).update(status=MessageStatus.FAILED, last_error=reason, reason=reason)
+        if updated:
+            ReminderItem.objects.filter(message_id=message_id, status=ItemStatus.SENT).update(
+                status=ItemStatus.FAILED, last_error=reason
+            )
+    if updated:
+        logger.warning("Message %s could not be delivered: %s", message_id, reason)
+    return bool(updated)
 
 
 def message_resend(

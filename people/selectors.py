@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from imports.reminders import STALE_AFTER_DAYS, last_staff_list_uploads
-from notifications.models import ItemStatus, ReminderItem
+from notifications.selectors import outbox as outbox_selectors
 from training.models import Requirement
 from workforce import access
 from workforce.models import JobRole
@@ -116,10 +116,10 @@ def _stale_staff_lists(*, user, today):
 
 
 def _emails_not_working(*, user, today):
-    """Current staff whose last reminder could not be delivered (the mail server refused it for
-    good): until their address changes, they get nothing."""
-    failed = ReminderItem.objects.filter(
-        status=ItemStatus.FAILED, staff_id=OuterRef("pk"), recipient=OuterRef("email")
+    """Current staff whose reminders to their current address could not be delivered (the mail
+    server or GOV.UK Notify refused them for good): until their address changes, they get nothing."""
+    failed = outbox_selectors.undeliverable_items().filter(
+        staff_id=OuterRef("pk"), recipient=OuterRef("email")
     )
     people = (
         access.visible_staff(user)
@@ -129,8 +129,8 @@ def _emails_not_working(*, user, today):
     )
     return Problem(
         "emails_failing",
-        "Emails that could not be delivered",
-        "A reminder to these people failed for good: check the address with their agency's HR contact.",
+        "Email address not working",
+        "Reminders to these people could not be delivered: check the address with their agency's HR contact.",
         count=people.count(),
         people=list(people[:SHOWN]),
     )

@@ -180,6 +180,7 @@ def staff_detail(request, pk):
         "staff": staff,
         "compliance": person_compliance(staff=staff, on=today, pairs=pairs),
         "reminders": outbox_selectors.person_reminders(staff, today=today, pairs=pairs),
+        "address_failure": outbox_selectors.address_failure(staff),
         "is_lead": access.is_lead(request.user),
         "reminder_history_limit": outbox_selectors.PERSON_HISTORY_LIMIT,
         "history": selectors.staff_history(staff=staff),

@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from workforce.emails import subject_render
+from workforce.emails import privacy_notice_url, subject_render
 from workforce.signin import signin_url_for_staff
 
 from .models import Verification
@@ -50,6 +50,7 @@ def completion_outcome_send(*, completion) -> bool:
         "module": completion.module,
         "record_url": signin_url_for_staff(staff),
         "signin_url": settings.SITE_URL + reverse("staff_signin"),
+        "privacy_url": privacy_notice_url(),
     }
     _send(kind=kind, to=formataddr((staff.full_name, staff.email)), context=context)
     logger.info("Sent %s for completion %s.", kind, completion.pk)

@@ -1,7 +1,14 @@
 """What every app's emails share. On the lowest floor so that each app's emails can use it."""
 
+from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template
+from django.urls import reverse
+
+
+def privacy_notice_url() -> str:
+    """The privacy notice (the privacy app's page), linked from the footer of every email."""
+    return settings.SITE_URL + reverse("privacy:notice")
 
 
 def subject_render(template_name: str, context: dict) -> str:

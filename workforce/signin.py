@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import rules
-from .emails import subject_render
+from .emails import privacy_notice_url, subject_render
 from .models import SigninLink, StaffMember
 
 logger = logging.getLogger(__name__)
@@ -278,6 +278,7 @@ def signin_link_send(*, staff_ids, email, today=None) -> bool:
         "days": LINK_MAX_AGE.days,
         "site_url": settings.SITE_URL,
         "request_url": settings.SITE_URL + reverse("staff_signin"),
+        "privacy_url": privacy_notice_url(),
     }
     message = EmailMultiAlternatives(
         subject=subject_render("workforce/email/signin_link-subject.txt", context),

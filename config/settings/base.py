@@ -266,9 +266,33 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 # Email
 # ---------------------------------------------------------------------------------------------
 
-_check_scheme("EMAIL_URL", set(environ.Env.EMAIL_SCHEMES), "consolemail://")
-EMAIL_CONFIG = env_or_fail("EMAIL_URL", env.email_url, default="consolemail://")
-vars().update(EMAIL_CONFIG)
+_check_scheme("EMAIL_URL", {*environ.Env.EMAIL_SCHEMES, "notify"}, "consolemail://")
+# notify://API_KEY: GOV.UK Notify through its official client (notifications.notify), one Notify
+# template with ((subject)) and ((body)) placeholders; NOTIFY_BASE_URL only changes for tests.
+NOTIFY_API_KEY = ""
+if os.environ.get("EMAIL_URL", "").startswith("notify://"):
+    NOTIFY_API_KEY = os.environ["EMAIL_URL"][len("notify://") :].strip("/")
+    # A Notify key is "name-<service id, 36 characters>-<secret, 36 characters>".
+    if not re.fullmatch(r".*[0-9a-f-]{36}-[0-9a-f-]{36}", NOTIFY_API_KEY):
+        raise ImproperlyConfigured(
+            "The environment variable EMAIL_URL must be notify:// followed by a GOV.UK Notify API "
+            "key (its name, the service id and the secret, joined by hyphens)."
+        )
+    EMAIL_BACKEND = "notifications.notify.NotifyEmailBackend"
+else:
+    EMAIL_CONFIG = env_or_fail("EMAIL_URL", env.email_url, default="consolemail://")
+    vars().update(EMAIL_CONFIG)
+NOTIFY_TEMPLATE_ID = env("NOTIFY_TEMPLATE_ID", default="")
+if NOTIFY_API_KEY and not re.fullmatch(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", NOTIFY_TEMPLATE_ID
+):
+    raise ImproperlyConfigured(
+        "The environment variable NOTIFY_TEMPLATE_ID must be the id of the GOV.UK Notify email "
+        "template (with ((subject)) and ((body)) placeholders) when EMAIL_URL is notify://."
+    )
+NOTIFY_BASE_URL = env("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+# The bearer token Notify sends to the delivery-status callback; empty: the callback answers 404.
+NOTIFY_CALLBACK_TOKEN = env("NOTIFY_CALLBACK_TOKEN", default="")
 EMAIL_TIMEOUT = env_or_fail("EMAIL_TIMEOUT", env.int, default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="HSB training tracker <hsb-training@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -457,3 +481,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- privacy ---
+# Personal data as UK GDPR expects (PRODUCT.md section 13): how long each kind is kept, applied by
+# the nightly retention run (privacy.services.retention_run); the privacy notice page.
+INSTALLED_APPS += ["privacy"]
+RETENTION_LEAVER_YEARS = env_or_fail("RETENTION_LEAVER_YEARS", env.int, default=6)
+RETENTION_UPLOAD_DAYS = env_or_fail("RETENTION_UPLOAD_DAYS", env.int, default=90)
+RETENTION_REFUSED_UPLOAD_DAYS = env_or_fail("RETENTION_REFUSED_UPLOAD_DAYS", env.int, default=30)
+RETENTION_OUTBOX_BODY_YEARS = env_or_fail("RETENTION_OUTBOX_BODY_YEARS", env.int, default=2)
+for _name in (
+    "RETENTION_LEAVER_YEARS",
+    "RETENTION_UPLOAD_DAYS",
+    "RETENTION_REFUSED_UPLOAD_DAYS",
+    "RETENTION_OUTBOX_BODY_YEARS",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"The environment variable {_name} must be 1 or more.")

@@ -249,3 +249,31 @@ def held_messages():
         .annotate(waiting=Count("items", filter=Q(items__status=ItemStatus.PENDING)))
         .order_by("day", "recipient")
     )
+
+
+# Failures that say nothing about the address: a bug while building the email, or a server that
+# stayed unreachable until the sender gave up (notifications.services.message_send writes both).
+NOT_ABOUT_THE_ADDRESS = ("Could not build the email", "Gave up after")
+
+
+def undeliverable_items():
+    """Reminders that the mail server or GOV.UK Notify refused for good, at sending (a 5xx reply,
+    a Notify 4xx) or afterwards (a Notify "permanent-failure" receipt): their address is not
+    working. The person page and the data-quality page read this, for the person's current
+    address only, so the warning goes once the address changes."""
+    items = ReminderItem.objects.filter(status=ItemStatus.FAILED)
+    for prefix in NOT_ABOUT_THE_ADDRESS:
+        items = items.exclude(last_error__startswith=prefix)
+    return items
+
+
+def address_failure(staff: StaffMember) -> ReminderItem | None:
+    """The latest reminder to the person's current address that could not be delivered, or None."""
+    if not staff.email:
+        return None
+    return (
+        undeliverable_items()
+        .filter(staff_id=staff.pk, recipient=staff.email)
+        .order_by("-planned_for", "-id")
+        .first()
+    )

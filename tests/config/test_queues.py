@@ -52,7 +52,7 @@ def consumed(command):
             return set(words[index + 1].split(","))
         if word.startswith("--queues="):
             return set(word.split("=", 1)[1].split(","))
-    return {"celery"}  # Celery's own default queue: a worker without -Q would consume nothing of ours
+    return {settings.CELERY_TASK_DEFAULT_QUEUE}  # a worker without -Q consumes only the default queue
 
 
 def test_make_run_consumes_every_queue():

@@ -175,3 +175,44 @@ def test_check_deploy_is_clean_with_production_settings():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+NOTIFY_KEY = "hsb_live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+NOTIFY_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+
+
+def test_a_notify_email_url_selects_the_notify_backend():
+    found = show_settings(
+        ["EMAIL_BACKEND", "NOTIFY_API_KEY", "NOTIFY_TEMPLATE_ID"],
+        SECRET_KEY=good_secret_key(),
+        ALLOWED_HOSTS="example.org",
+        EMAIL_URL=f"notify://{NOTIFY_KEY}",
+        NOTIFY_TEMPLATE_ID=NOTIFY_TEMPLATE,
+    )
+    assert found == {
+        "EMAIL_BACKEND": "notifications.notify.NotifyEmailBackend",
+        "NOTIFY_API_KEY": NOTIFY_KEY,
+        "NOTIFY_TEMPLATE_ID": NOTIFY_TEMPLATE,
+    }
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"EMAIL_URL": "notify://not-a-key"},
+            "EMAIL_URL must be notify:// followed by a GOV.UK Notify API key",
+        ),
+        ({"EMAIL_URL": f"notify://{NOTIFY_KEY}"}, "NOTIFY_TEMPLATE_ID must be the id"),
+        (
+            {"EMAIL_URL": f"notify://{NOTIFY_KEY}", "NOTIFY_TEMPLATE_ID": "welcome"},
+            "NOTIFY_TEMPLATE_ID must be the id",
+        ),
+        ({"RETENTION_LEAVER_YEARS": "0"}, "RETENTION_LEAVER_YEARS must be 1 or more"),
+        ({"RETENTION_UPLOAD_DAYS": "ninety"}, "The environment variable RETENTION_UPLOAD_DAYS is malformed"),
+    ],
+)
+def test_notify_and_retention_settings_are_checked_at_start(variables, message):
+    result = read_settings(SECRET_KEY=good_secret_key(), ALLOWED_HOSTS="example.org", **variables)
+    assert result.returncode != 0
+    assert message in last_line(result.stderr)

@@ -194,15 +194,15 @@ class TestScoping:
 
 @pytest.mark.django_db
 class TestPurge:
-    def test_files_go_30_days_after_the_import_finished_and_records_stay(self, agency_a, police):
+    def test_files_go_90_days_after_the_import_finished_and_records_stay(self, agency_a, police):
         today = timezone.localdate()
         old = upload(agency_a, None, [staff_row("E1")], run_in_background=False)
         recent = upload(agency_a, None, [staff_row("E2")], run_in_background=False)
         running = upload(agency_a, None, [staff_row("E3")], run_in_background=False)
-        long_ago = timezone.now() - datetime.timedelta(days=31)
+        long_ago = timezone.now() - datetime.timedelta(days=91)
         ImportRecord.objects.filter(pk=old.pk).update(status=Status.COMMITTED, finished_at=long_ago)
         ImportRecord.objects.filter(pk=recent.pk).update(
-            status=Status.COMMITTED, finished_at=timezone.now() - datetime.timedelta(days=29)
+            status=Status.COMMITTED, finished_at=timezone.now() - datetime.timedelta(days=89)
         )
         ImportRecord.objects.filter(pk=running.pk).update(status=Status.VALIDATING, created_at=long_ago)
         path = old.file.path
@@ -216,14 +216,27 @@ class TestPurge:
         assert recent.file and running.file
         assert import_files_purge(today=today) == 0
 
+    def test_refused_files_go_after_30_days(self, agency_a, police):
+        today = timezone.localdate()
+        refused = upload(agency_a, None, [staff_row("E1")], run_in_background=False)
+        kept = upload(agency_a, None, [staff_row("E2")], run_in_background=False)
+        finished = timezone.now() - datetime.timedelta(days=31)
+        ImportRecord.objects.filter(pk=refused.pk).update(status=Status.INVALID, finished_at=finished)
+        ImportRecord.objects.filter(pk=kept.pk).update(status=Status.COMMITTED, finished_at=finished)
+
+        assert import_files_purge(today=today) == 1
+        refused.refresh_from_db()
+        kept.refresh_from_db()
+        assert not refused.file and kept.file
+
     def test_an_unconfirmed_import_whose_file_was_purged_cannot_be_applied(self, agency_a, police):
         record = upload(agency_a, None, [staff_row("E1")], run_in_background=False)
         tasks.import_validate_task(record.pk)
         ImportRecord.objects.filter(pk=record.pk).update(
-            finished_at=timezone.now() - datetime.timedelta(days=40)
+            finished_at=timezone.now() - datetime.timedelta(days=100)
         )
-        tasks.import_files_purge_task()
+        import_files_purge(today=timezone.localdate())
         record.refresh_from_db()
-        with pytest.raises(ImportRefused, match="deleted 30 days after the import finished"):
+        with pytest.raises(ImportRefused, match="deleted 90 days after the import finished"):
             import_commit(import_record=record, actor=None)
         assert not StaffMember.objects.exists()

@@ -1013,7 +1013,7 @@ class TestCheckedRows:
         storage, name = record.file.storage, record.file.name
         assert storage.exists(f"{name}.checked.json")
         ImportRecord.objects.filter(pk=record.pk).update(
-            finished_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+            finished_at=datetime.datetime(2025, 11, 1, tzinfo=datetime.UTC)
         )
         assert import_files_purge(today=TODAY) == 1
         assert not storage.exists(name) and not storage.exists(f"{name}.checked.json")

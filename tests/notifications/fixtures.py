@@ -219,7 +219,7 @@ class FaultLab:
 
         with Connection(self.redis.url) as broker:
             for message_id in message_ids:
-                send_message.apply_async((message_id,), connection=broker, queue="celery")
+                send_message.apply_async((message_id,), connection=broker, queue="reminders")
 
     def django(self, code, timeout=60):
         """Run Python `code` in a fresh process with Django set up; returns its standard output."""
@@ -238,6 +238,7 @@ class FaultLab:
 
     def start_worker(self, concurrency=1):
         command = [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork"]
+        command += ["--queues=reminders"]  # where sending goes (CELERY_TASK_ROUTES)
         command += [
             f"--concurrency={concurrency}",
             "--without-gossip",

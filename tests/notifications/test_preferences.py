@@ -53,7 +53,8 @@ def test_a_digest_only_email_carries_one_click_unsubscribe_headers(team, setting
     assert "HSB-101 Understanding harmful sexual behaviour, due (due 5 April 2026)" in digest.body
 
 
-def test_an_email_with_a_mandatory_reminder_has_no_unsubscribe_header(team):
+def test_an_email_with_a_mandatory_reminder_has_no_unsubscribe_header(team, settings):
+    settings.SITE_URL = "https://hsb.example.org"
     send_monday()  # the escalation and the digest go together
 
     [email] = [message for message in mail.outbox if message.to == ["boss@example.org"]]
@@ -64,6 +65,10 @@ def test_an_email_with_a_mandatory_reminder_has_no_unsubscribe_header(team):
     staff_email = next(message for message in mail.outbox if message.to == ["asha.patel@example.org"])
     assert "List-Unsubscribe" not in staff_email.extra_headers
     assert "Stop receiving" not in staff_email.body
+    # Every email links to the privacy notice (PRODUCT.md section 13).
+    for message in (email, staff_email):
+        assert "How we use your personal data: https://hsb.example.org/privacy/" in message.body
+        assert 'href="https://hsb.example.org/privacy/"' in message.alternatives[0][0]
 
 
 def test_one_click_unsubscribe_switches_the_digest_off(client, team):

@@ -221,6 +221,7 @@ class TestPasswordReset:
         assert len(mailoutbox) == 1
         message = mailoutbox[0]
         assert message.subject == "Reset your HSB training tracker password"
+        assert "How we use your personal data: http://testserver/privacy/" in message.body
         link = next(line for line in message.body.splitlines() if "/accounts/reset/" in line)
         path = link.split("://", 1)[1].split("/", 1)[1]
         form_page = client.get("/" + path, follow=True)
