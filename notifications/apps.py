@@ -10,8 +10,10 @@ class NotificationsConfig(AppConfig):
         from . import sources
         from .sources.compliance import ComplianceReminders
         from .sources.digests import Digests
+        from .sources.now import RemindersNow
         from .sources.verification import VerificationReviews
 
         sources.register(ComplianceReminders())
         sources.register(Digests())
         sources.register(VerificationReviews())
+        sources.register(RemindersNow())

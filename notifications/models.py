@@ -228,6 +228,17 @@ class ReminderItem(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for a reminder sent now (a lead or HR from a list or the person page); empty for
+    # everything the planner makes.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         ordering = ["-planned_for", "recipient", "kind"]
@@ -306,3 +317,26 @@ class PlannerRun(models.Model):
 
     def __str__(self):
         return f"Planner run for {self.day:%d/%m/%Y}"
+
+
+class ReminderPause(models.Model):
+    """The partnership's one switch that holds every reminder: while `paused`, the planner still
+    plans and the outbox fills, but no message is claimed for sending (the claim itself checks
+    the switch, so a message is either sent before the pause or held by it, never half-sent).
+    Resuming queues every held message; the send-time re-check cancels whatever stopped applying
+    meanwhile. One row (id 1), with its history."""
+
+    paused = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "reminders pause"
+        verbose_name_plural = "reminders pause"
+
+    def __str__(self):
+        return "Reminders paused" if self.paused else "Reminders running"

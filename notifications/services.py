@@ -38,6 +38,7 @@ from .models import (
     PlannerRun,
     ReminderItem,
     ReminderMessage,
+    ReminderPause,
     ReminderPolicy,
 )
 from .rules import Kind
@@ -313,6 +314,10 @@ def _take_for_queue(messages, now) -> list[int]:
 
 
 def _due_unqueued(now) -> list[int]:
+    """Pending messages due now and not yet queued, marked queued. None while reminders are paused:
+    they stay unqueued, and resuming queues them."""
+    if reminders_paused():
+        return []
     due = ReminderMessage.objects.filter(status=MessageStatus.PENDING, queued_at__isnull=True).filter(
         Q(send_after__isnull=True) | Q(send_after__lte=now)
     )
@@ -367,7 +372,8 @@ class Claimed(NamedTuple):
 
 def message_claim(*, message_id: int, claim_token: str, now: datetime.datetime) -> Claimed | None:
     """Take a message for sending with one conditional UPDATE; the message when this caller has
-    it, None when someone else does or it is not due.
+    it, None when someone else does, it is not due, or reminders are paused (the switch is read
+    in the same statement, so a message is either claimed before the pause or held by it).
 
     Claimable: a pending message whose time has come; or one marked sending by this same claim
     token (a Celery task redelivered after its worker died keeps its task id); or one whose claim
@@ -394,6 +400,7 @@ CLAIM_SQL = f"""
      WHERE id = %s
        AND ((status = %s AND (send_after IS NULL OR send_after <= %s))
             OR (status = %s AND (claimed_by = %s OR claimed_at < %s)))
+       AND NOT EXISTS (SELECT 1 FROM {ReminderPause._meta.db_table} WHERE paused)
     RETURNING id, recipient, attempts
 """  # noqa: S608 - the table name is ours; every value is a parameter
 
@@ -622,6 +629,10 @@ def pending_messages_send(*, today: datetime.date | None = None, now=None) -> Se
     so a worker running at the same time never sends the same message twice. The hour is the cron
     job's: a digest's 08:00 does not hold it back."""
     run = SendRun()
+    if reminders_paused():
+        # Nothing would be claimed; and the loop below would lift the digests' 08:00 hold.
+        logger.warning("Reminders are paused: nothing was sent.")
+        return run
     claim_token = f"cli-{uuid.uuid4().hex}"
     ids = list(
         ReminderMessage.objects.filter(status=MessageStatus.PENDING)
@@ -681,7 +692,8 @@ def outbox_sweep(*, now: datetime.datetime | None = None, queue: bool = True) ->
             Q(send_after__isnull=True) | Q(send_after__lte=now)
         )
         stale = due.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - sweep_after))
-        ids = _take_for_queue(stale, now)
+        # While reminders are paused, nothing is queued: resuming queues every held message.
+        ids = [] if reminders_paused() else _take_for_queue(stale, now)
         if queue and ids:
             transaction.on_commit(lambda: messages_queue(ids))
     if released or ids:
@@ -747,6 +759,128 @@ def message_resend(
         transaction.on_commit(lambda: messages_queue([message.id]))
     message.refresh_from_db()
     return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders sent now, and the switch that holds every reminder
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NowResult:
+    """What a request to remind people now did: queued (new items), already reminded today, not
+    reachable (no email address), nothing outstanding, and of the queued, how many wait for
+    tomorrow's email because today's has already gone to them (one email per person per day)."""
+
+    queued: int = 0
+    already: int = 0
+    unreachable: int = 0
+    nothing_outstanding: int = 0
+    tomorrow: int = 0
+
+
+def reminders_now_preview(*, staff, day: datetime.date) -> NowResult:
+    """What reminders_now_request would do for `staff` (a list of StaffMember) on `day`, writing
+    nothing: the confirmation page's counts."""
+    return _now_plan(staff, day)[0]
+
+
+def _now_plan(staff, day):
+    from .sources import now as remind_now  # the source module imports the engine's
+
+    result = NowResult()
+    reachable = [person for person in staff if person.email]
+    result.unreachable = len(staff) - len(reachable)
+    outstanding = remind_now.outstanding_pairs([person.pk for person in reachable], today=day)
+    due = [person for person in reachable if outstanding.get(person.pk)]
+    result.nothing_outstanding = len(reachable) - len(due)
+    keyed = {
+        remind_now.now_key(email=person.email.lower(), staff_id=person.pk, day=day): person for person in due
+    }
+    existing = set(ReminderItem.objects.filter(key__in=list(keyed)).values_list("key", flat=True))
+    existing = {key.hex if isinstance(key, uuid.UUID) else str(key).replace("-", "") for key in existing}
+    items = [
+        sources.PlannedItem(
+            key=key,
+            series=remind_now.now_series(email=person.email.lower(), staff_id=person.pk, day=day),
+            kind=remind_now.KIND,
+            recipient=person.email.lower(),
+            staff_id=person.pk,
+            module_id=None,
+            agency_id=person.agency_id,
+            cycle_date=day,
+            stage=remind_now.STAGE,
+            stage_date=day,
+        )
+        for key, person in keyed.items()
+        if key not in existing
+    ]
+    result.already = len(keyed) - len(items)
+    result.queued = len(items)
+    return result, items
+
+
+def reminders_now_request(
+    *, staff, actor, day: datetime.date | None = None, now: datetime.datetime | None = None
+) -> NowResult:
+    """Remind each of `staff` (StaffMember rows the caller may act on) today of everything they
+    have outstanding, through the outbox: one item per person per day under the usual unique key
+    (kind, recipient, person, day), so a second request the same day queues nothing more. The
+    items carry who asked; they join the person's open message for today, and wait for tomorrow's
+    when today's email has already gone. People with no email address or nothing outstanding get
+    nothing. Queued after the transaction commits (held while reminders are paused)."""
+    now = now or timezone.now()
+    day = day or timezone.localdate(now)
+    result, items = _now_plan(list(staff), day)
+    if not items:
+        return result
+    with transaction.atomic():
+        open_messages = messages_open(day=day, recipients={item.recipient for item in items})
+        items_insert(items, day=day, now=now, open_messages=open_messages)
+        ReminderItem.objects.filter(key__in=[item.key for item in items], requested_by__isnull=True).update(
+            requested_by=acting_user(actor)
+        )
+        messages_attach(day=day, open_messages=open_messages, digests=False)
+        result.tomorrow = sum(1 for item in items if item.recipient not in open_messages)
+        message_ids = _due_unqueued(now)
+        if message_ids:
+            transaction.on_commit(lambda: messages_queue(message_ids))
+    logger.info("Reminders sent now for %s people, asked by %s", result.queued, actor)
+    return result
+
+
+def reminders_paused() -> bool:
+    return ReminderPause.objects.filter(pk=1, paused=True).exists()
+
+
+def reminders_pause_set(*, paused: bool, actor, now: datetime.datetime | None = None) -> ReminderPause:
+    """Hold every reminder (`paused`) or let them go again, recording who and when (with history).
+
+    Pausing stops the claim (message_claim), so nothing is sent from that moment, by a worker or by
+    send_reminders; the planner keeps planning, so the outbox shows what would have gone out.
+    Resuming queues every held message at once; the send-time re-check cancels items that stopped
+    applying meanwhile (a completion recorded, a leaver), so nothing out of date is sent.
+    """
+    now = now or timezone.now()
+    user = acting_user(actor)
+    with transaction.atomic():
+        switch = ReminderPause.objects.select_for_update().filter(pk=1).first() or ReminderPause(pk=1)
+        if switch.paused == paused:
+            return switch
+        switch.paused = paused
+        switch.changed_at = now
+        switch.changed_by = user
+        switch._history_user = user
+        switch.save()
+        if not paused:
+            held = ReminderMessage.objects.filter(status=MessageStatus.PENDING).filter(
+                Q(send_after__isnull=True) | Q(send_after__lte=now)
+            )
+            ids = _take_for_queue(held, now)
+            if ids:
+                transaction.on_commit(lambda: messages_queue(ids))
+    logger.info("Reminders %s by %s", "paused" if paused else "resumed", actor)
+    return switch
 
 
 # ---------------------------------------------------------------------------------------------

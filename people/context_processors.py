@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from imports.models import ImportRecord
 from imports.selectors import visible_imports
-from notifications.models import MessageStatus, ReminderMessage
+from notifications.models import MessageStatus, ReminderMessage, ReminderPause
 from training.models import Completion, Verification
 from workforce import access
 
@@ -40,12 +40,14 @@ def navigation(request):
 
 
 def waiting_counts(user, *, lead):
-    """{uploads, verification, failed}: the work waiting for `user`, in one query (each count a
+    """{uploads, verification, failed, paused}: the work waiting for `user`, in one query (each count a
     scalar subquery of the scoped querysets' own SQL)."""
     counted = {"uploads": visible_imports(user).filter(status=ImportRecord.Status.VALIDATED)}
     if lead:
         counted["verification"] = Completion.objects.filter(verification=Verification.PENDING)
         counted["failed"] = ReminderMessage.objects.filter(status=MessageStatus.FAILED)
+        # Not work waiting, but asked in the same query: the "reminders paused" banner (1 or 0).
+        counted["paused"] = ReminderPause.objects.filter(paused=True)
     selects, params = [], []
     for index, queryset in enumerate(counted.values()):
         sql, values = queryset.order_by().values("pk").query.sql_with_params()
@@ -54,7 +56,7 @@ def waiting_counts(user, *, lead):
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(selects), params)
         row = cursor.fetchone()
-    return {"verification": 0, "failed": 0, **dict(zip(counted, row, strict=True))}
+    return {"verification": 0, "failed": 0, "paused": 0, **dict(zip(counted, row, strict=True))}
 
 
 def _nav_items(role, user, path, counts):

@@ -8,6 +8,9 @@ urlpatterns = [
     path("agencies/<slug:slug>/staff/", views.agency_staff, name="agency_staff"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("people/", views.search, name="search"),
+    path("people/act/", views.bulk_action, name="bulk_action"),
+    path("staff/<int:pk>/remind/", views.staff_remind, name="staff_remind"),
+    path("staff/<int:pk>/signin-link/", views.staff_signin_link, name="staff_signin_link"),
     path("data-quality/", views.data_quality, name="data_quality"),
     path("audit-log/", views.audit_log, name="audit_log"),
 ]

@@ -6,15 +6,24 @@ the selectors of the apps below.
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
 from audit import actions as audit_actions
 from audit import selectors as audit_selectors
 from audit.forms import AuditFilterForm
+from notifications import services as notification_services
 from notifications.selectors import outbox as outbox_selectors
+from training import services as training_services
+from training.forms.records import apply_service_errors
 from training.selectors.compliance import (
     ComplianceFilters,
     compliance_figures,
@@ -23,13 +32,14 @@ from training.selectors.compliance import (
     worst_statuses,
 )
 from training.views import compliance as compliance_views
-from workforce import access, selectors
+from workforce import access, selectors, signin
 from workforce.database import heavy_reads_view
 from workforce.forms import StaffSearchForm
 from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.selectors import StaffStatus
 
 from . import selectors as people_selectors
+from .forms import ACTIONS, BulkAssignmentForm, BulkExemptionForm
 
 
 @login_required
@@ -343,3 +353,224 @@ def audit_log(request):
         "retention_days": settings.AUDIT_RETENTION_DAYS,
     }
     return render(request, "people/audit_log.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Acting on a list of people at once, and on one person from their page
+# ---------------------------------------------------------------------------------------------
+
+BULK_SHOWN = 20  # names listed on a confirmation page; the rest are counted
+
+
+class BulkRefused(Exception):
+    def __init__(self, message, back):
+        super().__init__(message)
+        self.message = message
+        self.back = back
+
+
+def _bulk_back(request):
+    """The list the action came from, with its filters: an agency's staff list or the people list."""
+    filters = request.POST.get("filters", "")
+    query = QueryDict(filters)
+    if request.POST.get("list") == "agency":
+        agency = access.get_visible_agency_or_404(request.user, slug=request.POST.get("agency", ""))
+        return agency, reverse("agency_staff", kwargs={"slug": agency.slug}), query
+    return None, reverse("compliance:people"), query
+
+
+def _with_query(url, query):
+    return f"{url}?{query.urlencode()}" if query else url
+
+
+def _listed_ids(request, agency, query, today):
+    """Everyone the list shows for its filters, on every page, in the user's scope."""
+    if agency is not None:
+        search = StaffSearchForm(query or None)
+        q, status = search.filters()
+        staff = selectors.staff_search(user=request.user, agency=agency, q=q, status=status, today=today)
+        return list(staff.order_by().values_list("pk", flat=True))
+    return compliance_views.people_listed(request.user, query, today=today)
+
+
+def _bulk_people(request, today):
+    """(people, back url) of a bulk action. The chosen ids come from ticked boxes (`staff`), from
+    the confirmation page (`people`, comma-separated) or from the whole filtered list (`scope`
+    "all"). Anyone outside the user's scope refuses the whole selection (BulkRefused)."""
+    agency, back_url, query = _bulk_back(request)
+    back = _with_query(back_url, query)
+    if request.POST.get("people"):
+        wanted = request.POST["people"].split(",")
+    elif request.POST.get("scope") == "all":
+        wanted = [str(pk) for pk in _listed_ids(request, agency, query, today)]
+    else:
+        wanted = request.POST.getlist("staff")
+    ids = {int(value) for value in wanted if value.strip().isdigit()}
+    if len(ids) != len({value.strip() for value in wanted}):
+        raise BulkRefused("Some of the chosen people are not valid. Nothing was changed.", back)
+    if not ids:
+        raise BulkRefused("Tick at least one person, or choose everyone in this list.", back)
+    people = list(
+        access.visible_staff(request.user)
+        .filter(pk__in=ids)
+        .select_related("agency", "job_role")
+        .order_by("last_name", "first_name", "staff_number")
+    )
+    if len(people) != len(ids):
+        outside = len(ids) - len(people)
+        raise BulkRefused(
+            f"{outside} of the chosen people {pluralize(outside, 'is,are')} "
+            "not in an agency you look after. "
+            "Nothing was changed: choose only your own agency's staff.",
+            back,
+        )
+    return people, back
+
+
+@login_required
+@require_POST
+def bulk_action(request):
+    """A bulk action on a list of people: a confirmation page that counts them (with the action's
+    own questions), then the action through its service, all or none. Nothing is written before
+    the confirmation; someone outside the user's scope refuses the whole selection."""
+    access.require_lead_or_hr(request.user)
+    action = request.POST.get("action")
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    today = timezone.localdate()
+    try:
+        people, back = _bulk_people(request, today)
+    except BulkRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(refused.back)
+    confirmed = bool(request.POST.get("confirm"))
+    form_class = {"exempt": BulkExemptionForm, "assign": BulkAssignmentForm}.get(action)
+    form = None
+    if form_class is not None:
+        initial = {"starts_on": today} if action == "exempt" else {}
+        form = form_class(request.POST if confirmed else None, initial=initial)
+    if confirmed and (form is None or form.is_valid()):
+        done = _bulk_apply(request, action, people, form, today)
+        if done is not None:
+            messages.success(request, done)
+            return redirect(back)
+    context = {
+        "action": action,
+        "action_label": ACTIONS[action],
+        "people": people,
+        "shown": people[:BULK_SHOWN],
+        "more": max(len(people) - BULK_SHOWN, 0),
+        "form": form,
+        "back": back,
+        "ids": ",".join(str(person.pk) for person in people),
+        "post": request.POST,
+        "preview": notification_services.reminders_now_preview(staff=people, day=today)
+        if action == "remind"
+        else None,
+    }
+    return render(request, "people/bulk_confirm.html", context)
+
+
+def _bulk_apply(request, action, people, form, today):
+    """Run the action; the success message, or None with the service's errors on the form."""
+    count = len(people)
+    if action == "remind":
+        result = notification_services.reminders_now_request(staff=people, actor=request.user, day=today)
+        return _remind_words(result)
+    data = form.cleaned_data
+    try:
+        if action == "exempt":
+            outcome = training_services.exemptions_create(
+                staff=people,
+                module=data["module"],
+                reason=data["reason"],
+                details=data["details"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                actor=request.user,
+            )
+            what = data["module"].code if data["module"] else "all modules"
+            people_are = pluralize(outcome.created, "person is,people are")
+            text = f"{outcome.created} {people_are} now exempt from {what}."
+        else:
+            outcome = training_services.assignments_create(
+                staff=people,
+                module=data["module"],
+                assigned_on=today,
+                due_on=data["due_on"],
+                reason=data["reason"],
+                actor=request.user,
+            )
+            people_word = pluralize(count, "person,people")
+            text = f"Assigned {data['module'].code} to {outcome.created} of {count} {people_word}."
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+    if outcome.skipped:
+        already = len(outcome.skipped)
+        text += f" {already} already had it: left as {pluralize(already, 'it was,they were')}."
+    return text
+
+
+def _remind_words(result):
+    parts = [f"{result.queued} reminder{pluralize(result.queued)} queued."]
+    if result.tomorrow:
+        parts.append(
+            f"{result.tomorrow} of them wait for tomorrow's email: "
+            "today's had already gone (one email a day)."
+        )
+    if result.already:
+        parts.append(f"{result.already} had been reminded today already: nothing more was queued for them.")
+    if result.unreachable:
+        parts.append(f"{result.unreachable} {pluralize(result.unreachable, 'has,have')} no email address.")
+    if result.nothing_outstanding:
+        parts.append(f"{result.nothing_outstanding} had nothing outstanding.")
+    return " ".join(parts)
+
+
+@login_required
+@require_POST
+def staff_remind(request, pk):
+    """Send one person a reminder now, from their page (the same service as the lists' action)."""
+    access.require_lead_or_hr(request.user)
+    staff = access.get_visible_staff_or_404(request.user, pk=pk)
+    result = notification_services.reminders_now_request(staff=[staff], actor=request.user)
+    name = staff.full_name
+    if result.queued and result.tomorrow:
+        messages.success(
+            request,
+            f"A reminder to {name} is queued. It goes with tomorrow's email: "
+            "they have had today's already (one email a day).",
+        )
+    elif result.queued:
+        messages.success(
+            request, f"A reminder to {name} is queued: it lists everything they have outstanding."
+        )
+    elif result.already:
+        messages.info(request, f"{name} has been reminded today already: nothing more was queued.")
+    elif result.unreachable:
+        messages.error(request, f"{name} has no email address: add one to their agency's staff list.")
+    else:
+        messages.info(request, f"{name} has nothing outstanding: no reminder was queued.")
+    return redirect("staff_detail", pk=staff.pk)
+
+
+SIGNIN_WORDS = {
+    "no_email": "has no email address: add one to their agency's staff list.",
+    "left": "has left, so their record cannot be opened by link.",
+    "limit": "has been sent several sign-in links in the last hour. Try again later.",
+}
+
+
+@login_required
+@require_POST
+def staff_signin_link(request, pk):
+    """Email one person a fresh sign-in link to their own record, from their page."""
+    access.require_lead_or_hr(request.user)
+    staff = access.get_visible_staff_or_404(request.user, pk=pk)
+    outcome = signin.signin_link_send_for(staff=staff, actor=request.user)
+    if outcome == "queued":
+        messages.success(request, f"A sign-in link is on its way to {staff.email}. It works for 7 days.")
+    else:
+        messages.error(request, f"No link was sent: {staff.full_name} {SIGNIN_WORDS[outcome]}")
+    return redirect("staff_detail", pk=staff.pk)

@@ -286,6 +286,76 @@ def exemption_end(*, exemption, ends_on, actor=None):
     return exemption
 
 
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did: rows written, and the people left as they were (and why)."""
+
+    created: int
+    skipped: list  # StaffMember rows that already had it
+
+
+def exemptions_overlapping(*, staff, module, starts_on, ends_on=None) -> set[int]:
+    """Ids of `staff` who already have an exemption for `module` (None: all modules) covering part
+    of these dates: a bulk exemption leaves them as they are. One query."""
+    overlapping = Exemption.objects.filter(staff__in=[person.pk for person in staff], module=module).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on)
+    )
+    if ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=ends_on)
+    return set(overlapping.values_list("staff_id", flat=True))
+
+
+def exemptions_create(
+    *, staff, module, reason, starts_on, ends_on=None, details="", actor=None
+) -> BulkOutcome:
+    """Exempt several people at once (a bulk action on a list): each through exemption_create, so
+    each is validated and has its history; all or none. People already exempt for part of these
+    dates are left as they are and listed."""
+    skipped_ids = exemptions_overlapping(staff=staff, module=module, starts_on=starts_on, ends_on=ends_on)
+    with transaction.atomic():
+        for person in staff:
+            if person.pk not in skipped_ids:
+                exemption_create(
+                    staff=person,
+                    module=module,
+                    reason=reason,
+                    details=details,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    actor=actor,
+                )
+    skipped = [person for person in staff if person.pk in skipped_ids]
+    return BulkOutcome(len(staff) - len(skipped), skipped)
+
+
+def assignments_existing(*, staff, module) -> set[int]:
+    """Ids of `staff` who already have `module` assigned (one assignment per person and module)."""
+    return set(
+        Assignment.objects.filter(staff__in=[person.pk for person in staff], module=module).values_list(
+            "staff_id", flat=True
+        )
+    )
+
+
+def assignments_create(*, staff, module, assigned_on, due_on, reason="", actor=None) -> BulkOutcome:
+    """Assign a module to several people at once: each through assignment_create (validated, with
+    history); all or none. People who already have it assigned are left as they are and listed."""
+    skipped_ids = assignments_existing(staff=staff, module=module)
+    with transaction.atomic():
+        for person in staff:
+            if person.pk not in skipped_ids:
+                assignment_create(
+                    staff=person,
+                    module=module,
+                    assigned_on=assigned_on,
+                    due_on=due_on,
+                    reason=reason,
+                    actor=actor,
+                )
+    skipped = [person for person in staff if person.pk in skipped_ids]
+    return BulkOutcome(len(staff) - len(skipped), skipped)
+
+
 def completion_annotate(*, completion, actor=None, certificate_reference=None, notes=None):
     """Change what may change of a recorded completion: its certificate reference and notes. Its
     facts (who, what, when, expiry) are fixed: a wrong one is corrected by recording the right one."""

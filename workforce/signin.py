@@ -240,6 +240,29 @@ def signin_link_request(*, email, client_ip="", today=None) -> bool:
     return True
 
 
+def signin_link_send_for(*, staff, actor, today=None) -> str:
+    """A lead or the person's HR sends them a fresh sign-in link from their page: the same email,
+    through the same task, as a link the person asks for, and within the same hourly limit per
+    address (so a page reloaded in a loop cannot flood anyone). Returns "queued", "no_email",
+    "left" or "limit"."""
+    today = today or timezone.localdate()
+    email = normalise_email(staff.email)
+    if not email:
+        return "no_email"
+    staff_ids = list(staff_for_email(email, today=today).values_list("pk", flat=True))
+    if staff.pk not in staff_ids:
+        return "left"
+    if not _take_address_slot(email):
+        return "limit"
+    from .tasks import signin_link_send_task
+
+    transaction.on_commit(
+        functools.partial(signin_link_send_task.delay, staff_ids=staff_ids, email=email), robust=True
+    )
+    logger.info("Sign-in link for staff %s queued, asked by %s.", staff.pk, actor)
+    return "queued"
+
+
 def signin_link_send(*, staff_ids, email, today=None) -> bool:
     """Send the sign-in email for these staff records to `email` (the worker calls this). Checks
     again that the people have not left and still use this address; returns whether it sent."""

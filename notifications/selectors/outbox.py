@@ -15,7 +15,7 @@ from training.models import Module
 from workforce.models import Agency, StaffMember
 
 from .. import sources
-from ..models import ItemStatus, PlannerRun, ReminderItem, ReminderMessage
+from ..models import ItemStatus, MessageStatus, PlannerRun, ReminderItem, ReminderMessage, ReminderPause
 from ..sources.compliance import NextReminder, next_reminder_for
 from . import planning
 
@@ -177,9 +177,9 @@ def outbox_status_counts(**filters) -> dict[str, int]:
 
 def message_detail(message_id: int) -> ReminderMessage:
     """One message with its items, exactly as sent (subject, text and HTML are stored)."""
-    return ReminderMessage.objects.prefetch_related("items__staff", "items__module", "items__agency").get(
-        id=message_id
-    )
+    return ReminderMessage.objects.prefetch_related(
+        "items__staff", "items__module", "items__agency", "items__requested_by"
+    ).get(id=message_id)
 
 
 def reminder_history_for(staff: StaffMember):
@@ -228,6 +228,26 @@ def person_reminders(
         history=shown[:PERSON_HISTORY_LIMIT],
         more=len(shown) > PERSON_HISTORY_LIMIT,
         skipped=history.filter(status=ItemStatus.SKIPPED).count(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders paused: the switch and what it holds
+# ---------------------------------------------------------------------------------------------
+
+
+def reminder_pause():
+    """The partnership's pause switch (a fresh, unsaved one when nobody has ever used it)."""
+    return ReminderPause.objects.select_related("changed_by").filter(pk=1).first() or ReminderPause(pk=1)
+
+
+def held_messages():
+    """The emails waiting to go (pending messages, each with its number of pending items), oldest
+    first: while reminders are paused, what would have gone out. One query per page."""
+    return (
+        ReminderMessage.objects.filter(status=MessageStatus.PENDING)
+        .annotate(waiting=Count("items", filter=Q(items__status=ItemStatus.PENDING)))
+        .order_by("day", "recipient")
     )
 
 

@@ -107,7 +107,13 @@ class Plan:
         return [item for item in self.items if item.status == ItemStatus.SKIPPED]
 
     def planned_by_kind(self) -> dict[str, int]:
-        counts = {value: 0 for value, _label in sources.kind_choices()}
+        # Every kind the planner plans (a kind written on request is never planned).
+        counts = {
+            kind.value: 0
+            for source in sources.all_sources()
+            if not source.on_request
+            for kind in source.kinds
+        }
         for item in self.pending:
             counts[item.kind] = counts.get(item.kind, 0) + 1
         return counts

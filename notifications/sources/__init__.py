@@ -16,7 +16,9 @@ NotificationsConfig.ready(); an app higher up registers its own from its AppConf
   a Check: the reason it no longer holds, or the content its email needs;
 - `email_context(item, facts)`: the template context of one item's part of the email
   (templates notifications/email/<kind>-subject.txt, -body.txt and -body.html);
-- `cycles` and `named_stages`: the words for its stage labels on the outbox pages.
+- `cycles` and `named_stages`: the words for its stage labels on the outbox pages;
+- `on_request`: True for a source whose items a service writes when someone asks, rather than
+  the planner (its `series` yields nothing).
 """
 
 import datetime
@@ -143,6 +145,9 @@ class ReminderSource:
     kinds: tuple = ()
     cycles: dict = {}
     named_stages: dict = {}
+    # Items written when someone asks (a service of the source's own), never planned: `series`
+    # yields nothing (the reminder sent now).
+    on_request: bool = False
 
     def series(self, planning):
         raise NotImplementedError

@@ -182,3 +182,29 @@ def tomorrow(request):
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
     }
     return render(request, "notifications/outbox/tomorrow.html", context)
+
+
+@login_required
+@never_cache
+def pause(request):
+    """The switch that holds every reminder, and the emails it holds. GET shows them; POST turns
+    it on (`paused` "yes") or off, recording who and when."""
+    access.require_lead(request.user)
+    if request.method == "POST":
+        paused = request.POST.get("paused") == "yes"
+        services.reminders_pause_set(paused=paused, actor=request.user)
+        if paused:
+            messages.success(request, "Reminders are paused. Nothing is sent until you resume them.")
+        else:
+            messages.success(
+                request, "Reminders are running again: the emails that were held are on their way."
+            )
+        return redirect("outbox:pause")
+    switch = outbox_selectors.reminder_pause()
+    page = Paginator(outbox_selectors.held_messages(), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "switch": switch,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+    }
+    return render(request, "notifications/outbox/pause.html", context)

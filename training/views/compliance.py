@@ -112,11 +112,7 @@ def people(request):
     access.require_lead_or_hr(request.user)
     today = timezone.localdate()
     form = _filter_form(request, form_class=PeopleFilterForm)
-    filters = form.filters()
-    query = form.query()
-    staff = staff_matching(access.visible_staff(request.user), query)
-    pairs = compliance_selectors.scoped_pairs(staff=staff, on=today, filters=filters)
-    groups = compliance_selectors.people_behind(pairs, filters.status)
+    filters, query, staff, groups = _people_groups(request.user, form, today)
     entries = [
         PersonEntry(rank, staff_id, person_pairs) for rank, (staff_id, person_pairs) in enumerate(groups)
     ]
@@ -166,6 +162,24 @@ def people(request):
         "today": today,
     }
     return render(request, "training/compliance/people.html", context)
+
+
+def _people_groups(user, form, today):
+    filters = form.filters()
+    query = form.query()
+    staff = staff_matching(access.visible_staff(user), query)
+    pairs = compliance_selectors.scoped_pairs(staff=staff, on=today, filters=filters)
+    return filters, query, staff, compliance_selectors.people_behind(pairs, filters.status)
+
+
+def people_listed(user, params, *, today) -> list[int]:
+    """Ids of everyone the people list shows for these query parameters, on every page (a bulk
+    action on the whole list): the same filters, search and scope as the page."""
+    slug = params.get("agency")
+    if slug:
+        access.get_visible_agency_or_404(user, slug=slug)
+    form = PeopleFilterForm(params or None, user=user)
+    return [staff_id for staff_id, _ in _people_groups(user, form, today)[3]]
 
 
 @login_required
