@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("training.urls.records")),
     path("compliance/", include("training.urls.compliance")),
     path("imports/", include("imports.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("people.urls")),
 ]
 

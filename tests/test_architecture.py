@@ -21,7 +21,7 @@ FLOORS = (
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine
     ("strategy",),  # features built on the engines: the workforce strategy and action plan
-    ("people", "demo", "api"),  # pages that compose every app below; the demo data; the JSON API
+    ("people", "demo", "api", "reports"),  # pages composing every app below; demo data; the API; reports
 )
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}
 APPS = set(FLOOR)

@@ -341,3 +341,29 @@ def completions_record_register(*, module, completed_on, staff, actor, today=Non
                 )
             )
     return RegisterOutcome(recorded=recorded, duplicates=[p for p in people if p.pk in already])
+
+
+def compliance_targets_save(*, partnership, tiers=None, modules=None, actor=None):
+    """Set the partnership target and the per-tier and per-module targets in one transaction.
+
+    `tiers` maps a tier number and `modules` a Module to a whole percent, or to None to remove
+    that target (its rates then use the partnership's). Each change is a history row."""
+    from .models import ComplianceTarget, TargetScope
+
+    wanted = [(TargetScope.PARTNERSHIP, {}, partnership)]
+    wanted += [(TargetScope.TIER, {"tier": int(tier)}, percent) for tier, percent in (tiers or {}).items()]
+    wanted += [
+        (TargetScope.MODULE, {"module": module}, percent) for module, percent in (modules or {}).items()
+    ]
+    with transaction.atomic():
+        for scope, subject, percent in wanted:
+            existing = ComplianceTarget.objects.filter(scope=scope, **subject).first()
+            if percent is None:
+                if existing is not None:
+                    delete_recorded(existing, actor=actor)
+                continue
+            if existing is None:
+                save_validated(ComplianceTarget(scope=scope, percent=percent, **subject), actor=actor)
+            elif existing.percent != percent:
+                existing.percent = percent
+                save_validated(existing, actor=actor)
