@@ -112,3 +112,11 @@ class TestDashboard:
         page = text(client.get(reverse("home")))
         assert "Target 90%" in page
         assert "Board report" not in page and "Compliance targets" not in page
+
+
+def test_an_agency_page_shows_its_rate_against_the_target_and_last_month(client, lead, scene, on_day):
+    compliance_snapshot_take(on=add_months(ON, -1))
+    client.force_login(lead)
+    page = text(client.get(reverse("agency_staff", kwargs={"slug": scene.agency_b.slug})))
+    assert "Target 90%: 24 points below." in page  # 2 of 3 valid: 66%
+    assert "since 4 February 2026" in page
