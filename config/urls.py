@@ -29,6 +29,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("privacy/", include("privacy.urls")),
     path("", include("courses.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("people.urls")),
 ]
 

@@ -31,6 +31,7 @@ from training.selectors.compliance import (
     person_pairs,
     worst_statuses,
 )
+from training.selectors.targets import compliance_targets, rate_against_target
 from training.views import compliance as compliance_views
 from workforce import access, selectors, signin
 from workforce.database import heavy_reads_view
@@ -94,6 +95,9 @@ def agency_staff(request, slug):
     context = {
         "agency": agency,
         "figures": figures,
+        "against_target": rate_against_target(
+            figures.summary, today=today, targets=compliance_targets(), agency=agency
+        ),
         "filters": compliance_filters,
         "page": page,
         "page_range": page.range,

@@ -14,6 +14,16 @@ if [[ -z "${SITE_URL:-}" ]] && ! grep -qs '^SITE_URL=' .env; then
     export SITE_URL="http://localhost:${PORT}"
 fi
 
+# WeasyPrint (the board report's PDF) needs Pango from the system: installed here where we can.
+if ! python -c "import weasyprint" >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null && [[ "$(id -u)" -eq 0 ]]; then
+        apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 || true
+    fi
+    python -c "import weasyprint" >/dev/null 2>&1 || echo "Note: the board report's PDF needs Pango:" \
+        "sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 (Debian, Ubuntu) or brew install pango" \
+        "(macOS). Everything else works without it."
+fi
+
 # kombu's file-system transport needs its folders before the worker or beat touches them.
 mkdir -p var/broker/queue var/broker/control var/media
 

@@ -22,8 +22,8 @@ FLOORS = (
     ("training",),  # modules, requirements, completions, exemptions, the compliance engine
     ("imports", "notifications"),  # the spreadsheet import engine; the reminder engine
     ("strategy", "courses"),  # features built on the engines: the strategy; training sessions
-    # pages composing every app below; demo data; JSON API; personal data; sign-in (SSO, 2FA)
-    ("people", "demo", "api", "privacy", "accounts"),
+    # pages composing every app below; demo data; JSON API; personal data; sign-in (SSO, 2FA); reports
+    ("people", "demo", "api", "privacy", "accounts", "reports"),
 )
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}
 APPS = set(FLOOR)

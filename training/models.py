@@ -288,3 +288,51 @@ class ComplianceSnapshot(models.Model):
     def __str__(self):
         subject = self.agency or self.module or "partnership"
         return f"Compliance of {subject} on {self.taken_on:%d/%m/%Y}"
+
+
+DEFAULT_PARTNERSHIP_TARGET = 90
+
+
+class TargetScope(models.TextChoices):
+    PARTNERSHIP = "partnership", "Whole partnership"
+    TIER = "tier", "Tier"
+    MODULE = "module", "Module"
+
+
+class ComplianceTarget(models.Model):
+    """The compliance rate the partnership aims for: one partnership target (90% until the lead
+    sets one) and optional targets per tier and per module, which take precedence for their rates.
+    Saved by training.services.compliance_targets_save."""
+
+    scope = models.CharField(max_length=20, choices=TargetScope.choices)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    percent = models.PositiveSmallIntegerField(help_text="A whole percentage from 1 to 100.")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope"], condition=Q(scope="partnership"), name="target_unique_partnership"
+            ),
+            models.UniqueConstraint(fields=["tier"], condition=Q(scope="tier"), name="target_unique_tier"),
+            models.UniqueConstraint(
+                fields=["module"], condition=Q(scope="module"), name="target_unique_module"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="partnership", tier__isnull=True, module__isnull=True)
+                    | Q(scope="tier", tier__isnull=False, module__isnull=True)
+                    | Q(scope="module", tier__isnull=True, module__isnull=False)
+                ),
+                name="target_scope_matches_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=1, percent__lte=100), name="target_percent_1_to_100"
+            ),
+        ]
+
+    def __str__(self):
+        subject = self.module or (Tier(self.tier).label if self.tier else "the partnership")
+        return f"Target for {subject}: {self.percent}%"

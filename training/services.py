@@ -198,8 +198,51 @@ def module_create(*, actor=None, **fields):
 
 def module_update(*, module, actor=None, **changes):
     """Change a module. Statuses and reminders follow at once: they are computed from the module's
-    validity and renewal window whenever they are read."""
-    return save_validated(set_fields(module, changes, MODULE_FIELDS), actor=actor)
+    renewal window whenever they are read, and a change of validity or renewal window recomputes
+    the stored expiry of every completion of the module (PRODUCT.md section 3: expiry is
+    completed_on + validity_months, renewing without drift), in the same transaction."""
+    rules = ("validity_months", "renewal_window_days")
+    before = {name: getattr(module, name) for name in rules}
+    with transaction.atomic():
+        module = save_validated(set_fields(module, changes, MODULE_FIELDS), actor=actor)
+        if any(getattr(module, name) != before[name] for name in rules):
+            module_expiries_recompute(module=module, actor=actor)
+    return module
+
+
+def module_expiries_recompute(*, module, actor=None) -> int:
+    """Recompute the expiry of every completion of `module` from its rules, each person's in the
+    order they were made (a renewal extends from the expiry before it). Returns how many changed;
+    each change is a history row."""
+    from simple_history.utils import bulk_update_with_history
+
+    changed = []
+    history = {}  # staff id -> [(completed_on, expires_on)] of their counted completions so far
+    completions = Completion.objects.filter(module=module).order_by("staff_id", "completed_on", "id")
+    for completion in completions.only("id", "staff_id", "completed_on", "expires_on", "verification"):
+        earlier = history.setdefault(completion.staff_id, [])
+        expires_on = expiry_date(
+            completed_on=completion.completed_on,
+            validity_months=module.validity_months,
+            renewal_window_days=module.renewal_window_days,
+            previous_expiry=best_expiry_before(earlier, before=completion.completed_on),
+        )
+        if expires_on != completion.expires_on:
+            completion.expires_on = expires_on
+            completion._history_user = acting_user(actor)
+            changed.append(completion)
+        if completion.verification == Verification.VERIFIED:
+            earlier.append((completion.completed_on, expires_on))
+    if changed:
+        bulk_update_with_history(
+            changed,
+            Completion,
+            ["expires_on"],
+            batch_size=2_000,
+            default_user=acting_user(actor),
+            default_change_reason=f"{module.code}: validity or renewal window changed",
+        )
+    return len(changed)
 
 
 def requirement_create(*, actor=None, **fields):
@@ -411,3 +454,29 @@ def completions_record_register(*, module, completed_on, staff, actor, today=Non
                 )
             )
     return RegisterOutcome(recorded=recorded, duplicates=[p for p in people if p.pk in already])
+
+
+def compliance_targets_save(*, partnership, tiers=None, modules=None, actor=None):
+    """Set the partnership target and the per-tier and per-module targets in one transaction.
+
+    `tiers` maps a tier number and `modules` a Module to a whole percent, or to None to remove
+    that target (its rates then use the partnership's). Each change is a history row."""
+    from .models import ComplianceTarget, TargetScope
+
+    wanted = [(TargetScope.PARTNERSHIP, {}, partnership)]
+    wanted += [(TargetScope.TIER, {"tier": int(tier)}, percent) for tier, percent in (tiers or {}).items()]
+    wanted += [
+        (TargetScope.MODULE, {"module": module}, percent) for module, percent in (modules or {}).items()
+    ]
+    with transaction.atomic():
+        for scope, subject, percent in wanted:
+            existing = ComplianceTarget.objects.filter(scope=scope, **subject).first()
+            if percent is None:
+                if existing is not None:
+                    delete_recorded(existing, actor=actor)
+                continue
+            if existing is None:
+                save_validated(ComplianceTarget(scope=scope, percent=percent, **subject), actor=actor)
+            elif existing.percent != percent:
+                existing.percent = percent
+                save_validated(existing, actor=actor)

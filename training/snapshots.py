@@ -117,14 +117,14 @@ def compliance_trend(*, today: datetime.date, months: int = 12, agency=None, mod
         month = add_months(today.replace(day=1), -back)
         snapshot = latest.get(month)
         points.append(
-            TrendPoint(month, snapshot.taken_on, _summary(snapshot))
+            TrendPoint(month, snapshot.taken_on, snapshot_summary(snapshot))
             if snapshot is not None
             else TrendPoint(month, None, None)
         )
     return points
 
 
-def _summary(snapshot: ComplianceSnapshot) -> ComplianceSummary:
+def snapshot_summary(snapshot: ComplianceSnapshot) -> ComplianceSummary:
     """The snapshot as the engine's summary, so its rate is computed by the same definition."""
     return ComplianceSummary(
         counts={status: getattr(snapshot, status.value) for status in Status},

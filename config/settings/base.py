@@ -401,7 +401,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # WeasyPrint logs every step of every PDF at INFO, and CSS it ignores at WARNING.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- web shell ---
@@ -426,7 +432,7 @@ INSTALLED_APPS += ["strategy"]
 INSTALLED_APPS += ["courses"]
 # The people pages and the demo data build on every app, so they come last (the top floor: see
 # docs/architecture.md).
-INSTALLED_APPS += ["people", "demo"]
+INSTALLED_APPS += ["people", "demo", "reports"]
 # History is never overwritten: the admin shows it but cannot "revert" a record to an old snapshot.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -103,3 +103,59 @@ class PeopleFilterForm(ComplianceFilterForm):
         if not self.is_bound or not self.is_valid():
             return ""
         return " ".join(self.cleaned_data["q"].split())
+
+
+def _percent_field(label, *, required, help_text=""):
+    return forms.IntegerField(
+        label=label,
+        required=required,
+        min_value=1,
+        max_value=100,
+        help_text=help_text,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "class": "govuk-input--width-3", "spellcheck": "false"}
+        ),
+        error_messages={
+            "required": f"Enter the {label.lower()} as a whole percentage, for example 90",
+            "invalid": f"{label} must be a whole number from 1 to 100, without the % sign",
+            "min_value": f"{label} must be 1%% or more",
+            "max_value": f"{label} must be 100%% or less",
+        },
+    )
+
+
+class TargetsForm(forms.Form):
+    """The partnership target, and optional per-tier and per-module targets (blank: the
+    partnership's applies)."""
+
+    def __init__(self, *args, targets, modules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.modules = list(modules)
+        self.fields["partnership"] = _percent_field(
+            "Partnership target",
+            required=True,
+            help_text="The compliance rate the whole partnership aims for, in percent.",
+        )
+        self.initial["partnership"] = targets.partnership
+        for tier in Tier:
+            name = f"tier_{tier.value}"
+            self.fields[name] = _percent_field(f"Tier {tier.label}", required=False)
+            self.initial[name] = targets.tiers.get(tier.value)
+        for module in self.modules:
+            name = f"module_{module.pk}"
+            self.fields[name] = _percent_field(f"{module.code} {module.title}", required=False)
+            self.initial[name] = targets.modules.get(module.pk)
+
+    def tier_fields(self):
+        return [self[f"tier_{tier.value}"] for tier in Tier]
+
+    def module_fields(self):
+        return [self[f"module_{module.pk}"] for module in self.modules]
+
+    def targets(self):
+        data = self.cleaned_data
+        return {
+            "partnership": data["partnership"],
+            "tiers": {tier.value: data.get(f"tier_{tier.value}") for tier in Tier},
+            "modules": {module: data.get(f"module_{module.pk}") for module in self.modules},
+        }

@@ -9,5 +9,6 @@ app_name = "compliance"
 urlpatterns = [
     path("", compliance_views.dashboard, name="dashboard"),
     path("people/", compliance_views.people, name="people"),
+    path("targets/", compliance_views.targets, name="targets"),
     path("export/<slug:kind>.<slug:file_format>", compliance_views.export, name="export"),
 ]

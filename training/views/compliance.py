@@ -9,9 +9,10 @@ training.selectors.compliance, files from training.exports.
 import dataclasses
 from operator import attrgetter
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -21,8 +22,11 @@ from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.selectors import staff_matching
 
 from .. import exports
-from ..forms.compliance import ComplianceFilterForm, PeopleFilterForm
+from ..forms.compliance import ComplianceFilterForm, PeopleFilterForm, TargetsForm
+from ..models import Module
 from ..selectors import compliance as compliance_selectors
+from ..selectors import targets as target_selectors
+from ..services import compliance_targets_save
 from ..snapshots import compliance_trend
 
 
@@ -56,11 +60,42 @@ def dashboard(request):
         "form": form,
         "filters": filters,
         "figures": figures,
+        "against_target": _against_target(figures, filters, today),
         "trend": trend,
         "trend_subject": _trend_subject(filters),
         "today": today,
     }
     return render(request, "training/compliance/dashboard.html", context)
+
+
+def _against_target(figures, filters, today):
+    """The headline rate against its target and last month's snapshot. Snapshots exist for the
+    partnership, each agency and each module: with a narrower filter there is no month-ago figure
+    of the same scope to compare with, so only the target shows."""
+    comparable = filters.team is None and filters.job_role is None and filters.tier is None
+    comparable = comparable and not (filters.agency is not None and filters.module is not None)
+    targets = target_selectors.compliance_targets()
+    if not comparable:
+        target = targets.for_tier(filters.tier) if filters.tier is not None else targets.partnership
+        if filters.module is not None:
+            target = targets.for_module(filters.module.pk)
+        return target_selectors.RateAgainstTarget(target_selectors.rate_percent(figures.summary), target)
+    return target_selectors.rate_against_target(
+        figures.summary, today=today, targets=targets, agency=filters.agency, module=filters.module
+    )
+
+
+@login_required
+def targets(request):
+    """The lead's settings page for the partnership, tier and module targets."""
+    access.require_lead(request.user)
+    modules = Module.objects.filter(active=True).order_by("code")
+    form = TargetsForm(request.POST or None, targets=target_selectors.compliance_targets(), modules=modules)
+    if request.method == "POST" and form.is_valid():
+        compliance_targets_save(**form.targets(), actor=request.user)
+        messages.success(request, "Targets saved. Every rate on the dashboard is now compared with them.")
+        return redirect("compliance:targets")
+    return render(request, "training/compliance/targets.html", {"form": form})
 
 
 def _trend_subject(filters):
