@@ -393,3 +393,23 @@ def demand_supply(*, today, agency=None):
         for module in modules
     ]
     return sorted(rows, key=lambda row: (-row.shortfall, -row.need, row.module.code))
+
+
+def board_figures(*, start: datetime.date, end: datetime.date, agency=None) -> dict:
+    """Sessions delivered between `start` and `end` (the register confirmed) and their attendance,
+    for the board report: {delivered, attended, no_shows, responses}. With `agency`, only its
+    staff's attendance, and the sessions any of them attended or missed."""
+    from .models import Booking, BookingStatus, SessionStatus, TrainingSession
+
+    sessions = TrainingSession.objects.filter(
+        status=SessionStatus.DELIVERED, ends_at__date__gte=start, ends_at__date__lte=end
+    )
+    bookings = Booking.objects.filter(session__in=sessions)
+    if agency is not None:
+        bookings = bookings.filter(staff__agency=agency)
+        sessions = sessions.filter(pk__in=bookings.values("session_id"))
+    counts = bookings.aggregate(
+        attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
+        no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
+    )
+    return {"delivered": sessions.count(), **counts, "responses": 0}

@@ -11,8 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from django.apps import apps
-
+from courses.selectors import board_figures
 from strategy.models import Action, ActionStatus
 from training.compliance import Status, add_months
 from training.models import Module
@@ -175,12 +174,7 @@ def _against(summary, target, before=None):
 
 
 def _sessions(*, on, agency):
-    """Sessions delivered in the last quarter and their attendance, when training sessions are
-    recorded (the courses app); None shows "No sessions recorded"."""
-    if not apps.is_installed("courses"):
-        return None
-    try:
-        from courses.selectors import board_figures  # noqa: PLC0415 - only where sessions exist
-    except ImportError:
-        return None
-    return board_figures(start=add_months(on, -QUARTER_MONTHS), end=on, agency=agency)
+    """Sessions delivered in the last quarter and their attendance (courses); None, shown as "No
+    sessions recorded", when none was."""
+    figures = board_figures(start=add_months(on, -QUARTER_MONTHS), end=on, agency=agency)
+    return figures if figures["delivered"] else None

@@ -153,3 +153,22 @@ def test_hr_and_outsiders_cannot_take_the_register(client, delivered, hr_a, outs
     url = reverse("courses:register", kwargs={"pk": delivered.pk})
     for user in (hr_a, outsider):
         assert login(client, user).get(url).status_code == 404
+
+
+def test_the_board_report_counts_the_delivered_session_and_its_attendance(
+    delivered, people_a, person_b, lead, agency_a
+):
+    from reports.selectors import board_report
+
+    assert board_report(on=timezone.localdate()).sessions is None  # not delivered until confirmed
+    marks = bookings(delivered)
+    services.register_confirm(
+        session=delivered,
+        attended=[marks[people_a[0].pk].pk, marks[person_b.pk].pk],
+        no_show=[marks[people_a[1].pk].pk],
+        actor=lead,
+    )
+    whole = board_report(on=timezone.localdate()).sessions
+    assert (whole["delivered"], whole["attended"], whole["no_shows"]) == (1, 2, 1)
+    one = board_report(on=timezone.localdate(), agency=agency_a).sessions
+    assert (one["delivered"], one["attended"], one["no_shows"]) == (1, 1, 1)
