@@ -60,6 +60,16 @@ def celery_test_queue():
     return f"tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
 
 
+def _forget_routing():
+    """Make the app route by its configuration as it now is. Celery caches the router (with the
+    routes it was built from) and the queue declarations on first use: a test that published a
+    task before this session's worker started would otherwise keep them, and publish to queues
+    no worker of this session consumes."""
+    celery_app.amqp.flush_routes()
+    for cached in ("router", "queues", "default_queue"):
+        celery_app.amqp.__dict__.pop(cached, None)
+
+
 @pytest.fixture(scope="session")
 def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue, celery_broker_folders):
     """One real worker (solo pool, in a thread) for the whole test session: starting and stopping
@@ -76,7 +86,7 @@ def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue,
         pattern: {**route, "queue": f"{celery_test_queue}-{route['queue']}"}
         for pattern, route in (previous[2] or {}).items()
     }
-    celery_app.amqp.flush_routes()
+    _forget_routing()
     queues = [celery_test_queue, *sorted({route["queue"] for route in celery_app.conf.task_routes.values()})]
     if celery_app.conf.broker_url.startswith("filesystem://"):
         # The file-system transport polls its folder once a second by default: too slow for tests.
@@ -100,7 +110,7 @@ def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue,
             celery_app.conf.broker_transport_options,
             celery_app.conf.task_routes,
         ) = previous
-        celery_app.amqp.flush_routes()
+        _forget_routing()
 
 
 @pytest.fixture
