@@ -62,6 +62,21 @@ class ComplianceFilters:
     def any(self) -> bool:
         return any(getattr(self, each.name) is not None for each in fields(self))
 
+    def narrow(self, queryset, *, staff="staff", module="module", agency=None):
+        """`queryset` (of rows about a person and a module, such as completions or outbox items)
+        narrowed by the person's agency, team, job role and job-role tier and by the module, the
+        way the engine narrows pairs. `staff` and `module` name the rows' fields; `agency` the
+        field the agency filter reads when it is not the person's (an outbox digest has an agency
+        and no person). Status is not applied: each list has its own."""
+        lookups = {
+            agency or f"{staff}__agency": self.agency,
+            f"{staff}__team": self.team,
+            f"{staff}__job_role": self.job_role,
+            f"{staff}__job_role__tier": self.tier,
+            module: self.module,
+        }
+        return queryset.filter(**{name: value for name, value in lookups.items() if value is not None})
+
     def query(self, **overrides) -> dict[str, str]:
         """The filters as GET parameters (slugs, codes and ids); `overrides` replace some, and a
         value of None removes one."""

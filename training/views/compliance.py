@@ -26,7 +26,7 @@ from ..selectors import compliance as compliance_selectors
 from ..snapshots import compliance_trend
 
 
-def _filter_form(request, form_class=ComplianceFilterForm):
+def filter_form(request, form_class=ComplianceFilterForm):
     """The filters in the query string. Naming an agency the user may not see is a 404, as it is
     everywhere else, rather than a form error that would confirm the agency exists."""
     slug = request.GET.get("agency")
@@ -44,7 +44,7 @@ def dashboard(request):
     user = request.user
     access.require_lead_or_hr(user)
     today = timezone.localdate()
-    form = _filter_form(request)
+    form = filter_form(request)
     filters = form.filters()
     if filters.agency is None and not access.is_lead(user):
         agencies = list(access.visible_agencies(user)[:2])
@@ -111,7 +111,7 @@ def people(request):
     downloads as CSV or XLSX."""
     access.require_lead_or_hr(request.user)
     today = timezone.localdate()
-    form = _filter_form(request, form_class=PeopleFilterForm)
+    form = filter_form(request, form_class=PeopleFilterForm)
     filters = form.filters()
     query = form.query()
     staff = staff_matching(access.visible_staff(request.user), query)
@@ -175,7 +175,7 @@ def export(request, kind, file_format):
     access.require_lead_or_hr(request.user)
     if kind not in exports.KINDS or file_format not in exports.FORMATS:
         raise Http404("No such export.")
-    form = _filter_form(request)
+    form = filter_form(request)
     filters = form.filters()
     if form.errors:
         message = " ".join(error for errors in form.errors.values() for error in errors)

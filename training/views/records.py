@@ -25,8 +25,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from workforce import access
+from workforce.lists import ListControls, Sort, spreadsheet_response
 
 from .. import certificates, ics, services
+from ..forms.compliance import VerificationFilterForm
 from ..forms.records import (
     DeclareCompletionForm,
     ExemptionEndForm,
@@ -39,6 +41,7 @@ from ..forms.records import (
 )
 from ..models import Completion, CompletionSource, Exemption, Verification
 from ..selectors import records as record_selectors
+from .compliance import filter_form
 
 
 def _people(count):
@@ -166,16 +169,83 @@ def certificate_download(request, pk):
 # ---------------------------------------------------------------------------------------------
 
 
+VERIFICATION_SORTS = (
+    Sort("sent", "Sent", fields=("recorded_at", "id")),
+    Sort("person", "Person", fields=("staff__last_name", "staff__first_name", "staff__staff_number", "id")),
+    Sort("module", "Module", fields=("module__code", "recorded_at", "id")),
+    Sort("completed", "Completed", fields=("completed_on", "recorded_at", "id")),
+)
+VERIFICATION_HEADERS = [
+    "Name",
+    "Staff number",
+    "Agency",
+    "Team",
+    "Job role",
+    "Module code",
+    "Module",
+    "Completed on",
+    "Sent on",
+    "Days waiting",
+]
+
+
+def _waiting_days(completion, today):
+    return (today - timezone.localdate(completion.recorded_at)).days
+
+
 @login_required
 def verification_queue(request):
+    """Self-declared certificates waiting for a lead, oldest first or sorted by a column, narrowed
+    by the people list's filters and a search; the listed rows download as CSV or XLSX."""
     access.require_lead(request.user)
     today = timezone.localdate()
-    pending = list(record_selectors.pending_verification(user=request.user))
+    form = filter_form(request, form_class=VerificationFilterForm)
+    filters = form.filters()
+    query = form.query()
+    pending = record_selectors.pending_verification(user=request.user, filters=filters, q=query)
+    controls = ListControls(request, sorts=VERIFICATION_SORTS, default="sent")
+    pending = controls.ordered(pending.select_related("staff__team", "staff__job_role"))
+    file_format = controls.wants_download()
+    if file_format:
+        rows = (
+            [
+                completion.staff.full_name,
+                completion.staff.staff_number,
+                completion.staff.agency.name,
+                completion.staff.team.name if completion.staff.team else "",
+                completion.staff.job_role.name,
+                completion.module.code,
+                completion.module.title,
+                completion.completed_on,
+                timezone.localdate(completion.recorded_at),
+                _waiting_days(completion, today),
+            ]
+            for completion in pending
+        )
+        return spreadsheet_response(
+            headers=VERIFICATION_HEADERS,
+            rows=rows,
+            name=f"certificates-to-verify-{today:%Y-%m-%d}",
+            file_format=file_format,
+            title="Certificates to verify",
+        )
+    page = controls.page(pending)
     rows = [
-        {"completion": completion, "waiting_days": (today - timezone.localdate(completion.recorded_at)).days}
-        for completion in pending
+        {"completion": completion, "waiting_days": _waiting_days(completion, today)}
+        for completion in page.object_list
     ]
-    return render(request, "training/verification_queue.html", {"rows": rows, "today": today})
+    context = {
+        "rows": rows,
+        "today": today,
+        "form": form,
+        "filters": filters,
+        "query": query,
+        "page": page,
+        "page_range": page.range,
+        "controls": controls,
+        "headings": controls.headings(),
+    }
+    return render(request, "training/verification_queue.html", context)
 
 
 @login_required
