@@ -20,6 +20,7 @@ NotificationsConfig.ready(); an app higher up registers its own from its AppConf
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -219,3 +220,40 @@ def cycle(letter) -> Cycle | None:
 
 def named_stage(label) -> NamedStage | None:
     return next((source.named_stages[label] for source in _SOURCES if label in source.named_stages), None)
+
+
+STAGE_LABEL = re.compile(r"^([A-Z])([+-])(\d+)$")
+
+
+def _span(days: int) -> str:
+    """14 -> "2 weeks", 30 -> "30 days", 1 -> "1 day": whole weeks read as weeks."""
+    if days >= 7 and days % 7 == 0:
+        weeks = days // 7
+        return "1 week" if weeks == 1 else f"{weeks} weeks"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def stage_text(label) -> str:
+    """A stage label in words, from the source that plans it: "U+14" -> "2 weeks after the due
+    date", "X-60" -> "60 days before expiry", "X+0" -> "on the expiry date", "start" -> "when the
+    training became required". An unknown label is returned as it is."""
+    named = named_stage(label)
+    if named is not None:
+        return named.text
+    match = STAGE_LABEL.match(label or "")
+    found = cycle(match.group(1)) if match else None
+    if found is None:
+        return str(label or "")
+    sign, days = match.group(2), int(match.group(3))
+    if days == 0:
+        return found.on_the_day
+    return f"{_span(days)} {'before' if sign == '-' else 'after'} {found.counted_from}"
+
+
+def cycle_name(label) -> str:
+    """What the cycle date of an item at this stage is: "X+14" -> "expiry"."""
+    named = named_stage(label)
+    if named is not None:
+        return named.cycle_name
+    found = cycle((label or "")[:1])
+    return found.name if found is not None else ""
