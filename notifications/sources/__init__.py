@@ -43,6 +43,10 @@ class ReminderKind:
     urgency: int = 5
     # What a digest's recipient reads beside its checkbox on their preferences page.
     description: str = ""
+    # Why the recipient gets this kind of email, said once in the footer of every email that lists
+    # it: a staff member's reminders cannot be switched off, a line manager is told why they hear
+    # about their team, HR and leads why they hear about their work. Empty: no such line.
+    footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,11 @@ def source_for(kind):
 
 def reminder_kind(kind) -> ReminderKind | None:
     return next((each for source in _SOURCES for each in source.kinds if each.value == kind), None)
+
+
+def kind_footer(kind) -> str:
+    found = reminder_kind(kind)
+    return found.footer if found is not None else ""
 
 
 def kind_label(kind) -> str:
