@@ -61,9 +61,11 @@ def _check(page, html, name, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def _first_column_stays_in_view(page, width):
-    """On a phone a wide table scrolls in its own box, and its first column stays where it was."""
-    scroller = page.locator(".app-table-scroll").filter(has=page.locator("tbody")).first
+def _first_column_stays_in_view(page, width, caption=None):
+    """On a phone a wide table scrolls in its own box, and its first column stays where it was.
+    `caption`: the id of the table's caption, when the page has several tables."""
+    scrollers = page.locator(".app-table-scroll").filter(has=page.locator("tbody"))
+    scroller = page.locator(f'[aria-labelledby="{caption}"]') if caption else scrollers.first
     assert scroller.get_attribute("tabindex") == "0"
     if width > 640:
         return
@@ -116,7 +118,7 @@ def test_a_leads_everyday_pages_at_desktop_and_phone_width(live_server, browser_
     agency = Agency.objects.order_by("name").first()
     page.goto(f"{live_server.url}/agencies/{agency.slug}/staff/")
     _check(page, html, "staff-list", width)
-    _first_column_stays_in_view(page, width)
+    _first_column_stays_in_view(page, width, caption="people-agency-staff-caption")
 
     page.goto(live_server.url + "/compliance/people/?status=overdue")
     _check(page, html, "people", width)
