@@ -61,3 +61,11 @@ def browser_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+def fill_date(page, legend, day):
+    """Type `day` (a date) into the GOV.UK date input whose fieldset has this legend."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))

@@ -5,25 +5,21 @@ works without JavaScript. Agencies are chosen by slug so links read well (?agenc
 from django import forms
 
 from training.models import Module
+from workforce.forms import date_field
 from workforce.models import Agency, JobRole, Team, Tier
 
 from .. import sources
 from ..models import ItemStatus
 
-DATE_HINT = "For example, 4/3/2026"
 # The status filter's choice that shows skipped items too. With no status chosen they are left out:
 # catch-up records every earlier stage as skipped, so they outnumber everything else.
 ALL = "all"
 
 
 def _date_field(label):
-    return forms.DateField(
-        label=label,
-        required=False,
-        help_text=DATE_HINT,
-        widget=forms.DateInput(attrs={"class": "govuk-input--width-10", "autocomplete": "off"}),
-        error_messages={"invalid": f"Enter the {label.lower()} date as a real date, for example 4/3/2026."},
-    )
+    field = date_field(label, required=False)
+    field.error_messages["invalid"] = f"Enter the {label.lower()} date as a real date, for example 4/3/2026."
+    return field
 
 
 class _TeamField(forms.ModelChoiceField):
