@@ -190,3 +190,30 @@ class TestScope:
         client.force_login(lead)
         response = client.get(QUEUE, {"download": "csv"})
         assert "'=cmd() Evil" in response.content.decode("utf-8-sig")
+
+
+@pytest.mark.usefixtures("eager_tasks")
+class TestBackToTheList:
+    def test_a_bulk_decision_returns_to_the_list_as_it_was_filtered(self, client, lead, waiting):
+        client.force_login(lead)
+        listed_url = f"{QUEUE}?module=HSB-401&sort=person"
+        [ben, asha] = [row["completion"] for row in client.get(listed_url).context["rows"]]
+        confirm = client.post(
+            reverse("records:verification_bulk"),
+            {"decision": "verify", "completion": [ben.pk], "next": listed_url},
+        )
+        assert confirm.context["back"] == listed_url
+        assert f'href="{listed_url.replace("&", "&amp;")}"' in confirm.text
+        done = client.post(
+            reverse("records:verification_bulk"),
+            {"decision": "verify", "completion": [ben.pk], "next": listed_url, "confirm": "yes"},
+        )
+        assert done.status_code == 302 and done.url == listed_url
+        ben.refresh_from_db()
+        assert ben.verification == Verification.VERIFIED
+
+    @pytest.mark.parametrize("target", ["https://evil.example.org/", "//evil.example.org/x", "/reminders/"])
+    def test_it_never_goes_anywhere_else(self, client, lead, waiting, target):
+        client.force_login(lead)
+        response = client.post(reverse("records:verification_bulk"), {"decision": "verify", "next": target})
+        assert response.status_code == 302 and response.url == QUEUE

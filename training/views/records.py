@@ -20,6 +20,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -248,6 +249,16 @@ def verification_queue(request):
     return render(request, "training/verification_queue.html", context)
 
 
+def _queue_back(request):
+    """The queue as it was listed (its filters, sort and page) to return to after a bulk decision;
+    only a path of the queue itself, never another page or site."""
+    queue = reverse("records:verification_queue")
+    target = request.POST.get("next", "")
+    if target.startswith(queue) and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return queue
+
+
 @login_required
 @require_http_methods(["POST"])
 def verification_bulk(request):
@@ -255,19 +266,20 @@ def verification_bulk(request):
     asks the reason of a rejection), then the decision. Nothing is written before the confirmation,
     and a completion outside the lead's scope or already decided refuses the whole selection."""
     access.require_lead(request.user)
+    back = _queue_back(request)
     decision = request.POST.get("decision")
     ids = [value for value in request.POST.getlist("completion") if value.isdigit()]
     chosen = list(record_selectors.pending_verification(user=request.user).filter(pk__in=ids))
     if decision not in ("verify", "reject") or not ids:
         messages.error(request, "Tick at least one certificate, then choose Verify or Reject.")
-        return redirect("records:verification_queue")
+        return redirect(back)
     if len(chosen) != len(set(ids)):
         messages.error(
             request,
             "Some of the ticked certificates have been dealt with since the list was shown. "
             "Nothing was changed; check the list and try again.",
         )
-        return redirect("records:verification_queue")
+        return redirect(back)
     reject_form = RejectForm(request.POST if request.POST.get("confirm") and decision == "reject" else None)
     if request.POST.get("confirm") and (decision == "verify" or reject_form.is_valid()):
         reason = reject_form.cleaned_data["reason"] if decision == "reject" else ""
@@ -279,13 +291,13 @@ def verification_bulk(request):
             messages.error(
                 request, "Someone dealt with one of these certificates first. Nothing was changed."
             )
-            return redirect("records:verification_queue")
+            return redirect(back)
         done = "Verified" if decision == "verify" else "Rejected"
         messages.success(
             request, f"{done} {count} certificate{pluralize(count)}. Each person has been emailed."
         )
-        return redirect("records:verification_queue")
-    context = {"decision": decision, "completions": chosen, "reject_form": reject_form}
+        return redirect(back)
+    context = {"decision": decision, "completions": chosen, "reject_form": reject_form, "back": back}
     return render(request, "training/verification_confirm.html", context)
 
 
