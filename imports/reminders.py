@@ -57,7 +57,16 @@ def last_staff_list_uploads() -> dict[int, datetime.date]:
 
 
 class StaffListReviews(ReminderSource):
-    kinds = (ReminderKind(KIND, "Staff-list review"),)
+    kinds = (
+        ReminderKind(
+            KIND,
+            "Staff-list review",
+            footer=(
+                "You get this as your agency's HR contact in the tracker, every 30 days while the staff "
+                "list is out of date. A partnership lead can change the contact."
+            ),
+        ),
+    )
     cycles = {
         UPLOAD_CYCLE: Cycle(
             "the last staff-list upload", "on the day of the last staff-list upload", "last staff-list upload"

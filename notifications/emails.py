@@ -114,7 +114,8 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
         "sections": sections,
         "person": person,
         "record_url": person_record_url(person, today=today) if person is not None else settings.SITE_URL,
-        "mandatory": not digest_only,
+        # Each kind's own line, once: why the recipient gets this email (sources.ReminderKind.footer).
+        "footers": list(dict.fromkeys(filter(None, (sources.kind_footer(s.kind) for s in sections)))),
         "subject": subject,
         "privacy_url": privacy_notice_url(),
     }

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from training.models import Module
+from workforce.forms import date_field as forms_date_field
 from workforce.models import Agency, JobRole, Tier
 
 from .models import (
@@ -15,20 +16,13 @@ from .models import (
     StrategySettings,
 )
 
-DATE_HINT = "For example, 4/3/2027"
+DATE_HINT = "For example, 27 3 2027"
 
 
 def date_field(label, *, required=True, help_text=DATE_HINT):
-    return forms.DateField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=forms.DateInput(attrs={"class": "govuk-input--width-10", "autocomplete": "off"}),
-        error_messages={
-            "required": f"Enter the {label.lower()}.",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 4/3/2027.",
-        },
-    )
+    field = forms_date_field(label, required=required, help_text=help_text)
+    field.error_messages["invalid"] = f"Enter the {label.lower()} as a real date, for example 4/3/2027."
+    return field
 
 
 class StrategySettingsForm(forms.ModelForm):

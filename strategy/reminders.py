@@ -229,13 +229,24 @@ def email_context(item, facts) -> dict:
         content["days"] = (action.review_on - facts.today).days
         content["overdue_days"] = (facts.today - action.review_on).days
     if "due_on" in content and content["track"] == ROUND:
+        # "was due on" once the date has passed (a late send after downtime), "is due on" before.
+        content["round_past"] = content["due_on"] < facts.today
         content["due_on"] = rules.long_date(content["due_on"])
     content["site_url"] = settings.SITE_URL
     return content
 
 
 class ActionPlanReviews(ReminderSource):
-    kinds = (ReminderKind(KIND, "Action plan review"),)
+    kinds = (
+        ReminderKind(
+            KIND,
+            "Action plan review",
+            footer=(
+                "You get this as the owner of an action in the partnership's HSB action plan, or as "
+                "its HSB lead."
+            ),
+        ),
+    )
     cycles = {
         REVIEW_CYCLE: Cycle("the review date", "on the review date", "review date"),
         ROUND_CYCLE: Cycle(

@@ -12,6 +12,7 @@ from fractions import Fraction
 from django.db.models import Count, Prefetch, Q
 
 from training.compliance import add_months
+from training.selectors.compliance import floor_percent
 from training.selectors.engine import compliance_pairs, compliance_summary
 from workforce import access
 
@@ -138,8 +139,7 @@ class Evidence:
 
     @property
     def percent_display(self) -> int | None:
-        rate = self.rate
-        return None if rate is None else int(100 * rate + 0.5)
+        return floor_percent(self.valid, self.required)  # the one rounding of rates
 
 
 def pair_matches(item, pair) -> bool:

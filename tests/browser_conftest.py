@@ -83,3 +83,11 @@ def sign_in_with_password(page, base, username, password):
         page.get_by_role("button", name="Set up").click()
         page.get_by_role("heading", name="Your recovery codes").wait_for()
         page.get_by_role("link", name="Continue").click()
+
+
+def fill_date(page, legend, day):
+    """Type `day` (a date) into the GOV.UK date input whose fieldset has this legend."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))

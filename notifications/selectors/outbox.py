@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from training.models import Module
+from training.selectors.compliance import ComplianceFilters
 from workforce.models import Agency, StaffMember
 
 from .. import sources
@@ -140,12 +141,17 @@ def outbox_items(
     status: str | None = None,
     kind: str | None = None,
     agency=None,
+    team=None,
+    job_role=None,
+    tier: int | None = None,
+    module=None,
     since: datetime.date | None = None,
     until: datetime.date | None = None,
     search: str = "",
 ):
     """Outbox items, newest planning day first, filtered as the outbox page offers: status, kind,
-    agency (of the person, or of an agency digest or review), planned-for dates and a search in
+    agency (of the person, or of an agency digest or review), the person's team, job role and tier
+    and the module (as the dashboard narrows pairs), planned-for dates and a search in
     which every word must match the recipient, the person's name or staff number, or the module
     code (so "asha patel" finds Asha Patel's reminders)."""
     items = ReminderItem.objects.select_related("staff", "staff__agency", "module", "agency", "message")
@@ -153,8 +159,8 @@ def outbox_items(
         items = items.filter(status=status)
     if kind:
         items = items.filter(kind=kind)
-    if agency is not None:
-        items = items.filter(agency=agency)
+    narrowing = ComplianceFilters(agency=agency, team=team, job_role=job_role, tier=tier, module=module)
+    items = narrowing.narrow(items, agency="agency")
     if since is not None:
         items = items.filter(planned_for__gte=since)
     if until is not None:

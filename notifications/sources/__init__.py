@@ -22,6 +22,7 @@ NotificationsConfig.ready(); an app higher up registers its own from its AppConf
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -44,6 +45,10 @@ class ReminderKind:
     urgency: int = 5
     # What a digest's recipient reads beside its checkbox on their preferences page.
     description: str = ""
+    # Why the recipient gets this kind of email, said once in the footer of every email that lists
+    # it: a staff member's reminders cannot be switched off, a line manager is told why they hear
+    # about their team, HR and leads why they hear about their work. Empty: no such line.
+    footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,11 @@ def reminder_kind(kind) -> ReminderKind | None:
     return next((each for source in _SOURCES for each in source.kinds if each.value == kind), None)
 
 
+def kind_footer(kind) -> str:
+    found = reminder_kind(kind)
+    return found.footer if found is not None else ""
+
+
 def kind_label(kind) -> str:
     found = reminder_kind(kind)
     return found.label if found is not None else str(kind).replace("_", " ").capitalize()
@@ -247,3 +257,40 @@ def cycle(letter) -> Cycle | None:
 
 def named_stage(label) -> NamedStage | None:
     return next((source.named_stages[label] for source in _SOURCES if label in source.named_stages), None)
+
+
+STAGE_LABEL = re.compile(r"^([A-Z])([+-])(\d+)$")
+
+
+def _span(days: int) -> str:
+    """14 -> "2 weeks", 30 -> "30 days", 1 -> "1 day": whole weeks read as weeks."""
+    if days >= 7 and days % 7 == 0:
+        weeks = days // 7
+        return "1 week" if weeks == 1 else f"{weeks} weeks"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def stage_text(label) -> str:
+    """A stage label in words, from the source that plans it: "U+14" -> "2 weeks after the due
+    date", "X-60" -> "60 days before expiry", "X+0" -> "on the expiry date", "start" -> "when the
+    training became required". An unknown label is returned as it is."""
+    named = named_stage(label)
+    if named is not None:
+        return named.text
+    match = STAGE_LABEL.match(label or "")
+    found = cycle(match.group(1)) if match else None
+    if found is None:
+        return str(label or "")
+    sign, days = match.group(2), int(match.group(3))
+    if days == 0:
+        return found.on_the_day
+    return f"{_span(days)} {'before' if sign == '-' else 'after'} {found.counted_from}"
+
+
+def cycle_name(label) -> str:
+    """What the cycle date of an item at this stage is: "X+14" -> "expiry"."""
+    named = named_stage(label)
+    if named is not None:
+        return named.cycle_name
+    found = cycle((label or "")[:1])
+    return found.name if found is not None else ""

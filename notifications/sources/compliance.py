@@ -30,15 +30,24 @@ HOW_TO = {
 }
 
 
+STAFF_FOOTER = "Reminders about required safeguarding training cannot be switched off."
+MANAGER_FOOTER = (
+    "You get this because your agency's staff list names you as the line manager; these reminders "
+    "cannot be switched off. If that is wrong, ask your agency's HR team to correct the staff list."
+)
+
+
 class ComplianceReminders(ReminderSource):
     kinds = (
-        ReminderKind(Kind.ASSIGNED, Kind.ASSIGNED.label, own_training=True),
-        ReminderKind(Kind.DUE_SOON, Kind.DUE_SOON.label, own_training=True, urgency=3),
-        ReminderKind(Kind.OVERDUE, Kind.OVERDUE.label, own_training=True, urgency=1),
-        ReminderKind(Kind.RENEWAL_OPEN, Kind.RENEWAL_OPEN.label, own_training=True),
-        ReminderKind(Kind.RENEWAL_SOON, Kind.RENEWAL_SOON.label, own_training=True, urgency=2),
-        ReminderKind(Kind.EXPIRED, Kind.EXPIRED.label, own_training=True, urgency=0),
-        ReminderKind(Kind.ESCALATION, Kind.ESCALATION.label),
+        ReminderKind(Kind.ASSIGNED, Kind.ASSIGNED.label, own_training=True, footer=STAFF_FOOTER),
+        ReminderKind(Kind.DUE_SOON, Kind.DUE_SOON.label, own_training=True, urgency=3, footer=STAFF_FOOTER),
+        ReminderKind(Kind.OVERDUE, Kind.OVERDUE.label, own_training=True, urgency=1, footer=STAFF_FOOTER),
+        ReminderKind(Kind.RENEWAL_OPEN, Kind.RENEWAL_OPEN.label, own_training=True, footer=STAFF_FOOTER),
+        ReminderKind(
+            Kind.RENEWAL_SOON, Kind.RENEWAL_SOON.label, own_training=True, urgency=2, footer=STAFF_FOOTER
+        ),
+        ReminderKind(Kind.EXPIRED, Kind.EXPIRED.label, own_training=True, urgency=0, footer=STAFF_FOOTER),
+        ReminderKind(Kind.ESCALATION, Kind.ESCALATION.label, footer=MANAGER_FOOTER),
     )
     cycles = {
         rules.DUE_CYCLE: Cycle("the due date", "on the due date", "due date"),

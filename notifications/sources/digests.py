@@ -29,6 +29,7 @@ class Digests(ReminderSource):
             Kind.MANAGER_DIGEST.label,
             digest=True,
             description="Monday mornings: the people you line-manage whose HSB training needs attention.",
+            footer="You get this weekly digest because your agency's staff list names you as a line manager.",
         ),
         ReminderKind(
             Kind.AGENCY_DIGEST,
@@ -38,6 +39,7 @@ class Digests(ReminderSource):
                 "On the 1st of each month: your agency's compliance, who is overdue and who cannot be "
                 "reached."
             ),
+            footer="You get this monthly digest as your agency's training lead in the tracker.",
         ),
     )
     named_stages = {

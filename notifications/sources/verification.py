@@ -41,7 +41,13 @@ def _start_of(day):
 
 
 class VerificationReviews(ReminderSource):
-    kinds = (ReminderKind(Kind.VERIFICATION_REVIEW, Kind.VERIFICATION_REVIEW.label),)
+    kinds = (
+        ReminderKind(
+            Kind.VERIFICATION_REVIEW,
+            Kind.VERIFICATION_REVIEW.label,
+            footer="You get this daily, as a partnership lead, while certificates wait more than 3 days.",
+        ),
+    )
     named_stages = {"daily": NamedStage("each day while needed", "day")}
 
     def series(self, planning):

@@ -12,24 +12,11 @@ from .. import sources
 
 register = template.Library()
 
-STAGE = re.compile(r"^([A-Z])([+-])(\d+)$")
-
 
 @register.filter
 def stage_text(label: str) -> str:
-    """ "U-30" -> "30 days before the due date"; "X+0" -> "on the expiry date"."""
-    named = sources.named_stage(label)
-    if named is not None:
-        return named.text
-    match = STAGE.match(label or "")
-    cycle = sources.cycle(match.group(1)) if match else None
-    if cycle is None:
-        return label
-    sign, number = match.group(2), int(match.group(3))
-    if number == 0:
-        return cycle.on_the_day
-    days = "1 day" if number == 1 else f"{number} days"
-    return f"{days} {'before' if sign == '-' else 'after'} {cycle.counted_from}"
+    """ "U+14" -> "2 weeks after the due date" (notifications.sources.stage_text)."""
+    return sources.stage_text(label)
 
 
 @register.filter
@@ -43,8 +30,4 @@ def breakable(address: str) -> str:
 @register.filter
 def cycle_name(label: str) -> str:
     """What the cycle date of an item at this stage is: "X+14" -> "expiry"."""
-    named = sources.named_stage(label)
-    if named is not None:
-        return named.cycle_name
-    cycle = sources.cycle((label or "")[:1])
-    return cycle.name if cycle is not None else ""
+    return sources.cycle_name(label)

@@ -18,14 +18,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from workforce import access
+from workforce.lists import ListControls, Sort, spreadsheet_response
 
-from .. import services
+from .. import services, sources
 from ..forms.outbox import ALL, OutboxFilterForm
 from ..models import ItemStatus, MessageStatus, ReminderMessage
 from ..selectors import outbox as outbox_selectors
@@ -58,6 +60,60 @@ def _message_or_404(message_id):
         raise Http404("No such message.") from None
 
 
+OUTBOX_SORTS = (
+    Sort("planned", "Planned for", fields=("planned_for", "-recipient", "-kind", "-id")),
+    Sort("recipient", "Recipient", fields=("recipient", "-planned_for", "id")),
+    Sort("status", "Status", fields=("status", "-planned_for", "recipient", "id")),
+    Sort("kind", "Reminder", fields=("kind", "stage", "-planned_for", "recipient", "id")),
+    Sort("person", "About", fields=("staff__last_name", "staff__first_name", "staff__staff_number", "id")),
+    Sort("module", "Module", fields=("module__code", "-planned_for", "recipient", "id")),
+    Sort("cycle", "Counted from", fields=("cycle_date", "recipient", "id")),
+)
+OUTBOX_HEADERS = [
+    "Recipient",
+    "Status",
+    "Reminder",
+    "When",
+    "Stage code",
+    "Planned for",
+    "Person",
+    "Staff number",
+    "Agency",
+    "Module code",
+    "Module",
+    "Counted from",
+    "Date",
+    "Attempts",
+    "Sent at",
+    "Error",
+    "Reason",
+]
+
+
+def _outbox_row(item):
+    staff, module = item.staff, item.module
+    agency = staff.agency if staff is not None else item.agency
+    return [
+        item.recipient,
+        item.get_status_display(),
+        item.get_kind_display(),
+        sources.stage_text(item.stage),
+        item.stage,
+        item.planned_for,
+        staff.full_name if staff else "",
+        staff.staff_number if staff else "",
+        agency.name if agency else "",
+        module.code if module else "",
+        module.title if module else "",
+        sources.cycle_name(item.stage),
+        item.cycle_date,
+        item.attempts,
+        timezone.localtime(item.sent_at).strftime("%Y-%m-%d %H:%M") if item.sent_at else "",
+        item.last_error,
+        item.reason,
+    ]
+
+
 @login_required
 @never_cache
 def outbox(request):
@@ -65,7 +121,18 @@ def outbox(request):
     form = OutboxFilterForm(request.GET or None)
     filters = form.filters()
     status = filters.pop("status", None)
-    page = Paginator(_items(filters, status), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    controls = ListControls(request, sorts=OUTBOX_SORTS, default="-planned", default_size=ITEMS_PER_PAGE)
+    items = controls.ordered(_items(filters, status))
+    file_format = controls.wants_download()
+    if file_format:
+        return spreadsheet_response(
+            headers=OUTBOX_HEADERS,
+            rows=(_outbox_row(item) for item in items.iterator(chunk_size=2000)),
+            name=f"reminder-outbox-{timezone.localdate():%Y-%m-%d}",
+            file_format=file_format,
+            title="Reminder outbox",
+        )
+    page = controls.page(items)
     # Counts by status under the other filters, so each is a link that narrows to that status.
     counts = outbox_selectors.outbox_status_counts(**filters)
     total = sum(counts.values())
@@ -81,7 +148,9 @@ def outbox(request):
         "filtered": bool(filters or status),
         "status": status,
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "page_range": page.range,
+        "controls": controls,
+        "headings": controls.headings(),
         "status_links": status_links,
         "failed": counts[ItemStatus.FAILED],
         "last_run": outbox_selectors.last_planner_run(),

@@ -73,8 +73,10 @@ def test_an_email_with_a_mandatory_reminder_has_no_unsubscribe_header(team, sett
     [email] = [message for message in mail.outbox if message.to == ["boss@example.org"]]
     assert email.subject == "HSB training: 2 items need your attention"
     assert "List-Unsubscribe" not in email.extra_headers
-    assert "Reminders about required safeguarding training cannot be switched off." in email.body
+    assert "names you as the line manager; these reminders cannot be switched off." in email.body
+    assert "You get this weekly digest because" in email.body
     assert "Stop receiving this digest" in email.body  # the digest part can still be switched off
+    assert "Reminders about required safeguarding training" not in email.body, "that is staff's footer"
     staff_email = next(message for message in mail.outbox if message.to == ["asha.patel@example.org"])
     assert "List-Unsubscribe" not in staff_email.extra_headers
     assert "Stop receiving" not in staff_email.body

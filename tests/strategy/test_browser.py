@@ -11,7 +11,7 @@ from django.utils import timezone
 from notifications import services as engine
 from strategy import services
 from strategy.models import Action, ActionStatus, AssessmentRound, ProgressNote, Rating
-from tests.browser_conftest import sign_in_with_password
+from tests.browser_conftest import fill_date, sign_in_with_password
 from tests.factories import LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,8 +64,8 @@ def test_lead_rates_a_round_adds_an_action_and_the_owner_updates_it(
     page.get_by_label(re.compile("^Designated safeguarding leads are trained")).check()
     page.get_by_label("Owner name").fill("Hannah Price")
     page.get_by_label("Owner email").fill("hannah.price@example.org")
-    page.get_by_label("Due date").fill((today + datetime.timedelta(days=90)).strftime("%d/%m/%Y"))
-    page.get_by_label("Review date").fill((today + datetime.timedelta(days=14)).strftime("%d/%m/%Y"))
+    fill_date(page, "Due date", today + datetime.timedelta(days=90))
+    fill_date(page, "Review date", today + datetime.timedelta(days=14))
     page.get_by_role("button", name="Add action").click()
     page.get_by_text("Action added.").wait_for()
     action = Action.objects.get()

@@ -36,13 +36,13 @@ def test_lead_filters_the_dashboard_and_opens_a_person(live_server, browser_page
 
     page.get_by_role("link", name="Dashboard", exact=True).click()
     page.get_by_role("heading", level=1, name="Dashboard").wait_for()
-    assert page.locator(".app-stat__value").first.inner_text() == "44.4%"
+    assert page.locator(".app-stat__value").first.inner_text() == "44%"
 
     page.get_by_label("Agency", exact=True).select_option(label="Agency B")
     page.get_by_label("Status", exact=True).select_option(label="Overdue")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"agency=agency-b"))
-    assert page.locator(".app-stat__value").first.inner_text() == "66.6%"  # 2 of 3, rounded down
+    assert page.locator(".app-stat__value").first.inner_text() == "66%"  # 2 of 3, rounded down
     heat_map = page.locator(".app-heat-map")
     assert heat_map.locator("tbody tr").count() == 1
     assert "Agency A" not in heat_map.inner_text()

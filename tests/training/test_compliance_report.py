@@ -165,11 +165,11 @@ def test_on_defaults_to_today_in_london(partnership):
 def test_table_without_json(partnership):
     out, _ = report("--on", "2026-03-04")
     assert "Compliance on 4 March 2026, the whole partnership" in out
-    assert "Rate: 57.1%" in out
+    assert "Rate: 57%" in out
     assert "People compliant: 1 of 4" in out
     lines = out.splitlines()
     agency_b = next(line for line in lines if line.startswith("agency-b"))
-    assert agency_b.split() == ["agency-b", "2", "1", "0", "1", "0", "0", "75.0%"]
+    assert agency_b.split() == ["agency-b", "2", "1", "0", "1", "0", "0", "75%"]
     assert any(line.startswith("HSB-102") for line in lines)
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)

@@ -2,12 +2,13 @@
 email, continues by POST (the link's GET signs no one in), and self-declares a completion with a
 PDF certificate; the lead verifies it, and the person's status changes on their record."""
 
+import datetime
 import re
 
 import pytest
 from django.core import mail
 
-from tests.browser_conftest import sign_in_with_password
+from tests.browser_conftest import fill_date, sign_in_with_password
 from tests.factories import LeadFactory
 from tests.training.records_fixtures import PDF_BYTES
 from training.models import Completion, Verification
@@ -47,7 +48,7 @@ def test_a_staff_member_declares_a_completion_and_the_lead_verifies_it(
 
     phone.get_by_role("heading", name="Tell us about training you have done").wait_for()
     assert phone.get_by_label("Training module").input_value() == str(required.pk)
-    phone.get_by_label("Date you completed it").fill("2/3/2026")
+    fill_date(phone, "Date you completed it", datetime.date(2026, 3, 2))
     phone.get_by_label("Certificate").set_input_files(
         {"name": "HSB-101 certificate.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
     )

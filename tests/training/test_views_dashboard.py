@@ -49,7 +49,7 @@ def test_the_lead_sees_the_dashboard(client, lead, scene):
         "exempt": 1,
     }
     page = response.content.decode()
-    assert "44.4%" in page  # 4 valid of 9 required and not exempt, rounded down
+    assert "44%" in page  # 4 valid of 9 required and not exempt, rounded down
     assert "Agency A" in page and "Agency B" in page
 
 

@@ -11,6 +11,14 @@ from ..models import Module
 from ..selectors.compliance import ComplianceFilters
 
 FILTER_FIELDS = ("agency", "team", "job_role", "tier", "module", "status")
+CHOICE_MESSAGES = {
+    "agency": "Select an agency from the list.",
+    "team": "Select a team from the list.",
+    "job_role": "Select a job role from the list.",
+    "tier": "Select a tier from the list.",
+    "module": "Select a module from the list.",
+    "status": "Select a status from the list.",
+}
 
 
 class _ModuleField(forms.ModelChoiceField):
@@ -64,14 +72,10 @@ class ComplianceFilterForm(forms.Form):
         self.fields["team"].queryset = (
             Team.objects.filter(agency__in=agencies).select_related("agency").order_by("agency__name", "name")
         )
-        for name in FILTER_FIELDS:
-            self.fields[name].widget.attrs.setdefault("class", "app-filter__control")
-        self.fields["agency"].error_messages["invalid_choice"] = "Select an agency from the list."
-        self.fields["team"].error_messages["invalid_choice"] = "Select a team from the list."
-        self.fields["job_role"].error_messages["invalid_choice"] = "Select a job role from the list."
-        self.fields["tier"].error_messages["invalid_choice"] = "Select a tier from the list."
-        self.fields["module"].error_messages["invalid_choice"] = "Select a module from the list."
-        self.fields["status"].error_messages["invalid_choice"] = "Select a status from the list."
+        for name, message in CHOICE_MESSAGES.items():
+            if name in self.fields:  # a list may leave out a filter that does not apply to it
+                self.fields[name].widget.attrs.setdefault("class", "app-filter__control")
+                self.fields[name].error_messages["invalid_choice"] = message
 
     def filters(self) -> ComplianceFilters:
         """The filters to apply: each valid choice; a field with an error is left out (and shown)."""
@@ -159,3 +163,14 @@ class TargetsForm(forms.Form):
             "tiers": {tier.value: data.get(f"tier_{tier.value}") for tier in Tier},
             "modules": {module: data.get(f"module_{module.pk}") for module in self.modules},
         }
+
+
+class VerificationFilterForm(PeopleFilterForm):
+    """The verification queue's filters: the people list's but status (every certificate in the
+    queue is waiting for a decision). Modules include retired ones: a certificate may be for one."""
+
+    status = None
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, user=user, **kwargs)
+        self.fields["module"].queryset = Module.objects.order_by("code")

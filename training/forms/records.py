@@ -7,25 +7,11 @@ check the shape of what was typed and hand the service's own messages back to th
 from django import forms
 from django.utils import timezone
 
+from workforce.forms import DATE_HINT, date_field
 from workforce.models import Agency
 
 from .. import certificates
 from ..models import ExemptionReason, Module
-
-DATE_HINT = "For example, 4/3/2026"
-
-
-def date_field(label, *, required=True, help_text=DATE_HINT):
-    return forms.DateField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=forms.DateInput(attrs={"class": "govuk-input--width-10", "autocomplete": "off"}),
-        error_messages={
-            "required": f"Enter the {label.lower()}.",
-            "invalid": f"Enter the {label.lower()} as a real date, for example 4/3/2026.",
-        },
-    )
 
 
 def _not_in_future(day, what="The completion date"):

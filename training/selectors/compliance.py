@@ -62,6 +62,21 @@ class ComplianceFilters:
     def any(self) -> bool:
         return any(getattr(self, each.name) is not None for each in fields(self))
 
+    def narrow(self, queryset, *, staff="staff", module="module", agency=None):
+        """`queryset` (of rows about a person and a module, such as completions or outbox items)
+        narrowed by the person's agency, team, job role and job-role tier and by the module, the
+        way the engine narrows pairs. `staff` and `module` name the rows' fields; `agency` the
+        field the agency filter reads when it is not the person's (an outbox digest has an agency
+        and no person). Status is not applied: each list has its own."""
+        lookups = {
+            agency or f"{staff}__agency": self.agency,
+            f"{staff}__team": self.team,
+            f"{staff}__job_role": self.job_role,
+            f"{staff}__job_role__tier": self.tier,
+            module: self.module,
+        }
+        return queryset.filter(**{name: value for name, value in lookups.items() if value is not None})
+
     def query(self, **overrides) -> dict[str, str]:
         """The filters as GET parameters (slugs, codes and ids); `overrides` replace some, and a
         value of None removes one."""
@@ -110,6 +125,10 @@ def with_status(pairs, status: Status | None) -> list[CompliancePair]:
 RATE_BANDS = ((90, 4, "90% or more"), (75, 3, "75% to 89%"), (50, 2, "50% to 74%"), (0, 1, "Under 50%"))
 SHARE_BANDS = ((50, 4, "50% or more"), (25, 3, "25% to 49%"), (10, 2, "10% to 24%"), (1, 1, "1% to 9%"))
 SHARE_NONE = (0, "None")
+# A group with fewer required modules than this gives a figure too jumpy to compare ("0%, 0 of 1"):
+# its cells are shown muted and marked as a small group, in words for screen readers too.
+SMALL_GROUP_BELOW = 5
+SMALL_GROUP_TEXT = f"Fewer than {SMALL_GROUP_BELOW} required: too few to compare"
 
 
 def floor_percent(numerator: int, denominator: int) -> int | None:
@@ -151,6 +170,11 @@ class Cell:
         return f"share-{next((band for floor, band, _ in SHARE_BANDS if percent >= floor), 0)}"
 
     @property
+    def small(self) -> bool:
+        """A figure of fewer than SMALL_GROUP_BELOW modules (0 of 1 is 0%, and says little)."""
+        return 0 < self.denominator < SMALL_GROUP_BELOW
+
+    @property
     def what(self) -> str:
         return "valid" if self.status is None else self.status.label.lower()
 
@@ -158,10 +182,14 @@ class Cell:
 def legend(status: Status | None) -> list[tuple[str, str]]:
     """(CSS modifier, meaning) for the colour bands in use."""
     if status is None:
-        return [(f"rate-{band}", label) for _, band, label in RATE_BANDS] + [("none", "No one required")]
+        return [(f"rate-{band}", label) for _, band, label in RATE_BANDS] + [
+            ("none", "No one required"),
+            ("small", SMALL_GROUP_TEXT),
+        ]
     return [(f"share-{band}", label) for _, band, label in SHARE_BANDS] + [
         (f"share-{SHARE_NONE[0]}", SHARE_NONE[1]),
         ("none", "No one required"),
+        ("small", SMALL_GROUP_TEXT),
     ]
 
 

@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 
 from workforce import access
 from workforce.models import StaffMember
-from workforce.selectors import current_on_q
+from workforce.selectors import current_on_q, staff_matching
 
 from ..compliance import SEVERITY_ORDER
 from ..models import Completion, Module, Verification
@@ -72,13 +72,15 @@ def modules_for_declaration(*, required_ids):
 # ---------------------------------------------------------------------------------------------
 
 
-def pending_verification(*, user):
-    """Self-declared completions waiting for a lead, oldest first, within the user's scope."""
-    return (
-        Completion.objects.filter(verification=Verification.PENDING, staff__in=access.visible_staff(user))
-        .select_related("staff", "staff__agency", "module")
-        .order_by("recorded_at", "id")
-    )
+def pending_verification(*, user, filters=None, q=""):
+    """Self-declared completions waiting for a lead, oldest first, within the user's scope;
+    narrowed by the people list's filters (training.selectors.compliance.ComplianceFilters) and a
+    search of the person's name, staff number or email when given."""
+    staff = staff_matching(access.visible_staff(user), q)
+    pending = Completion.objects.filter(verification=Verification.PENDING, staff__in=staff)
+    if filters is not None:
+        pending = filters.narrow(pending)
+    return pending.select_related("staff", "staff__agency", "module").order_by("recorded_at", "id")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
+from ..selectors.compliance import floor_percent
+
 register = template.Library()
 
 
@@ -32,9 +34,7 @@ def _with_query(url, filters, overrides):
 
 @register.filter
 def rate_text(summary):
-    """The compliance rate to a tenth of a percent, rounded down (never a misleading 100%)."""
-    denominator = summary.required - summary.exempt
-    if not denominator:
-        return "No figure"
-    tenths = summary.valid * 1000 // denominator
-    return f"{tenths // 10}.{tenths % 10}%"
+    """The compliance rate as every page, export and email shows a rate: a whole percentage rounded
+    down (training.selectors.compliance.floor_percent), so the headline is the heat map's figure."""
+    percent = floor_percent(summary.valid, summary.required - summary.exempt)
+    return "No figure" if percent is None else f"{percent}%"

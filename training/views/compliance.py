@@ -30,7 +30,7 @@ from ..services import compliance_targets_save
 from ..snapshots import compliance_trend
 
 
-def _filter_form(request, form_class=ComplianceFilterForm):
+def filter_form(request, form_class=ComplianceFilterForm):
     """The filters in the query string. Naming an agency the user may not see is a 404, as it is
     everywhere else, rather than a form error that would confirm the agency exists."""
     slug = request.GET.get("agency")
@@ -48,7 +48,7 @@ def dashboard(request):
     user = request.user
     access.require_lead_or_hr(user)
     today = timezone.localdate()
-    form = _filter_form(request)
+    form = filter_form(request)
     filters = form.filters()
     if filters.agency is None and not access.is_lead(user):
         agencies = list(access.visible_agencies(user)[:2])
@@ -146,7 +146,7 @@ def people(request):
     downloads as CSV or XLSX."""
     access.require_lead_or_hr(request.user)
     today = timezone.localdate()
-    form = _filter_form(request, form_class=PeopleFilterForm)
+    form = filter_form(request, form_class=PeopleFilterForm)
     filters, query, staff, groups = _people_groups(request.user, form, today)
     entries = [
         PersonEntry(rank, staff_id, person_pairs) for rank, (staff_id, person_pairs) in enumerate(groups)
@@ -224,7 +224,7 @@ def export(request, kind, file_format):
     access.require_lead_or_hr(request.user)
     if kind not in exports.KINDS or file_format not in exports.FORMATS:
         raise Http404("No such export.")
-    form = _filter_form(request)
+    form = filter_form(request)
     filters = form.filters()
     if form.errors:
         message = " ".join(error for errors in form.errors.values() for error in errors)

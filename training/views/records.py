@@ -20,13 +20,16 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from workforce import access
+from workforce.lists import ListControls, Sort, spreadsheet_response
 
 from .. import certificates, ics, selfservice, services
+from ..forms.compliance import VerificationFilterForm
 from ..forms.records import (
     DeclareCompletionForm,
     ExemptionEndForm,
@@ -39,6 +42,7 @@ from ..forms.records import (
 )
 from ..models import Completion, CompletionSource, Exemption, Verification
 from ..selectors import records as record_selectors
+from .compliance import filter_form
 
 
 def _people(count):
@@ -170,16 +174,93 @@ def certificate_download(request, pk):
 # ---------------------------------------------------------------------------------------------
 
 
+VERIFICATION_SORTS = (
+    Sort("sent", "Sent", fields=("recorded_at", "id")),
+    Sort("person", "Person", fields=("staff__last_name", "staff__first_name", "staff__staff_number", "id")),
+    Sort("module", "Module", fields=("module__code", "recorded_at", "id")),
+    Sort("completed", "Completed", fields=("completed_on", "recorded_at", "id")),
+)
+VERIFICATION_HEADERS = [
+    "Name",
+    "Staff number",
+    "Agency",
+    "Team",
+    "Job role",
+    "Module code",
+    "Module",
+    "Completed on",
+    "Sent on",
+    "Days waiting",
+]
+
+
+def _waiting_days(completion, today):
+    return (today - timezone.localdate(completion.recorded_at)).days
+
+
 @login_required
 def verification_queue(request):
+    """Self-declared certificates waiting for a lead, oldest first or sorted by a column, narrowed
+    by the people list's filters and a search; the listed rows download as CSV or XLSX."""
     access.require_lead(request.user)
     today = timezone.localdate()
-    pending = list(record_selectors.pending_verification(user=request.user))
+    form = filter_form(request, form_class=VerificationFilterForm)
+    filters = form.filters()
+    query = form.query()
+    pending = record_selectors.pending_verification(user=request.user, filters=filters, q=query)
+    controls = ListControls(request, sorts=VERIFICATION_SORTS, default="sent")
+    pending = controls.ordered(pending.select_related("staff__team", "staff__job_role"))
+    file_format = controls.wants_download()
+    if file_format:
+        rows = (
+            [
+                completion.staff.full_name,
+                completion.staff.staff_number,
+                completion.staff.agency.name,
+                completion.staff.team.name if completion.staff.team else "",
+                completion.staff.job_role.name,
+                completion.module.code,
+                completion.module.title,
+                completion.completed_on,
+                timezone.localdate(completion.recorded_at),
+                _waiting_days(completion, today),
+            ]
+            for completion in pending
+        )
+        return spreadsheet_response(
+            headers=VERIFICATION_HEADERS,
+            rows=rows,
+            name=f"certificates-to-verify-{today:%Y-%m-%d}",
+            file_format=file_format,
+            title="Certificates to verify",
+        )
+    page = controls.page(pending)
     rows = [
-        {"completion": completion, "waiting_days": (today - timezone.localdate(completion.recorded_at)).days}
-        for completion in pending
+        {"completion": completion, "waiting_days": _waiting_days(completion, today)}
+        for completion in page.object_list
     ]
-    return render(request, "training/verification_queue.html", {"rows": rows, "today": today})
+    context = {
+        "rows": rows,
+        "today": today,
+        "form": form,
+        "filters": filters,
+        "query": query,
+        "page": page,
+        "page_range": page.range,
+        "controls": controls,
+        "headings": controls.headings(),
+    }
+    return render(request, "training/verification_queue.html", context)
+
+
+def _queue_back(request):
+    """The queue as it was listed (its filters, sort and page) to return to after a bulk decision;
+    only a path of the queue itself, never another page or site."""
+    queue = reverse("records:verification_queue")
+    target = request.POST.get("next", "")
+    if target.startswith(queue) and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return queue
 
 
 @login_required
@@ -189,19 +270,20 @@ def verification_bulk(request):
     asks the reason of a rejection), then the decision. Nothing is written before the confirmation,
     and a completion outside the lead's scope or already decided refuses the whole selection."""
     access.require_lead(request.user)
+    back = _queue_back(request)
     decision = request.POST.get("decision")
     ids = [value for value in request.POST.getlist("completion") if value.isdigit()]
     chosen = list(record_selectors.pending_verification(user=request.user).filter(pk__in=ids))
     if decision not in ("verify", "reject") or not ids:
         messages.error(request, "Tick at least one certificate, then choose Verify or Reject.")
-        return redirect("records:verification_queue")
+        return redirect(back)
     if len(chosen) != len(set(ids)):
         messages.error(
             request,
             "Some of the ticked certificates have been dealt with since the list was shown. "
             "Nothing was changed; check the list and try again.",
         )
-        return redirect("records:verification_queue")
+        return redirect(back)
     reject_form = RejectForm(request.POST if request.POST.get("confirm") and decision == "reject" else None)
     if request.POST.get("confirm") and (decision == "verify" or reject_form.is_valid()):
         reason = reject_form.cleaned_data["reason"] if decision == "reject" else ""
@@ -213,13 +295,13 @@ def verification_bulk(request):
             messages.error(
                 request, "Someone dealt with one of these certificates first. Nothing was changed."
             )
-            return redirect("records:verification_queue")
+            return redirect(back)
         done = "Verified" if decision == "verify" else "Rejected"
         messages.success(
             request, f"{done} {count} certificate{pluralize(count)}. Each person has been emailed."
         )
-        return redirect("records:verification_queue")
-    context = {"decision": decision, "completions": chosen, "reject_form": reject_form}
+        return redirect(back)
+    context = {"decision": decision, "completions": chosen, "reject_form": reject_form, "back": back}
     return render(request, "training/verification_confirm.html", context)
 
 

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from training.compliance import Status
+from training.selectors.compliance import floor_percent
 from training.selectors.report import build_report
 from workforce.database import heavy_reads
 from workforce.models import Agency
@@ -81,7 +82,7 @@ class Command(BaseCommand):
 def _rate(counts):
     valid = counts[Status.COMPLIANT.value] + counts[Status.RENEWAL_DUE.value]
     denominator = sum(counts.values()) - counts[Status.EXEMPT.value]
-    return f"{valid / denominator:.1%}" if denominator else "-"
+    return f"{floor_percent(valid, denominator)}%" if denominator else "-"
 
 
 def _table(title, first_column, rows):
@@ -101,7 +102,10 @@ def _table(title, first_column, rows):
 def render_table(report, *, agency=None):
     on = datetime.date.fromisoformat(report["on"])
     scope = agency.name if agency is not None else "the whole partnership"
-    rate = f"{report['rate']:.1%}" if report["rate"] is not None else "no one is required to train"
+    pairs = report["pairs"]
+    valid = pairs[Status.COMPLIANT.value] + pairs[Status.RENEWAL_DUE.value]
+    denominator = sum(pairs.values()) - pairs[Status.EXEMPT.value]
+    rate = f"{floor_percent(valid, denominator)}%" if denominator else "no one is required to train"
     people = report["people"]
     lines = [
         f"Compliance on {long_date(on)}, {scope}",
