@@ -14,10 +14,17 @@ from operator import attrgetter
 from courses.selectors import board_figures
 from strategy.models import Action, ActionStatus
 from training.compliance import Status, add_months
-from training.models import Module
+from training.models import Module, SnapshotScope
 from training.selectors.engine import compliance_pairs, compliance_statuses, compliance_summary, summaries_by
-from training.selectors.targets import RateAgainstTarget, compliance_targets, previous_snapshot, rate_percent
-from training.snapshots import compliance_trend, snapshot_summary
+from training.selectors.targets import (
+    RateAgainstTarget,
+    against,
+    compliance_targets,
+    previous_snapshot,
+    previous_snapshots,
+    rate_percent,
+)
+from training.snapshots import compliance_trend
 from workforce.models import Agency, JobRole, Tier
 
 QUARTER_MONTHS = 3
@@ -96,17 +103,18 @@ def board_report(*, on: datetime.date, agency=None) -> BoardReport:
     headline = Line(
         agency.name if agency else "Partnership",
         summary,
-        _against(summary, targets.partnership, previous_snapshot(today=on, agency=agency, months=1)),
+        against(summary, targets.partnership, previous_snapshot(today=on, agency=agency, months=1)),
     )
     report = BoardReport(on=on, agency=agency, headline=headline)
 
     if agency is None:
+        quarter_ago = previous_snapshots(today=on, scope=SnapshotScope.AGENCY, months=QUARTER_MONTHS)
         per_agency = summaries_by(rows, attrgetter("agency_id"))
         for each in Agency.objects.filter(active=True).order_by("name"):
             each_summary = per_agency.get(each.pk) or compliance_summary(())
-            before = previous_snapshot(today=on, agency=each, months=QUARTER_MONTHS)
+            before = quarter_ago.get(each.pk)
             line = Line(
-                each.name, each_summary, _against(each_summary, targets.partnership, before), each.slug
+                each.name, each_summary, against(each_summary, targets.partnership, before), each.slug
             )
             report.agencies.append(line)
         report.agencies_under_half = [
@@ -120,23 +128,23 @@ def board_report(*, on: datetime.date, agency=None) -> BoardReport:
     for tier in Tier:
         tier_summary = per_tier.get(tier.value)
         if tier_summary is not None:
-            report.tiers.append(
-                Line(tier.label, tier_summary, _against(tier_summary, targets.for_tier(tier)))
-            )
+            report.tiers.append(Line(tier.label, tier_summary, against(tier_summary, targets.for_tier(tier))))
 
     per_module = summaries_by(rows, attrgetter("module_id"))
+    # Module snapshots are of the whole partnership: an agency's report has no quarter's change.
+    modules_quarter_ago = (
+        {}
+        if agency is not None
+        else previous_snapshots(today=on, scope=SnapshotScope.MODULE, months=QUARTER_MONTHS)
+    )
     for module in Module.objects.filter(active=True).order_by("code"):
         module_summary = per_module.get(module.pk)
         if module_summary is not None:
-            before = (
-                None
-                if agency is not None
-                else previous_snapshot(today=on, module=module, months=QUARTER_MONTHS)
-            )
+            before = modules_quarter_ago.get(module.pk)
             line = Line(
                 f"{module.code} {module.title}",
                 module_summary,
-                _against(module_summary, targets.for_module(module.pk), before),
+                against(module_summary, targets.for_module(module.pk), before),
             )
             report.modules.append(line)
 
@@ -162,15 +170,6 @@ def board_report(*, on: datetime.date, agency=None) -> BoardReport:
     report.actions = {status.label: counts.get(status.value, 0) for status in ActionStatus}
     report.actions_overdue = actions.exclude(status=ActionStatus.DONE).filter(due_on__lt=on).count()
     return report
-
-
-def _against(summary, target, before=None):
-    return RateAgainstTarget(
-        percent=rate_percent(summary),
-        target=target,
-        previous_percent=rate_percent(snapshot_summary(before)) if before is not None else None,
-        previous_on=before.taken_on if before is not None else None,
-    )
 
 
 def _sessions(*, on, agency):

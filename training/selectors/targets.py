@@ -130,15 +130,31 @@ def previous_snapshot(*, today, agency=None, module=None, months=1):
     return snapshots.order_by("-taken_on").first()
 
 
-def rate_against_target(summary, *, today, targets: Targets, agency=None, module=None, months=1):
-    """`summary`'s rate against its target and against the snapshot of `months` months ago."""
+def previous_snapshots(*, today, scope: str, months=1) -> dict:
+    """For every agency (scope "agency") or module (scope "module"), its latest snapshot taken at
+    least `months` months before today, by id, in one query."""
+    subject = "agency_id" if scope == SnapshotScope.AGENCY else "module_id"
+    snapshots = ComplianceSnapshot.objects.filter(scope=scope, taken_on__lte=add_months(today, -months))
+    latest = {}
+    for snapshot in snapshots.order_by(subject, "taken_on"):
+        latest[getattr(snapshot, subject)] = snapshot
+    return latest
+
+
+def against(summary, target: int, previous=None) -> RateAgainstTarget:
+    """`summary`'s rate against `target` and against an earlier snapshot (or none)."""
     from ..snapshots import snapshot_summary
 
-    target = targets.for_module(module.pk) if module is not None else targets.partnership
-    previous = previous_snapshot(today=today, agency=agency, module=module, months=months)
     return RateAgainstTarget(
         percent=rate_percent(summary),
         target=target,
         previous_percent=rate_percent(snapshot_summary(previous)) if previous is not None else None,
         previous_on=previous.taken_on if previous is not None else None,
     )
+
+
+def rate_against_target(summary, *, today, targets: Targets, agency=None, module=None, months=1):
+    """`summary`'s rate against its target and against the snapshot of `months` months ago."""
+    target = targets.for_module(module.pk) if module is not None else targets.partnership
+    previous = previous_snapshot(today=today, agency=agency, module=module, months=months)
+    return against(summary, target, previous)

@@ -79,7 +79,7 @@ def _against_target(figures, filters, today):
         target = targets.for_tier(filters.tier) if filters.tier is not None else targets.partnership
         if filters.module is not None:
             target = targets.for_module(filters.module.pk)
-        return target_selectors.RateAgainstTarget(target_selectors.rate_percent(figures.summary), target)
+        return target_selectors.against(figures.summary, target)
     return target_selectors.rate_against_target(
         figures.summary, today=today, targets=targets, agency=filters.agency, module=filters.module
     )
