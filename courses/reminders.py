@@ -280,15 +280,22 @@ def email_context(item, facts):
     return content
 
 
+# Why each reader gets these (said once in the email's footer).
+BOOKING_FOOTER = "You get this because you have a place, or are waiting for one, on this training session."
+TRAINER_FOOTER = "You get this as a trainer of the session."
+
+
 class SessionEmails(ReminderSource):
     kinds = (
-        ReminderKind(BOOKED, "Session place booked", own_training=True, urgency=1),
-        ReminderKind(WAITLISTED, "Session waiting list", own_training=True, urgency=2),
-        ReminderKind(OFFERED, "Session place offered", own_training=True, urgency=1),
-        ReminderKind(CHANGED, "Session changed", own_training=True, urgency=1),
-        ReminderKind(CANCELLED, "Session booking cancelled", own_training=True, urgency=1),
-        ReminderKind(REMINDER, "Session coming up", own_training=True, urgency=2),
-        ReminderKind(ATTENDEES, "Session attendee list"),
+        ReminderKind(BOOKED, "Session place booked", own_training=True, urgency=1, footer=BOOKING_FOOTER),
+        ReminderKind(WAITLISTED, "Session waiting list", own_training=True, urgency=2, footer=BOOKING_FOOTER),
+        ReminderKind(OFFERED, "Session place offered", own_training=True, urgency=1, footer=BOOKING_FOOTER),
+        ReminderKind(CHANGED, "Session changed", own_training=True, urgency=1, footer=BOOKING_FOOTER),
+        ReminderKind(
+            CANCELLED, "Session booking cancelled", own_training=True, urgency=1, footer=BOOKING_FOOTER
+        ),
+        ReminderKind(REMINDER, "Session coming up", own_training=True, urgency=2, footer=BOOKING_FOOTER),
+        ReminderKind(ATTENDEES, "Session attendee list", footer=TRAINER_FOOTER),
     )
     cycles = {SESSION_CYCLE: Cycle("the session", "on the day of the session", "session")}
     named_stages = {

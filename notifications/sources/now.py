@@ -11,6 +11,7 @@ from workforce.models import StaffMember
 
 from .. import rules
 from . import Check, NamedStage, ReminderKind, ReminderSource
+from .compliance import STAFF_FOOTER
 
 KIND = "reminder_now"
 STAGE = "now"
@@ -41,7 +42,7 @@ def outstanding_pairs(staff_ids, *, today) -> dict[int, list]:
 
 
 class RemindersNow(ReminderSource):
-    kinds = (ReminderKind(KIND, "Reminder sent now", own_training=True, urgency=0),)
+    kinds = (ReminderKind(KIND, "Reminder sent now", own_training=True, urgency=0, footer=STAFF_FOOTER),)
     named_stages = {STAGE: NamedStage("asked for by a lead or HR", "day")}
     on_request = True
 

@@ -27,6 +27,14 @@ FOOTERS = {
     "verification_review": "as a partnership lead, while certificates wait more than 3 days",
     "staff_list_review": "as your agency's HR contact in the tracker",
     "action_plan_review": "as the owner of an action in the partnership's HSB action plan",
+    "reminder_now": STAFF_LINE,
+    "session_booked": "you have a place, or are waiting for one, on this training session",
+    "session_waitlisted": "you have a place, or are waiting for one, on this training session",
+    "session_offered": "you have a place, or are waiting for one, on this training session",
+    "session_changed": "you have a place, or are waiting for one, on this training session",
+    "session_cancelled": "you have a place, or are waiting for one, on this training session",
+    "session_reminder": "you have a place, or are waiting for one, on this training session",
+    "session_attendees": "as a trainer of the session",
 }
 
 

@@ -62,4 +62,5 @@ def test_the_message_page_says_who_asked_for_a_reminder_now(client, lead):
     page = client.get(reverse("outbox:message", kwargs={"pk": message.pk})).content.decode()
 
     assert "Reminder sent now" in page
-    assert f"asked for by a lead or HR: {lead.get_full_name() or lead.username}" in page
+    # Stages read as a sentence in the outbox (capitalised), then who asked.
+    assert f"Asked for by a lead or HR: {lead.get_full_name() or lead.username}" in page
