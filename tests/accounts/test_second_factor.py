@@ -98,21 +98,32 @@ class TestSettingUp:
         assert "Enter the 6-digit code your authenticator app shows now" in response.text
         assert not Authenticator.objects.filter(user=lead).exists()
         assert client.get(reverse("home")).status_code == 302
+        assert not AuditEvent.objects.filter(action=actions.SECOND_FACTOR_CHANGED).exists()
 
-    def test_the_right_code_sets_it_up_shows_recovery_codes_and_opens_the_tracker(self, client, lead):
+    def test_the_right_code_sets_it_up_shows_recovery_codes_and_opens_the_tracker(
+        self, client, lead, django_capture_on_commit_callbacks
+    ):
         sign_in(client, "lead")
         page = client.get(reverse("mfa_activate_totp"))
         assert "Set up your second factor" in page.text
         secret = page.context["form"].secret
         assert secret in page.text  # the key, for typing in
-        done = client.post(reverse("mfa_activate_totp"), {"code": code(secret)})
+        with django_capture_on_commit_callbacks(execute=True):
+            done = client.post(reverse("mfa_activate_totp"), {"code": code(secret)})
         assert done["Location"] == reverse("mfa_view_recovery_codes")
-        codes = client.get(done["Location"])
+        with django_capture_on_commit_callbacks(execute=True):
+            codes = client.get(done["Location"])
         assert "Your recovery codes" in codes.text
         unused = RecoveryCodes(Authenticator.objects.get(user=lead, type="recovery_codes")).get_unused_codes()
         assert len(unused) == 10 and all(one in codes.text for one in unused)
         assert Authenticator.objects.filter(user=lead, type="totp").count() == 1
         assert client.get(reverse("home")).status_code == 200
+        # Each change once in the audit log: the app, and the recovery codes made with it.
+        changed = AuditEvent.objects.filter(action=actions.SECOND_FACTOR_CHANGED, user=lead)
+        assert sorted(changed.values_list("description", flat=True)) == [
+            "Made recovery codes",
+            "Set up an authenticator app",
+        ]
 
 
 class TestSigningIn:
