@@ -10,9 +10,12 @@ apostrophe, and XLSX cells are written as text or dates, never as formulas.
 import datetime
 from dataclasses import dataclass
 
-from workforce.spreadsheets import iter_csv, write_xlsx
+from workforce import access
+from workforce import exports as engine
+from workforce.spreadsheets import iter_csv, xlsx_write
 
 from .compliance import Status, worst_status
+from .forms.compliance import ComplianceFilterForm
 from .models import Module
 from .selectors.compliance import ComplianceFilters, scoped_pairs
 from .selectors.engine import current_staff
@@ -53,6 +56,7 @@ NOT_REQUIRED = "Not required"
 class ExportTable:
     headers: list
     rows: object  # an iterator of rows, produced while the file is written
+    total: int  # how many rows it will yield
 
 
 def compliance_table(*, kind: str, staff, on: datetime.date, filters: ComplianceFilters) -> ExportTable:
@@ -67,10 +71,17 @@ def compliance_table(*, kind: str, staff, on: datetime.date, filters: Compliance
     for pair in pairs:
         by_person.setdefault(pair.staff_id, []).append(pair)
     people = _people(staff=staff, on=on, filters=filters)
+    status = filters.status
     if kind == MATRIX:
         modules = list(_modules(filters))
-        return ExportTable(_matrix_headers(modules), _matrix_rows(people, by_person, modules, filters.status))
-    return ExportTable(LIST_HEADERS, _list_rows(people, by_person, filters.status))
+        total = sum(
+            1
+            for pairs in by_person.values()
+            if status is None or any(pair.status is status for pair in pairs)
+        )
+        return ExportTable(_matrix_headers(modules), _matrix_rows(people, by_person, modules, status), total)
+    total = len(pairs) if status is None else sum(1 for pair in pairs if pair.status is status)
+    return ExportTable(LIST_HEADERS, _list_rows(people, by_person, status), total)
 
 
 def _people(*, staff, on, filters):
@@ -141,8 +152,9 @@ def export_csv(table: ExportTable):
     return iter_csv(table.headers, table.rows)
 
 
-def export_xlsx(table: ExportTable, *, kind: str) -> bytes:
-    return write_xlsx(table.headers, table.rows, title=KINDS[kind].capitalize())
+def export_xlsx(table: ExportTable, *, kind: str, target):
+    """Write the workbook to `target` (a path or a binary file), row by row."""
+    xlsx_write(target, table.headers, table.rows, title=KINDS[kind].capitalize())
 
 
 def export_filename(*, kind: str, file_format: str, on: datetime.date, filters: ComplianceFilters) -> str:
@@ -155,3 +167,55 @@ def export_filename(*, kind: str, file_format: str, on: datetime.date, filters: 
         parts.append(filters.status.value.replace("_", "-"))
     parts.append(on.isoformat())
     return f"{'-'.join(parts)}.{file_format}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The compliance exports as kinds of the export engine (workforce.exports): streamed from the
+# dashboard, or written in the background when large. Registered by TrainingConfig.ready().
+# ---------------------------------------------------------------------------------------------
+
+ENGINE_KEYS = {MATRIX: "compliance-matrix", LIST: "compliance-list"}
+
+
+def filters_from(user, params) -> ComplianceFilters:
+    """The dashboard's filters from a query string, as the user may see them: naming an agency the
+    user may not see is a 404 (as on the pages), an invalid choice refuses the file."""
+    access.require_lead_or_hr(user)
+    slug = params.get("agency")
+    if slug:
+        access.get_visible_agency_or_404(user, slug=slug)
+    form = ComplianceFilterForm(params or None, user=user)
+    filters = form.filters()
+    if form.errors:
+        raise engine.ExportRefused(" ".join(error for errors in form.errors.values() for error in errors))
+    return filters
+
+
+def _size(user, params, today):
+    """The people in scope (one COUNT): the matrix's rows at most; the list has a few per person."""
+    filters = filters_from(user, params)
+    return current_staff(
+        on=today,
+        staff=access.visible_staff(user),
+        agency=filters.agency,
+        team=filters.team,
+        job_role=filters.job_role,
+        tier=filters.tier,
+    ).count()
+
+
+def _engine_kind(kind):
+    def table(user, params, today):
+        filters = filters_from(user, params)
+        built = compliance_table(kind=kind, staff=access.visible_staff(user), on=today, filters=filters)
+        name = export_filename(kind=kind, file_format="csv", on=today, filters=filters).removesuffix(".csv")
+        return engine.Table(
+            built.headers, built.rows, name=name, title=KINDS[kind].capitalize(), total=built.total
+        )
+
+    return engine.ExportKind(key=ENGINE_KEYS[kind], label=KINDS[kind].capitalize(), size=_size, table=table)
+
+
+def register_kinds():
+    for kind in KINDS:
+        engine.register(_engine_kind(kind))
