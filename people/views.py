@@ -628,7 +628,7 @@ def _export_progress_text(job):
     if job.status == job.Status.QUEUED:
         return "Waiting for the worker to start writing the file."
     if job.status == job.Status.RUNNING:
-        return f"{job.rows_done:,} of about {job.rows_total:,} rows written ({job.percent}%)."
+        return f"{job.percent}% written: {job.rows_done:,} of {job.rows_total:,} people."
     if job.status == job.Status.READY:
-        return f"{job.rows_done:,} rows written."
+        return f"Every one of {job.rows_done:,} people written."
     return job.error

@@ -8,10 +8,12 @@ apostrophe, and XLSX cells are written as text or dates, never as formulas.
 """
 
 import datetime
+import itertools
 from dataclasses import dataclass
 
 from workforce import access
 from workforce import exports as engine
+from workforce.models import StaffMember
 from workforce.spreadsheets import iter_csv, xlsx_write
 
 from .compliance import Status, worst_status
@@ -56,32 +58,42 @@ NOT_REQUIRED = "Not required"
 class ExportTable:
     headers: list
     rows: object  # an iterator of rows, produced while the file is written
-    total: int  # how many rows it will yield
+    people_done: object  # () -> people read so far, for a background export's progress
 
 
-def compliance_table(*, kind: str, staff, on: datetime.date, filters: ComplianceFilters) -> ExportTable:
+CHUNK = 10_000  # people whose statuses are worked out at once
+
+
+def compliance_table(
+    *, kind: str, staff, on: datetime.date, filters: ComplianceFilters, chunk: int = CHUNK
+) -> ExportTable:
     """The rows of an export. `staff` is the user's scope (access.visible_staff) or None for the
     command line; `filters` narrow it as on the dashboard. With a status filter, the list keeps the
     pairs in that status and the matrix the people with at least one.
 
-    The pairs are computed once; people are then read in name order, in chunks, so a partnership-
-    wide file streams out without holding every row."""
-    pairs = scoped_pairs(staff=staff, on=on, filters=filters)
-    by_person = {}
-    for pair in pairs:
-        by_person.setdefault(pair.staff_id, []).append(pair)
+    People are read in name order, `chunk` at a time, and the engine works out the statuses of
+    each chunk alone (the same queries for each), so memory stays flat however large the
+    partnership: a file of 250,000 people never holds more than one chunk's pairs."""
     people = _people(staff=staff, on=on, filters=filters)
+    read = [0]
+
+    def chunks():
+        while block := list(itertools.islice(people, chunk)):
+            scope = (staff if staff is not None else StaffMember.objects.all()).filter(
+                pk__in=[person[0] for person in block]
+            )
+            by_person = {}
+            for pair in scoped_pairs(staff=scope, on=on, filters=filters):
+                by_person.setdefault(pair.staff_id, []).append(pair)
+            yield block, by_person
+            read[0] += len(block)
+
     status = filters.status
     if kind == MATRIX:
         modules = list(_modules(filters))
-        total = sum(
-            1
-            for pairs in by_person.values()
-            if status is None or any(pair.status is status for pair in pairs)
-        )
-        return ExportTable(_matrix_headers(modules), _matrix_rows(people, by_person, modules, status), total)
-    total = len(pairs) if status is None else sum(1 for pair in pairs if pair.status is status)
-    return ExportTable(LIST_HEADERS, _list_rows(people, by_person, status), total)
+        rows = _matrix_rows(chunks(), modules, status)
+        return ExportTable(_matrix_headers(modules), rows, lambda: read[0])
+    return ExportTable(LIST_HEADERS, _list_rows(chunks(), status), lambda: read[0])
 
 
 def _people(*, staff, on, filters):
@@ -95,7 +107,7 @@ def _people(*, staff, on, filters):
         tier=filters.tier,
     )
     ordered = scope.order_by("agency__name", "last_name", "first_name", "staff_number")
-    return ordered.values_list(*PERSON_FIELDS).iterator(chunk_size=5_000)
+    return ordered.values_list(*PERSON_FIELDS).iterator(chunk_size=CHUNK)
 
 
 def _modules(filters):
@@ -112,9 +124,14 @@ def _matrix_headers(modules):
     return headers
 
 
-def _matrix_rows(people, by_person, modules, status):
-    for person in people:
-        pairs = by_person.get(person[0])
+def _each_person(chunks):
+    for block, by_person in chunks:
+        for person in block:
+            yield person, by_person.get(person[0], ())
+
+
+def _matrix_rows(chunks, modules, status):
+    for person, pairs in _each_person(chunks):
         if not pairs or (status is not None and all(pair.status is not status for pair in pairs)):
             continue
         by_module = {pair.module.id: pair for pair in pairs}
@@ -129,9 +146,9 @@ def _matrix_rows(people, by_person, modules, status):
         yield row
 
 
-def _list_rows(people, by_person, status):
-    for person in people:
-        pairs = sorted(by_person.get(person[0], ()), key=lambda pair: pair.module.code)
+def _list_rows(chunks, status):
+    for person, person_pairs in _each_person(chunks):
+        pairs = sorted(person_pairs, key=lambda pair: pair.module.code)
         for pair in pairs:
             if status is not None and pair.status is not status:
                 continue
@@ -210,7 +227,7 @@ def _engine_kind(kind):
         built = compliance_table(kind=kind, staff=access.visible_staff(user), on=today, filters=filters)
         name = export_filename(kind=kind, file_format="csv", on=today, filters=filters).removesuffix(".csv")
         return engine.Table(
-            built.headers, built.rows, name=name, title=KINDS[kind].capitalize(), total=built.total
+            built.headers, built.rows, name=name, title=KINDS[kind].capitalize(), done=built.people_done
         )
 
     return engine.ExportKind(key=ENGINE_KEYS[kind], label=KINDS[kind].capitalize(), size=_size, table=table)

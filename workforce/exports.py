@@ -16,6 +16,7 @@ progress and the download when ready. Either way the download is one audit event
 """
 
 import datetime
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -42,14 +43,16 @@ class Table:
     rows: Iterable  # produced while the file is written
     name: str  # the file's name without its extension
     title: str = "Sheet1"
-    total: int | None = None  # the rows it will have, when known before writing
+    # () -> how far the file has got, in the unit of the kind's `size` (the people read, where a
+    # person may give no row or several); None: the rows written.
+    done: Callable | None = None
 
 
 @dataclass(frozen=True)
 class ExportKind:
     key: str
     label: str
-    size: Callable  # (user, params: QueryDict, today) -> int: rows, or about that
+    size: Callable  # (user, params: QueryDict, today) -> int: rows, or people (see Table.done)
     table: Callable  # (user, params: QueryDict, today) -> Table
 
 
@@ -78,9 +81,9 @@ def query_of(params: dict) -> QueryDict:
 
 
 def write(table: Table, file_format: str, target, *, progress=None):
-    """Write the file to `target` (a binary file), row by row. `progress(rows_done)` is called every
-    PROGRESS_EVERY rows and at the end."""
-    rows = table.rows if progress is None else _counted(table.rows, progress)
+    """Write the file to `target` (a binary file), row by row. `progress(rows_done)` is called at
+    most once a second while rows are written, and at the end."""
+    rows = table.rows if progress is None else _counted(table.rows, progress, table.done)
     if file_format == "csv":
         for chunk in iter_csv(table.headers, rows):
             target.write(chunk)
@@ -88,17 +91,19 @@ def write(table: Table, file_format: str, target, *, progress=None):
         xlsx_write(target, table.headers, rows, title=table.title)
 
 
-PROGRESS_EVERY = 2_000
+PROGRESS_EVERY = 500  # rows between looks at the clock
+PROGRESS_SECONDS = 1.0  # at most one progress UPDATE a second, whatever the row count
 
 
-def _counted(rows, progress):
-    done = 0
+def _counted(rows, progress, done_of):
+    written, last = 0, time.monotonic()
     for row in rows:
         yield row
-        done += 1
-        if done % PROGRESS_EVERY == 0:
-            progress(done)
-    progress(done)
+        written += 1
+        if written % PROGRESS_EVERY == 0 and time.monotonic() - last >= PROGRESS_SECONDS:
+            progress(done_of() if done_of else written)
+            last = time.monotonic()
+    progress(done_of() if done_of else written)
 
 
 def download_or_job(request, *, kind: ExportKind, file_format: str, today: datetime.date):

@@ -255,8 +255,7 @@ class ExportJob(models.Model):
 
     @property
     def percent(self):
-        """Whole percent written; 100 only once the file is ready (the total is an estimate until
-        the rows are known)."""
+        """Whole percent written (rows, or people: the kind's unit); 100 only once the file is ready."""
         if self.status == self.Status.READY:
             return 100
         if not self.rows_total:

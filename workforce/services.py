@@ -229,8 +229,6 @@ def export_job_build(*, job_id, today=None):
         if kind is None:
             raise exports.ExportRefused(f"there is no export called {job.kind!r} any more")
         table = kind.table(job.requested_by, exports.query_of(job.params), today or timezone.localdate())
-        if table.total is not None:
-            ExportJob.objects.filter(pk=job_id).update(rows_total=table.total)
         stored = _export_file_store(job, table)
     except (exports.ExportRefused, Http404, PermissionDenied) as refused:
         message = (
