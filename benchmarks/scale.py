@@ -85,6 +85,7 @@ def main():
         with fresh_database() as env:
             figures = {"database": database_label(env), "staff": staff}
             figures.update(seed(env, staff, options.seed))
+            print(f"seed_demo: {figures['seed_demo']}", file=sys.stderr, flush=True)
             figures.update(measure_all(env, options))
     report(f"The tracker at scale ({figures['staff']} staff)", figures)
 
@@ -115,8 +116,10 @@ def measure_all(env, options):
         result = subprocess.run(command, env=child_env, capture_output=True, text=True)  # noqa: S603
         if result.returncode:
             figures[name] = "failed: " + (result.stderr.strip().splitlines() or ["?"])[-1]
+            print(f"{name}: {figures[name]}", file=sys.stderr, flush=True)
             continue
         figures[name] = describe(name, json.loads(result.stdout.strip().splitlines()[-1]))
+        print(f"{name}: {figures[name]}", file=sys.stderr, flush=True)  # as it goes, for a long run
     return figures
 
 

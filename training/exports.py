@@ -11,6 +11,9 @@ import datetime
 import itertools
 from dataclasses import dataclass
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
 from workforce import access
 from workforce import exports as engine
 from workforce.models import StaffMember
@@ -79,9 +82,7 @@ def compliance_table(
 
     def chunks():
         while block := list(itertools.islice(people, chunk)):
-            scope = (staff if staff is not None else StaffMember.objects.all()).filter(
-                pk__in=[person[0] for person in block]
-            )
+            scope = _only(staff, [person[0] for person in block])
             by_person = {}
             for pair in scoped_pairs(staff=scope, on=on, filters=filters):
                 by_person.setdefault(pair.staff_id, []).append(pair)
@@ -94,6 +95,15 @@ def compliance_table(
         rows = _matrix_rows(chunks(), modules, status)
         return ExportTable(_matrix_headers(modules), rows, lambda: read[0])
     return ExportTable(LIST_HEADERS, _list_rows(chunks(), status), lambda: read[0])
+
+
+def _only(staff, ids):
+    scope = staff if staff is not None else StaffMember.objects.all()
+    if connection.vendor == "postgresql":
+        # One array parameter rather than 10,000: psycopg's conversion of a long IN list, in each
+        # of the engine's queries, cost more than the queries themselves.
+        return scope.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    return scope.filter(pk__in=ids)
 
 
 def _people(*, staff, on, filters):
