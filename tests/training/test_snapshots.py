@@ -174,12 +174,12 @@ def test_the_dashboard_draws_the_trend_with_a_table_of_the_same_numbers(client, 
     compliance_snapshot_backfill(months=12, today=ON)
     client.force_login(lead)
     response = client.get(reverse("compliance:dashboard"))
-    trend = response.context["trend"]
+    trend = response.context["trends"][0].points
     assert len(trend) == 12 and all(point.summary is not None for point in trend)
     page = response.content.decode()
-    assert 'class="app-trend" aria-hidden="true"' in page
+    assert 'role="img" aria-labelledby="trend-partnership-title trend-partnership-desc"' in page
     assert "Compliance rate by month, the whole partnership" in page
-    assert "March 2026" in page and "April 2025" in page
+    assert "Mar 2026" in page and "Apr 2025" in page
     assert f"{trend[-1].cell.percent}%" in page
 
 
@@ -187,7 +187,7 @@ def test_the_trend_follows_an_agency_filter(client, lead, scene):
     compliance_snapshot_take(on=ON)
     client.force_login(lead)
     response = client.get(reverse("compliance:dashboard"), {"agency": scene.agency_b.slug})
-    assert response.context["trend"][-1].summary.count("compliant") == 2
+    assert response.context["trends"][0].points[-1].summary.count("compliant") == 2
     assert "Compliance rate by month, Agency B" in response.content.decode()
 
 
