@@ -43,7 +43,8 @@ app.conf.beat_schedule = {
         "options": {"expires": 6 * 60 * 60},
     },
     # Daily at 02:15 Europe/London: record the day's compliance figures (partnership, each agency,
-    # each module) for the dashboard's 12-month trend; a second run the same day updates the rows.
+    # each module, each tier of job role) for the 12-month trends; a second run the same day
+    # updates the rows.
     "compliance-snapshot": {
         "task": "training.tasks.compliance_snapshot_task",
         "schedule": crontab(hour=2, minute=15),

@@ -24,6 +24,13 @@ from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 REFERENCE_PREFIX = "outbox-message-"
+BACKEND = "notifications.notify.NotifyEmailBackend"
+
+
+def attachments_supported() -> bool:
+    """Whether emails carry their attachments: not through Notify, whose one template has a
+    subject and a body only (a source that attaches a file links to it instead)."""
+    return settings.EMAIL_BACKEND != BACKEND
 
 
 class NotifyRejected(Exception):
@@ -67,7 +74,8 @@ def _describe(error: APIError) -> str:
 
 class NotifyEmailBackend(BaseEmailBackend):
     """Send each email's subject and plain-text body through the Notify template. The API key is
-    the part of EMAIL_URL after notify://; NOTIFY_BASE_URL points elsewhere for tests."""
+    the part of EMAIL_URL after notify://; NOTIFY_BASE_URL points elsewhere for tests. Attachments
+    are not sent (see attachments_supported)."""
 
     def __init__(self, fail_silently=False, **kwargs):
         super().__init__(fail_silently=fail_silently)

@@ -237,14 +237,16 @@ class SnapshotScope(models.TextChoices):
     PARTNERSHIP = "partnership", "Whole partnership"
     AGENCY = "agency", "Agency"
     MODULE = "module", "Module"
+    TIER = "tier", "Tier of job role"
 
 
 class ComplianceSnapshot(models.Model):
     """The counts of pairs by status on one date, for the trend on the dashboard.
 
     Written once a day by training.services.compliance_snapshot_take (a Celery beat task): one row
-    for the partnership, one per active agency and one per active module. A second run on the same
-    date updates the rows (the partial unique constraints below make one row per scope and date).
+    for the partnership, one per active agency, one per active module and one per tier of job role
+    (workforce.models.Tier). A second run on the same date updates the rows (the partial unique
+    constraints below make one row per scope and date).
     """
 
     taken_on = models.DateField(help_text="The date the figures describe.")
@@ -253,6 +255,9 @@ class ComplianceSnapshot(models.Model):
         "workforce.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     module = models.ForeignKey(Module, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    tier = models.PositiveSmallIntegerField(
+        choices=Tier.choices, null=True, blank=True, help_text="The tier of job role (scope tier only)."
+    )
     compliant = models.PositiveIntegerField(default=0)
     renewal_due = models.PositiveIntegerField(default=0)
     expired = models.PositiveIntegerField(default=0)
@@ -275,18 +280,22 @@ class ComplianceSnapshot(models.Model):
             models.UniqueConstraint(
                 fields=["taken_on", "module"], condition=Q(scope="module"), name="snapshot_unique_module_day"
             ),
+            models.UniqueConstraint(
+                fields=["taken_on", "tier"], condition=Q(scope="tier"), name="snapshot_unique_tier_day"
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(scope="partnership", agency__isnull=True, module__isnull=True)
-                    | Q(scope="agency", agency__isnull=False, module__isnull=True)
-                    | Q(scope="module", agency__isnull=True, module__isnull=False)
+                    Q(scope="partnership", agency__isnull=True, module__isnull=True, tier__isnull=True)
+                    | Q(scope="agency", agency__isnull=False, module__isnull=True, tier__isnull=True)
+                    | Q(scope="module", agency__isnull=True, module__isnull=False, tier__isnull=True)
+                    | Q(scope="tier", agency__isnull=True, module__isnull=True, tier__isnull=False)
                 ),
                 name="snapshot_scope_matches_subject",
             ),
         ]
 
     def __str__(self):
-        subject = self.agency or self.module or "partnership"
+        subject = self.agency or self.module or (self.get_tier_display() if self.tier else "partnership")
         return f"Compliance of {subject} on {self.taken_on:%d/%m/%Y}"
 
 

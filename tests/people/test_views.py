@@ -41,7 +41,7 @@ class TestLeadHome:
         response = client.get(reverse("home"))
         assert response.status_code == 200
         assert [template.name for template in response.templates][0] == "training/compliance/dashboard.html"
-        assert "figures" in response.context and "trend" in response.context
+        assert "figures" in response.context and "trends" in response.context
         items = {item["text"]: item for item in response.context["nav_items"]}
         assert items["Dashboard"]["active"]
         assert items["Verification"]["count"] == 1

@@ -19,15 +19,16 @@ from django.utils.text import slugify
 from workforce import access
 from workforce.database import heavy_reads_view
 from workforce.lists import ListControls, Sort, spreadsheet_response
+from workforce.models import Tier
 from workforce.selectors import staff_matching
 
-from .. import exports
+from .. import charts, exports
 from ..forms.compliance import ComplianceFilterForm, PeopleFilterForm, TargetsForm
 from ..models import Module
 from ..selectors import compliance as compliance_selectors
 from ..selectors import targets as target_selectors
 from ..services import compliance_targets_save
-from ..snapshots import compliance_trend
+from ..snapshots import compliance_trend, compliance_trends_by_tier
 
 
 def filter_form(request, form_class=ComplianceFilterForm):
@@ -55,33 +56,83 @@ def dashboard(request):
         if len(agencies) == 1:
             filters = dataclasses.replace(filters, agency=agencies[0])
     figures = compliance_selectors.compliance_figures(user=user, on=today, filters=filters)
-    trend = compliance_trend(today=today, agency=filters.agency, module=filters.module)
+    targets = target_selectors.compliance_targets()
+    trends, trend_note = _trends(user, filters, today, targets)
     context = {
         "form": form,
         "filters": filters,
         "figures": figures,
-        "against_target": _against_target(figures, filters, today),
-        "trend": trend,
-        "trend_subject": _trend_subject(filters),
+        "against_target": _against_target(figures, filters, today, targets),
+        "trends": trends,
+        "trend_note": trend_note,
         "today": today,
     }
     return render(request, "training/compliance/dashboard.html", context)
 
 
-def _against_target(figures, filters, today):
+def _trends(user, filters, today, targets):
+    """The 12-month trends the dashboard charts, and a sentence when it charts none.
+
+    Snapshots exist for the partnership, each agency, each module and each tier: an agency's
+    chart follows an agency filter (Agency HR always have one: theirs), a lead's module or tier
+    filter charts that module or tier, and a lead's unfiltered dashboard charts the partnership
+    and each tier. Partnership-wide figures are for leads only."""
+    if filters.agency is not None:
+        points = compliance_trend(today=today, agency=filters.agency)
+        return [
+            charts.trend(key="agency", subject=filters.agency.name, points=points, target=targets.partnership)
+        ], ""
+    if not access.is_lead(user):
+        return [], "Choose one agency in the filter to see its trend."
+    if filters.module is not None:
+        module = filters.module
+        points = compliance_trend(today=today, module=module)
+        subject = f"{module.code} {module.title}"
+        return [
+            charts.trend(key="module", subject=subject, points=points, target=targets.for_module(module.pk))
+        ], ""
+    by_tier = compliance_trends_by_tier(today=today)
+    tiers = [
+        charts.trend(
+            key=f"tier-{tier.value}",
+            subject=f"tier {tier.label}",
+            points=by_tier[tier.value],
+            target=targets.for_tier(tier),
+        )
+        for tier in Tier
+        if filters.tier is None or filters.tier == tier.value
+    ]
+    if filters.tier is not None:
+        return tiers, ""
+    whole = charts.trend(
+        key="partnership",
+        subject="the whole partnership",
+        points=compliance_trend(today=today),
+        target=targets.partnership,
+    )
+    return [whole, *tiers], ""
+
+
+def _against_target(figures, filters, today, targets):
     """The headline rate against its target and last month's snapshot. Snapshots exist for the
-    partnership, each agency and each module: with a narrower filter there is no month-ago figure
-    of the same scope to compare with, so only the target shows."""
-    comparable = filters.team is None and filters.job_role is None and filters.tier is None
-    comparable = comparable and not (filters.agency is not None and filters.module is not None)
-    targets = target_selectors.compliance_targets()
+    partnership, each agency, each module and each tier: with a narrower filter or two of those
+    at once there is no month-ago figure of the same scope to compare with, so only the target
+    shows."""
+    narrowing = [filters.agency, filters.module, filters.tier]
+    comparable = filters.team is None and filters.job_role is None
+    comparable = comparable and sum(value is not None for value in narrowing) <= 1
     if not comparable:
         target = targets.for_tier(filters.tier) if filters.tier is not None else targets.partnership
         if filters.module is not None:
             target = targets.for_module(filters.module.pk)
         return target_selectors.against(figures.summary, target)
     return target_selectors.rate_against_target(
-        figures.summary, today=today, targets=targets, agency=filters.agency, module=filters.module
+        figures.summary,
+        today=today,
+        targets=targets,
+        agency=filters.agency,
+        module=filters.module,
+        tier=filters.tier,
     )
 
 
@@ -96,14 +147,6 @@ def targets(request):
         messages.success(request, "Targets saved. Every rate on the dashboard is now compared with them.")
         return redirect("compliance:targets")
     return render(request, "training/compliance/targets.html", {"form": form})
-
-
-def _trend_subject(filters):
-    if filters.agency is not None:
-        return filters.agency.name
-    if filters.module is not None:
-        return f"{filters.module.code} {filters.module.title}"
-    return "the whole partnership"
 
 
 def _person_key(*fields):
