@@ -186,14 +186,51 @@ def live_module_ids(staff):
     )
 
 
-def no_shows_by_agency(user):
-    """No-shows per agency the user may see: {agency name: n}."""
-    rows = (
-        access.scope(user, Booking.objects.filter(status=BookingStatus.NO_SHOW), agency="staff__agency")
-        .values_list("staff__agency__name")
-        .annotate(n=Count("id"))
-    )
-    return dict(rows)
+@dataclass(frozen=True)
+class Attendance:
+    """A person's or an agency's record on confirmed registers."""
+
+    attended: int
+    no_shows: int
+    late_cancellations: int
+
+    @property
+    def marked(self):
+        return self.attended + self.no_shows
+
+
+_ATTENDANCE = {
+    "attended": Count("id", filter=Q(status=BookingStatus.ATTENDED)),
+    "no_shows": Count("id", filter=Q(status=BookingStatus.NO_SHOW)),
+    "late_cancellations": Count("id", filter=Q(status=BookingStatus.CANCELLED, late_cancellation=True)),
+}
+
+
+def person_attendance(staff):
+    """The person's sessions attended, missed (no-shows) and cancelled late. One query."""
+    return Attendance(**Booking.objects.filter(staff=staff).aggregate(**_ATTENDANCE))
+
+
+@dataclass(frozen=True)
+class AgencyAttendance:
+    agency: object
+    attendance: Attendance
+
+
+def attendance_by_agency(user):
+    """For each agency the user may see, its staff's attended, no-shows and late cancellations
+    (agencies with none are listed with noughts). Three queries: the user's role, the agencies,
+    the counts."""
+    agencies = list(access.visible_agencies(user).order_by("name"))
+    counts = {
+        row.pop("staff__agency_id"): Attendance(**row)
+        for row in Booking.objects.filter(staff__agency__in=[agency.pk for agency in agencies])
+        .values("staff__agency_id")
+        .annotate(**_ATTENDANCE)
+        .order_by()
+    }
+    nothing = Attendance(0, 0, 0)
+    return [AgencyAttendance(agency, counts.get(agency.pk, nothing)) for agency in agencies]
 
 
 def staff_bookable(user, *, agency, staff_number):

@@ -439,8 +439,12 @@ def demand(request):
             file_format="xlsx",
             title="Demand and supply",
         )
+    attendance = [
+        row for row in selectors.attendance_by_agency(request.user) if agency is None or row.agency == agency
+    ]
     context = {
         "rows": rows,
+        "attendance": attendance,
         "agency": agency,
         "agencies": agencies,
         "is_lead": access.is_lead(request.user),
