@@ -62,6 +62,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=48),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Daily at 03:49 Europe/London: delete session feedback links that expired more than a day ago.
+    "feedback-links-purge": {
+        "task": "courses.tasks.feedback_links_purge_task",
+        "schedule": crontab(hour=3, minute=49),
+        "options": {"expires": 6 * 60 * 60},
+    },
     # Daily at 03:50 Europe/London: delete digest preference links more than a year old.
     "digest-links-purge": {
         "task": "notifications.tasks.digest_links_purge_task",
