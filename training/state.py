@@ -165,6 +165,12 @@ def pairs_changed(*, staff=(), modules=()) -> None:
     _flush(staff_ids, module_ids)
 
 
+def staff_changed(staff_ids) -> None:
+    """The listener workforce.services calls when people's records change (their start, leaving
+    date, job role or agency may decide their pairs)."""
+    pairs_changed(staff=staff_ids)
+
+
 @contextlib.contextmanager
 def pair_states_batch():
     """Collect the pairs the writes inside change and refresh them once, when the outermost block
