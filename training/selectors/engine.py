@@ -495,6 +495,7 @@ def compliance_statuses(
     tier=None,
     module=None,
     include_inactive_agencies: bool | None = None,
+    from_state: bool = False,
 ) -> list[StatusRow]:
     """The status of every pair in a scope (the scope and pairs of `compliance_pairs`), classified
     by the database: three queries, and a few times faster than `compliance_pairs` at partnership
@@ -508,8 +509,11 @@ def compliance_statuses(
     renewal is due when the best expiry is on or before D + renewal window. A property test checks
     the two agree on random histories. The due date (for the maintained state, `pair_state_query`)
     is the one sum of a date and days, written for each database by `plus_days`.
+
+    `from_state`: read the statuses from the maintained state (training.models.PairState) instead,
+    which the caller may ask only when the state is on `on` (training.selectors.state.maintained).
     """
-    query = _status_query(
+    query = (_state_query if from_state else _status_query)(
         on=on,
         staff=staff,
         agency=agency,
@@ -554,12 +558,13 @@ def compliance_counts(
     tier=None,
     module=None,
     include_inactive_agencies: bool | None = None,
+    from_state: bool = False,
 ) -> ComplianceCounts:
     """The statuses of `compliance_statuses` (same scope, same pairs), counted by the database:
     five queries that return a few hundred rows whatever the number of people, for pages that show
     only figures (the dashboard, an agency's page). tests/training/test_figures_counted_in_sql.py checks
-    the figures against those of `compliance_pairs`."""
-    query = _status_query(
+    the figures against those of `compliance_pairs`. `from_state` as for `compliance_statuses`."""
+    query = (_state_query if from_state else _status_query)(
         on=on,
         staff=staff,
         agency=agency,
@@ -649,6 +654,44 @@ def _status_query(
         on,  # expired
     ]
     return sql, params, modules
+
+
+# The statuses of the maintained state, in the shape of the engine's `statuses`, so that the same
+# counting and listing SQL reads either. The state keeps only active modules' pairs of current staff.
+_STATE_STATUS_SQL = """
+WITH staff AS NOT MATERIALIZED ({scope}),
+statuses AS (
+    SELECT p.staff_id, s.agency_id, s.team_id, s.job_role_id, p.module_id, p.status
+    FROM training_pairstate p
+    JOIN staff s ON s.id = p.staff_id
+    WHERE p.module_id IN ({modules})
+)
+"""
+
+
+def _state_query(
+    *, on, staff, agency, team, job_role, tier, module, include_inactive_agencies
+) -> tuple[str, list, dict[int, ModuleRef]] | None:
+    """As `_status_query`, over the maintained state: the same scope of people (current on `on`,
+    the same filters and agencies), their pairs read from training.models.PairState. One query
+    (modules) before the statement itself."""
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    modules = _module_refs(module)
+    if not modules:
+        return None
+    scope_sql, scope_params = scope.values_list(
+        "id", "agency_id", "team_id", "job_role_id", "start_date", "role_since"
+    ).query.sql_with_params()
+    sql = _STATE_STATUS_SQL.format(scope=scope_sql, modules=", ".join(["%s"] * len(modules)))
+    return sql, [*scope_params, *modules], modules
 
 
 def plus_days(date_sql: str, days_sql: str) -> str:
