@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0003_compliance_target"),
+        ("training", "0004_compliance_snapshot_tier"),
         ("workforce", "0009_signin_link"),
     ]
 
