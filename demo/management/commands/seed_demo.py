@@ -23,6 +23,7 @@ from demo.staff import (
 )
 from demo.strategy import seed_strategy_demo
 from training.snapshots import compliance_snapshot_backfill
+from training.state import pair_states_rebuild
 from workforce.database import analyze_all
 
 BAD_ARGUMENTS = 2
@@ -101,6 +102,10 @@ class Command(BaseCommand):
                 if sessions["sessions"]
                 else "Training sessions: already in place."
             )
+        if staff:
+            # The demo's people were written in bulk, beside the services: the maintained
+            # compliance state is built from them once, so the first dashboard reads it.
+            pair_states_rebuild(today=today)
         if as_json:
             self.stdout.write(json.dumps(database_totals()))
 
