@@ -50,7 +50,7 @@ from ..compliance import (
     requirement_obligation,
     worst_status,
 )
-from ..models import Assignment, Completion, Exemption, Module, Requirement, Verification
+from ..models import Assignment, Completion, Exemption, Module, PairState, Requirement, Verification
 
 # Reference tables are read unordered (their default orderings would join and sort for nothing).
 # Rows are streamed in chunks so that a partnership-wide read never holds every raw row at once.
@@ -692,6 +692,38 @@ def _state_query(
     ).query.sql_with_params()
     sql = _STATE_STATUS_SQL.format(scope=scope_sql, modules=", ".join(["%s"] * len(modules)))
     return sql, [*scope_params, *modules], modules
+
+
+def state_pairs(
+    *,
+    on: datetime.date,
+    staff: QuerySet | None = None,
+    agency=None,
+    team=None,
+    job_role=None,
+    tier=None,
+    module=None,
+    status: Status | None = None,
+    include_inactive_agencies: bool | None = None,
+):
+    """The maintained state's pairs (training.models.PairState) of the scope of `compliance_pairs`,
+    in `status` when one is given, as an unordered queryset for the database to filter, sort and
+    page, and the modules in scope ({id: ModuleRef}). One query (modules); the caller may ask only
+    when the state is on `on` (training.selectors.state.maintained)."""
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    modules = _module_refs(module)
+    pairs = PairState.objects.order_by().filter(staff__in=scope.values("id"), module_id__in=list(modules))
+    if status is not None:
+        pairs = pairs.filter(status=status.value)
+    return pairs, modules
 
 
 def plus_days(date_sql: str, days_sql: str) -> str:
