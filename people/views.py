@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from audit import actions as audit_actions
 from audit import selectors as audit_selectors
 from audit.forms import AuditFilterForm
+from courses import selectors as courses_selectors
 from notifications import services as notification_services
 from notifications.selectors import outbox as outbox_selectors
 from training import services as training_services
@@ -199,6 +200,7 @@ def staff_detail(request, pk):
         "is_lead": access.is_lead(request.user),
         "reminder_history_limit": outbox_selectors.PERSON_HISTORY_LIMIT,
         "history": selectors.staff_history(staff=staff),
+        "attendance": courses_selectors.person_attendance(staff),
         "today": today,
     }
     return render(request, "people/staff_detail.html", context)

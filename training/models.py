@@ -5,7 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from workforce.models import JobRole, StaffMember, Tier
 
-from .compliance import exemption_covers
+from .compliance import STATUS_CHOICES, exemption_covers
 
 
 class FrameworkDomain(models.TextChoices):
@@ -345,3 +345,40 @@ class ComplianceTarget(models.Model):
     def __str__(self):
         subject = self.module or (Tier(self.tier).label if self.tier else "the partnership")
         return f"Target for {subject}: {self.percent}%"
+
+
+class ComplianceState(models.Model):
+    """The day the maintained state (PairState) is valid for: one row, id 1, or none before the
+    first roll. Every write that can change a status refreshes its pairs for this day, under a lock
+    of this row, and the nightly roll moves it on (training.services.pair_states_roll). A reader
+    asking for any other day uses the engine."""
+
+    on = models.DateField(help_text="The day every PairState row describes.")
+    rolled_at = models.DateTimeField(help_text="When the state was last rolled or rebuilt.")
+
+    def __str__(self):
+        return f"Compliance state on {self.on:%d/%m/%Y}"
+
+
+class PairState(models.Model):
+    """The status of one (current staff member, required module) pair on ComplianceState.on,
+    kept by training.services.pair_states_refresh from the engine's own query (never written
+    any other way), with its key date (training.compliance.key_date) and the first day its status
+    may change by its own dates (training.compliance.status_changes_on). Pairs of every agency are
+    kept, active or not; readers narrow by agency as the engine does."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES)
+    key_date = models.DateField(null=True, blank=True)
+    changes_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff", "module"], name="pair_state_unique_pair")]
+        indexes = [
+            models.Index(fields=["changes_on"], name="pair_state_changes_idx"),
+            models.Index(fields=["module", "status"], name="pair_state_module_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id}/{self.module_id}: {self.status}"

@@ -377,6 +377,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.*": {"queue": "reminders"},  # planning, sending, the sweeper, heartbeat
     "imports.tasks.*": {"queue": "imports"},  # checking and applying uploads
     "training.tasks.compliance_snapshot_task": {"queue": "reports"},
+    "training.tasks.compliance_state_*": {"queue": "reports"},  # the nightly roll and check
 }
 CELERY_QUEUE_NAMES = ("default", "reminders", "imports", "reports")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

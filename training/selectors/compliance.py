@@ -30,6 +30,7 @@ from .engine import (
     count_pairs,
     worst_status_by_person,
 )
+from .state import maintained
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ def scoped_pairs(*, staff, on: datetime.date, filters: ComplianceFilters) -> lis
 
 
 def scoped_counts(*, staff, on: datetime.date, filters: ComplianceFilters) -> ComplianceCounts:
-    """The pairs and people of `scoped_pairs`, counted by the database."""
-    return compliance_counts(on=on, staff=staff, **filters.scope())
+    """The pairs and people of `scoped_pairs`, counted by the database: from the maintained state
+    when it is on `on`, else by the engine."""
+    return compliance_counts(on=on, staff=staff, from_state=maintained(on), **filters.scope())
 
 
 def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, people) -> dict[int, Status]:
@@ -108,7 +110,9 @@ def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, peop
     `scoped_pairs`, by staff id; people with no pair in scope are left out."""
     if not people:
         return {}
-    rows = compliance_statuses(on=on, staff=staff.filter(pk__in=list(people)), **filters.scope())
+    rows = compliance_statuses(
+        on=on, staff=staff.filter(pk__in=list(people)), from_state=maintained(on), **filters.scope()
+    )
     return worst_status_by_person(rows)
 
 
