@@ -8,6 +8,10 @@ from celery.schedules import crontab
 from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Celery's Django fixup runs every system check when a worker or beat starts, and the URL checks
+# import every view and the API schema: half a second of CPU each time, for checks the web
+# process and `make check-deploy` already run. An empty CELERY_SKIP_CHECKS runs them again.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -20,8 +20,6 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from notifications_python_client.errors import APIError
-from notifications_python_client.notifications import NotificationsAPIClient
 
 REFERENCE_PREFIX = "outbox-message-"
 BACKEND = "notifications.notify.NotifyEmailBackend"
@@ -60,7 +58,8 @@ def message_id_from_reference(reference) -> int | None:
     return None
 
 
-def _describe(error: APIError) -> str:
+def _describe(error) -> str:
+    """The text of a notifications_python_client APIError."""
     message = error.message
     if isinstance(message, list):  # Notify's {"errors": [{"error": ..., "message": ...}]}
         message = "; ".join(
@@ -84,6 +83,10 @@ class NotifyEmailBackend(BaseEmailBackend):
     def open(self):
         if self.connection is not None:
             return False
+        # Imported here: the client brings requests, which every command and worker would otherwise
+        # load at start-up for a backend most sites do not use.
+        from notifications_python_client.notifications import NotificationsAPIClient
+
         self.connection = NotificationsAPIClient(
             settings.NOTIFY_API_KEY, base_url=settings.NOTIFY_BASE_URL, timeout=settings.EMAIL_TIMEOUT
         )
@@ -114,6 +117,8 @@ class NotifyEmailBackend(BaseEmailBackend):
         return sent
 
     def _send(self, message):
+        from notifications_python_client.errors import APIError
+
         reference = getattr(message, "notify_reference", None)
         for recipient in message.recipients():
             address = parseaddr(recipient)[1] or recipient

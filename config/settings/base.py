@@ -53,7 +53,8 @@ SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
 # ---------------------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin without autodiscovery at start-up: config/urls.py discovers the admin modules.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

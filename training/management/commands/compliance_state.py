@@ -9,16 +9,17 @@ state then agrees. --roll moves the state to today (what the nightly task does; 
 builds it); --rebuild recomputes every pair for today. Exit 2 for bad arguments.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from training.selectors.state import state_day, state_differences
 from training.state import pair_states_rebuild, pair_states_repair, pair_states_roll
+from workforce.commands import TrackerCommand
 
 DIFFERENT = 1
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Check, repair, roll or rebuild the maintained compliance state."
 
     def add_arguments(self, parser):
