@@ -318,3 +318,48 @@ def models_q(agency_text):
     from django.db.models import Q
 
     return Q(agency__slug=agency_text) | Q(agency__name__iexact=agency_text)
+
+
+SCORES = [(str(n), str(n)) for n in range(1, 6)]
+
+
+def _score(label, help_text, missing):
+    return forms.TypedChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=SCORES,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "govuk-radios--inline"}),
+        error_messages={"required": missing, "invalid_choice": "Choose a number from 1 to 5."},
+    )
+
+
+class FeedbackForm(forms.Form):
+    """The session evaluation (PRODUCT.md section 9): three scores and one free-text answer."""
+
+    confidence_before = _score(
+        "How confident were you before the session about responding to harmful sexual behaviour?",
+        "1 is not at all confident, 5 is very confident.",
+        "Choose how confident you were before the session, from 1 to 5.",
+    )
+    confidence_after = _score(
+        "How confident are you now, after the session?",
+        "1 is not at all confident, 5 is very confident.",
+        "Choose how confident you are after the session, from 1 to 5.",
+    )
+    usefulness = _score(
+        "How useful was the session for your work?",
+        "1 is not useful, 5 is very useful.",
+        "Choose how useful the session was, from 1 to 5.",
+    )
+    comments = forms.CharField(
+        label="Anything you would tell the trainers",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What worked, what did not, what you would change. Trainers read it without your name.",
+        error_messages={"max_length": "Write 2,000 characters or fewer."},
+    )
+
+    def service_arguments(self):
+        return {name: self.cleaned_data[name] for name in self.fields}

@@ -3,8 +3,11 @@
 One stable UID per booking, so a client updates the event it already has: `METHOD:REQUEST` while
 the booking holds a place, with `SEQUENCE` raised on every change of the booking or its session
 (courses.services keeps `Booking.sequence`); `METHOD:CANCEL` with the same UID once it is
-cancelled or the session is. Times are in UTC, which every client accepts without a VTIMEZONE.
-A session of several parts is one event: the first part, and the others as RDATE periods.
+cancelled or the session is. Times are local to the partnership (`TZID=Europe/London`, the
+project's TIME_ZONE) with the zone's VTIMEZONE from the year before the first part to the year
+after the last, so a client that does not know the zone (Outlook) still shows 09:30 as 09:30 in
+summer (BST) and winter (GMT). A session of several parts is one event: the first part, and the
+others as RDATE periods (with their TZID given explicitly: icalendar leaves it off a period).
 """
 
 import datetime
@@ -13,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from .models import BookingStatus, SessionStatus
 
@@ -31,6 +34,23 @@ def is_withdrawn(booking) -> bool:
 
 def _utc(moment):
     return moment.astimezone(datetime.UTC)
+
+
+def _zone():
+    return timezone.get_default_timezone()
+
+
+def _local(moment):
+    return moment.astimezone(_zone())
+
+
+def _vtimezone(parts):
+    """The zone's transitions around the session only: a few lines rather than 1970 to 2038."""
+    first = timezone.localdate(parts[0].starts_at).year - 1
+    last = timezone.localdate(parts[-1].ends_at).year + 2
+    return Timezone.from_tzid(
+        str(_zone()), first_date=datetime.date(first, 1, 1), last_date=datetime.date(last, 1, 1)
+    )
 
 
 def _organiser():
@@ -69,15 +89,18 @@ def booking_invitation(booking, *, now=None) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "CANCEL" if withdrawn else "REQUEST")
+    calendar.add_component(_vtimezone(parts))
     event = Event()
     event.add("uid", booking_uid(booking))
     event.add("dtstamp", _utc(now))
     event.add("sequence", booking.sequence)
-    event.add("dtstart", _utc(parts[0].starts_at))
-    event.add("dtend", _utc(parts[0].ends_at))
+    event.add("dtstart", _local(parts[0].starts_at))
+    event.add("dtend", _local(parts[0].ends_at))
     if len(parts) > 1:
         event.add(
-            "rdate", [(_utc(p.starts_at), _utc(p.ends_at)) for p in parts[1:]], parameters={"VALUE": "PERIOD"}
+            "rdate",
+            [(_local(p.starts_at), _local(p.ends_at)) for p in parts[1:]],
+            parameters={"VALUE": "PERIOD", "TZID": str(_zone())},
         )
     event.add("summary", f"{session.module.code} {session.module.title}")
     event.add("description", _description(booking, parts))

@@ -220,3 +220,53 @@ class SessionChange(models.Model):
 
     def __str__(self):
         return f"{self.session}: change {self.sequence}"
+
+
+class FeedbackLink(models.Model):
+    """The link in a feedback email that opens one attendee's feedback form without signing in.
+    The link carries only a random token; this row keeps its SHA-256 and the booking
+    (courses.feedback_links, the pattern of strategy.owner_links)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Feedback link of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def _one_to_five(name):
+    return models.CheckConstraint(
+        condition=Q(**{f"{name}__gte": 1, f"{name}__lte": 5}), name=f"feedback_{name}_1_to_5"
+    )
+
+
+SCORE_HELP = "1 (not at all) to 5 (very)."
+
+
+class Feedback(models.Model):
+    """One attendee's evaluation of a session they attended: one per booking (a constraint)."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="feedback")
+    confidence_before = models.PositiveSmallIntegerField(help_text=SCORE_HELP)
+    confidence_after = models.PositiveSmallIntegerField(help_text=SCORE_HELP)
+    usefulness = models.PositiveSmallIntegerField(help_text=SCORE_HELP)
+    comments = models.TextField(blank=True, max_length=2000)
+    submitted_at = models.DateTimeField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        verbose_name_plural = "feedback"
+        constraints = [
+            _one_to_five("confidence_before"),
+            _one_to_five("confidence_after"),
+            _one_to_five("usefulness"),
+        ]
+
+    def __str__(self):
+        return f"Feedback on {self.booking.session}"

@@ -11,12 +11,15 @@ outbox page.
 | `session_cancelled`  | staff    | booking                        | `cancelled` (by anyone, or the session) |
 | `session_reminder`   | staff    | booking                        | S-7 and S-1 (S: the first part's day) |
 | `session_attendees`  | trainer  | trainer and session            | S-2: the attendee list               |
+| `session_feedback`   | staff    | booking (attended)             | `feedback`: the register confirmed   |
 
 The booking services queue a planning of this source alone as soon as a booking changes
 (courses.tasks), so a confirmation need not wait for the morning's run; the morning's run plans
 the same keys again harmlessly. Confirmations, offers, changes and cancellations carry the
 booking's calendar invitation (courses.invitations). Reminders stages that fall before the
 booking was made are left out (someone booking 3 days ahead gets only the 1-day reminder).
+The feedback email carries a fresh opaque link to the attendee's feedback form
+(courses.feedback_links), made when the email is written; it is not sent once feedback is given.
 """
 
 import datetime
@@ -29,8 +32,8 @@ from notifications import sources
 from notifications.rules import Stage, long_date, stage_label
 from notifications.sources import Check, Cycle, NamedStage, ReminderKind, ReminderSource
 
-from . import invitations
-from .models import Booking, BookingStatus, SessionChange, SessionStatus, TrainingSession
+from . import feedback_links
+from .models import Booking, BookingStatus, Feedback, SessionChange, SessionStatus, TrainingSession
 
 BOOKED = "session_booked"
 WAITLISTED = "session_waitlisted"
@@ -39,6 +42,7 @@ CHANGED = "session_changed"
 CANCELLED = "session_cancelled"
 REMINDER = "session_reminder"
 ATTENDEES = "session_attendees"
+FEEDBACK = "session_feedback"
 EVENT_KINDS = (BOOKED, WAITLISTED, OFFERED, CHANGED, CANCELLED)
 WITH_INVITATION = (BOOKED, OFFERED, CHANGED, CANCELLED)
 SESSION_CYCLE = "S"
@@ -62,7 +66,7 @@ def series_name(kind, *, booking_id=None, session_id=None, recipient=None, chang
 def parse_series(series):
     """(kind, {"booking": id} or {"session": id}, change or None), or None for anything else."""
     parts = series.split("|")
-    if len(parts) < 2 or parts[0] not in (*EVENT_KINDS, REMINDER, ATTENDEES):
+    if len(parts) < 2 or parts[0] not in (*EVENT_KINDS, REMINDER, ATTENDEES, FEEDBACK):
         return None
     subject, _, number = parts[1].partition("-")
     if subject not in ("booking", "session") or not number.isdigit():
@@ -99,7 +103,7 @@ def _event_series(kind, booking, when, *, day, stage, change=None):
 
 
 def plan_series(*, day):
-    """Every series of this source with a stage due on `day`: four queries, whatever the count."""
+    """Every series of this source with a stage due on `day`: five queries, whatever the count."""
     since = timezone.make_aware(datetime.datetime.combine(day - LOOK_BACK, datetime.time()))
     recent = (
         Booking.objects.filter(walk_in=False, session__starts_at__gte=since)
@@ -166,7 +170,30 @@ def plan_series(*, day):
                     )
                 )
     found += _attendee_series(day=day)
+    found += _feedback_series(day=day, since=since)
     return [series for series in found if series is not None]
+
+
+def _feedback_series(*, day, since):
+    """Each attendee of a register confirmed in the last two weeks, walk-ins too: one feedback
+    email per booking (its series), on the day the register was confirmed."""
+    attended = (
+        Booking.objects.filter(status=BookingStatus.ATTENDED, session__register_confirmed_at__gte=since)
+        .exclude(staff__email="")
+        .select_related("staff", "session")
+        .only(
+            "id",
+            "module_id",
+            "staff__email",
+            "staff__agency_id",
+            "session__starts_at",
+            "session__register_confirmed_at",
+        )
+    )
+    return [
+        _event_series(FEEDBACK, booking, booking.session.register_confirmed_at, day=day, stage="feedback")
+        for booking in attended
+    ]
 
 
 def _attendee_series(*, day):
@@ -213,6 +240,11 @@ def _booking_reason(kind, booking, *, change):
             return "the session was cancelled"
     if kind == REMINDER and booking.status != BookingStatus.BOOKED:
         return "the person is on the waiting list"
+    if kind == FEEDBACK:
+        if booking.status != BookingStatus.ATTENDED:
+            return "the person is no longer marked as attended"
+        if Feedback.objects.filter(booking=booking).exists():
+            return "feedback has been given already"
     if (
         kind == CHANGED
         and change is not None
@@ -277,12 +309,16 @@ def email_context(item, facts):
         content["show_link"] = booking.status == BookingStatus.BOOKED and bool(session.online_link)
         change = SessionChange.objects.filter(session=session).order_by("-sequence").first()
         content["what_changed"] = change.what if change else ""
+        if item.kind == FEEDBACK:
+            content["feedback_url"] = feedback_links.feedback_url(booking)
+            content["ended_on"] = long_date(_day(session.ends_at))
     return content
 
 
 # Why each reader gets these (said once in the email's footer).
 BOOKING_FOOTER = "You get this because you have a place, or are waiting for one, on this training session."
 TRAINER_FOOTER = "You get this as a trainer of the session."
+FEEDBACK_FOOTER = "You get this because you attended this training session: the trainers read every answer."
 
 
 class SessionEmails(ReminderSource):
@@ -296,6 +332,7 @@ class SessionEmails(ReminderSource):
         ),
         ReminderKind(REMINDER, "Session coming up", own_training=True, urgency=2, footer=BOOKING_FOOTER),
         ReminderKind(ATTENDEES, "Session attendee list", footer=TRAINER_FOOTER),
+        ReminderKind(FEEDBACK, "Session feedback", own_training=True, urgency=3, footer=FEEDBACK_FOOTER),
     )
     cycles = {SESSION_CYCLE: Cycle("the session", "on the day of the session", "session")}
     named_stages = {
@@ -304,6 +341,7 @@ class SessionEmails(ReminderSource):
         "offered": NamedStage("when a place was offered from the waiting list", "session"),
         "changed": NamedStage("when the session changed", "session"),
         "cancelled": NamedStage("when the booking was cancelled", "session"),
+        "feedback": NamedStage("when the register was confirmed", "session"),
     }
 
     def series(self, planning):
@@ -321,6 +359,10 @@ class SessionEmails(ReminderSource):
         booking = facts.contents[item.id]["booking"]
         if booking.status == BookingStatus.WAITLISTED:
             return []
+        # Imported here: the reminder source is registered at start-up, and icalendar (with its
+        # time-zone data) is only needed when an invitation is sent.
+        from . import invitations
+
         method = "CANCEL" if invitations.is_withdrawn(booking) else "REQUEST"
         return [("invite.ics", invitations.booking_invitation(booking), f"text/calendar; method={method}")]
 

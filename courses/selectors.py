@@ -9,7 +9,7 @@ bookings (through the staff session).
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -21,6 +21,7 @@ from .models import (
     LIVE_STATUSES,
     Booking,
     BookingStatus,
+    Feedback,
     HeldPlaces,
     SessionPart,
     SessionStatus,
@@ -171,9 +172,11 @@ def upcoming_sessions(*, module_ids, now, limit_per_module=None):
 
 
 def person_bookings(staff):
-    """Every booking of the person, the live ones first, soonest first."""
+    """Every booking of the person, the live ones first, soonest first; each knows whether its
+    feedback has been given (`has_feedback`)."""
     return list(
         Booking.objects.filter(staff=staff)
+        .annotate(has_feedback=Exists(Feedback.objects.filter(booking=OuterRef("pk"))))
         .select_related("session", "session__module")
         .prefetch_related(Prefetch("session__parts", queryset=SessionPart.objects.order_by("starts_at")))
         .order_by("-session__starts_at")
@@ -186,14 +189,51 @@ def live_module_ids(staff):
     )
 
 
-def no_shows_by_agency(user):
-    """No-shows per agency the user may see: {agency name: n}."""
-    rows = (
-        access.scope(user, Booking.objects.filter(status=BookingStatus.NO_SHOW), agency="staff__agency")
-        .values_list("staff__agency__name")
-        .annotate(n=Count("id"))
-    )
-    return dict(rows)
+@dataclass(frozen=True)
+class Attendance:
+    """A person's or an agency's record on confirmed registers."""
+
+    attended: int
+    no_shows: int
+    late_cancellations: int
+
+    @property
+    def marked(self):
+        return self.attended + self.no_shows
+
+
+_ATTENDANCE = {
+    "attended": Count("id", filter=Q(status=BookingStatus.ATTENDED)),
+    "no_shows": Count("id", filter=Q(status=BookingStatus.NO_SHOW)),
+    "late_cancellations": Count("id", filter=Q(status=BookingStatus.CANCELLED, late_cancellation=True)),
+}
+
+
+def person_attendance(staff):
+    """The person's sessions attended, missed (no-shows) and cancelled late. One query."""
+    return Attendance(**Booking.objects.filter(staff=staff).aggregate(**_ATTENDANCE))
+
+
+@dataclass(frozen=True)
+class AgencyAttendance:
+    agency: object
+    attendance: Attendance
+
+
+def attendance_by_agency(user):
+    """For each agency the user may see, its staff's attended, no-shows and late cancellations
+    (agencies with none are listed with noughts). Three queries: the user's role, the agencies,
+    the counts."""
+    agencies = list(access.visible_agencies(user).order_by("name"))
+    counts = {
+        row.pop("staff__agency_id"): Attendance(**row)
+        for row in Booking.objects.filter(staff__agency__in=[agency.pk for agency in agencies])
+        .values("staff__agency_id")
+        .annotate(**_ATTENDANCE)
+        .order_by()
+    }
+    nothing = Attendance(0, 0, 0)
+    return [AgencyAttendance(agency, counts.get(agency.pk, nothing)) for agency in agencies]
 
 
 def staff_bookable(user, *, agency, staff_number):
@@ -412,4 +452,102 @@ def board_figures(*, start: datetime.date, end: datetime.date, agency=None) -> d
         attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
         no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
     )
-    return {"delivered": sessions.count(), **counts, "responses": 0}
+    responses = Feedback.objects.filter(booking__in=bookings.filter(status=BookingStatus.ATTENDED)).count()
+    return {"delivered": sessions.count(), **counts, "responses": responses}
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: feedback summaries per session and per module
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackFigures:
+    """Attendees, their answers and the mean scores (None without answers, or for Agency HR,
+    who see counts only)."""
+
+    attended: int
+    responses: int
+    confidence_before: float | None = None
+    confidence_after: float | None = None
+    usefulness: float | None = None
+
+    @property
+    def response_rate(self):
+        from training.selectors.compliance import floor_percent
+
+        return floor_percent(self.responses, self.attended)
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    subject: object  # a TrainingSession or a Module
+    figures: FeedbackFigures
+    sessions: int = 1
+
+
+def sees_feedback_scores(user, session=None):
+    """Leads see every score and answer; a trainer those of their own sessions; Agency HR counts
+    of their own agencies' attendees only."""
+    if access.is_lead(user):
+        return True
+    if session is not None:
+        return sees_every_attendee(user, session)
+    return not access.is_lead_or_hr(user) and is_trainer(user)
+
+
+def _figures_by(bookings, key, *, scores):
+    figures = {"attended": Count("id"), "responses": Count("feedback")}
+    if scores:
+        figures.update(
+            confidence_before=Avg("feedback__confidence_before"),
+            confidence_after=Avg("feedback__confidence_after"),
+            usefulness=Avg("feedback__usefulness"),
+        )
+    rows = bookings.values(key).annotate(**figures).order_by()
+    return {row.pop(key): FeedbackFigures(**row) for row in rows}
+
+
+def feedback_summary(user):
+    """Delivered sessions this user may see, newest first, and their modules, each with its
+    figures: for leads and trainers every attendee's answers, for Agency HR only their own
+    agencies' attendees and answers, counted. Four queries whatever the sessions."""
+    scores = sees_feedback_scores(user)
+    sessions = list(
+        visible_sessions(user)
+        .filter(status=SessionStatus.DELIVERED)
+        .select_related("module")
+        .order_by("-starts_at", "-id")
+    )
+    attended = Booking.objects.filter(session__in=[s.pk for s in sessions], status=BookingStatus.ATTENDED)
+    if not scores:
+        attended = access.scope(user, attended, agency="staff__agency")
+    by_session = _figures_by(attended, "session_id", scores=scores)
+    by_module = _figures_by(attended, "module_id", scores=scores)
+    nothing = FeedbackFigures(0, 0)
+    session_rows = [FeedbackRow(s, by_session.get(s.pk, nothing)) for s in sessions]
+    modules = {}
+    for session in sessions:
+        modules.setdefault(session.module_id, [session.module, 0])[1] += 1
+    module_rows = [
+        FeedbackRow(module, by_module.get(module_id, nothing), sessions=count)
+        for module_id, (module, count) in sorted(modules.items(), key=lambda pair: pair[1][0].code)
+    ]
+    return {"scores": scores, "sessions": session_rows, "modules": module_rows}
+
+
+def session_feedback(session):
+    """One session's figures and its free-text answers (without names), oldest first. Two queries."""
+    attended = Booking.objects.filter(session=session, status=BookingStatus.ATTENDED)
+    figures = _figures_by(attended, "session_id", scores=True).get(session.pk, FeedbackFigures(0, 0))
+    comments = list(
+        Feedback.objects.filter(booking__session=session)
+        .exclude(comments="")
+        .order_by("submitted_at", "id")
+        .values_list("comments", flat=True)
+    )
+    return figures, comments
+
+
+def feedback_given(booking):
+    return Feedback.objects.filter(booking=booking).exists()

@@ -30,6 +30,7 @@ from .models import (
     LIVE_STATUSES,
     Booking,
     BookingStatus,
+    Feedback,
     HeldPlaces,
     SessionChange,
     SessionPart,
@@ -559,4 +560,48 @@ def register_confirm(*, session, attended, no_show, walk_ins=(), actor=None, tod
         locked.register_confirmed_by = acting_user(actor)
         locked._history_user = acting_user(actor)
         locked.save()
+        # Each attendee's feedback email (courses.reminders, kind session_feedback).
+        _notify("register", session_id=locked.pk)
     return RegisterResult(completions=len(people), attended=len(people), no_show=len(no_show))
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: one attendee's feedback on a session they attended
+# ---------------------------------------------------------------------------------------------
+
+FEEDBACK_SCORES = ("confidence_before", "confidence_after", "usefulness")
+ALREADY_GIVEN = "Feedback on this session has been given already: only one answer is kept for each place."
+
+
+def feedback_record(
+    *, booking, confidence_before, confidence_after, usefulness, comments="", actor=None, now=None
+):
+    """Record the attendee's feedback (PRODUCT.md section 9): scores 1 to 5 and one free-text
+    answer. Refused (ValidationError, nothing written) for a booking not attended, for a score out
+    of range, and for a second answer (also a constraint of the database, under a race)."""
+    now = now or timezone.now()
+    scores = {
+        "confidence_before": confidence_before,
+        "confidence_after": confidence_after,
+        "usefulness": usefulness,
+    }
+    bad = {name: "Choose a number from 1 to 5." for name, value in scores.items() if value not in range(1, 6)}
+    if bad:
+        raise ValidationError(bad)
+    comments = (comments or "").strip()
+    if len(comments) > 2000:
+        raise ValidationError({"comments": "Write 2,000 characters or fewer."})
+    with transaction.atomic():
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        if current.status != BookingStatus.ATTENDED:
+            raise ValidationError("Feedback can be given only on a session you attended.")
+        if Feedback.objects.filter(booking=current).exists():
+            raise ValidationError(ALREADY_GIVEN)
+        feedback = Feedback(booking=current, comments=comments, submitted_at=now, **scores)
+        feedback._history_user = acting_user(actor)
+        try:
+            with transaction.atomic():
+                feedback.save()
+        except IntegrityError as error:
+            raise ValidationError(ALREADY_GIVEN) from error
+    return feedback

@@ -19,3 +19,11 @@ def held_places_release_task():
 
     offered = services.held_places_release()
     return sum(len(ids) for ids in offered.values())
+
+
+@shared_task
+def feedback_links_purge_task():
+    """Once a day: delete feedback links that expired more than a day ago (courses.feedback_links)."""
+    from . import feedback_links
+
+    return feedback_links.feedback_links_purge()

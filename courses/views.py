@@ -22,10 +22,11 @@ from training.selectors.records import person_pairs
 from workforce import access
 from workforce.lists import spreadsheet_response
 
-from . import invitations, selectors, services
+from . import feedback_links, invitations, selectors, services
 from .forms import (
     BookingCancelForm,
     BookPersonForm,
+    FeedbackForm,
     RegisterForm,
     SessionCancelForm,
     SessionFilterForm,
@@ -439,8 +440,12 @@ def demand(request):
             file_format="xlsx",
             title="Demand and supply",
         )
+    attendance = [
+        row for row in selectors.attendance_by_agency(request.user) if agency is None or row.agency == agency
+    ]
     context = {
         "rows": rows,
+        "attendance": attendance,
         "agency": agency,
         "agencies": agencies,
         "is_lead": access.is_lead(request.user),
@@ -448,3 +453,64 @@ def demand(request):
         "days": selectors.DEMAND_DAYS,
     }
     return render(request, "courses/demand.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: the attendee's feedback form (an emailed link, or their own record), and the
+# summaries (the lead every session, a trainer their own, Agency HR their agencies' counts)
+# ---------------------------------------------------------------------------------------------
+
+
+def _feedback_form(request, booking, *, template, context):
+    """The feedback form of `booking`: once given, the page says so and a second answer is
+    refused by the service with its message (nothing written)."""
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.feedback_record(booking=booking, **form.service_arguments())
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, "Thank you. Your feedback has been sent to the trainers.")
+            return redirect(request.path)
+    given = selectors.feedback_given(booking)
+    context = {**context, "form": form, "booking": booking, "session": booking.session, "given": given}
+    return render(request, template, context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def feedback(request, token):
+    """The form opened by the link in the feedback email: no sign-in, this one booking only."""
+    try:
+        booking = feedback_links.booking_for_token(token)
+    except feedback_links.LinkRefused as refused:
+        return render(request, "courses/feedback_link_refused.html", {"reason": refused.reason}, status=403)
+    return _feedback_form(request, booking, template="courses/feedback_form.html", context={})
+
+
+@never_cache
+@access.staff_session_required
+@require_http_methods(["GET", "POST"])
+def my_feedback(request, pk, booking_pk):
+    staff = access.get_signed_in_staff_or_404(request, pk=pk)
+    booking = selectors.get_own_booking_or_404(staff, pk=booking_pk, status=BookingStatus.ATTENDED)
+    context = {"staff": staff, "nav_staff_active": "bookings"}
+    return _feedback_form(request, booking, template="courses/self/feedback.html", context=context)
+
+
+@login_required
+def feedback_summary(request):
+    _require_sessions(request.user)
+    summary = selectors.feedback_summary(request.user)
+    return render(request, "courses/feedback_summary.html", summary)
+
+
+@login_required
+def session_feedback(request, pk):
+    session = selectors.get_visible_session_or_404(request.user, pk=pk)
+    if not selectors.sees_feedback_scores(request.user, session):
+        raise Http404("Not found")
+    figures, comments = selectors.session_feedback(session)
+    context = {"session": session, "figures": figures, "comments": comments}
+    return render(request, "courses/session_feedback.html", context)

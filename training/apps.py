@@ -6,6 +6,12 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
 
     def ready(self):
-        from . import exports
+        from workforce.services import staff_listener_register
 
+        from . import exports
+        from .state import staff_changed
+
+        # The maintained compliance state follows every change to a person's record.
+        staff_listener_register(staff_changed)
+        # The compliance matrix and list, as kinds of the export engine (workforce.exports).
         exports.register_kinds()

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from courses import services
+from courses.models import Booking, TrainingSession
 from tests import factories
 from training.models import DeliveryMode
 
@@ -68,3 +69,32 @@ def make_session(workshop):
         )
 
     return make
+
+
+@pytest.fixture
+def delivered(workshop, people_a, person_b):
+    """A two-day session that ended yesterday, with three people booked."""
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    session = TrainingSession.objects.create(
+        module=workshop,
+        delivery_mode="classroom",
+        venue="Hall",
+        capacity=10,
+        booking_closes_at=at(yesterday - datetime.timedelta(days=3), 9),
+        starts_at=at(yesterday - datetime.timedelta(days=1), 9),
+        ends_at=at(yesterday, 16),
+    )
+    session.parts.create(
+        starts_at=at(yesterday - datetime.timedelta(days=1), 9),
+        ends_at=at(yesterday - datetime.timedelta(days=1), 16),
+    )
+    session.parts.create(starts_at=at(yesterday, 9), ends_at=at(yesterday, 16))
+    session.trainers.create(name="Tara", email="tara@example.org")
+    now = timezone.now() - datetime.timedelta(days=10)
+    for person in (people_a[0], people_a[1], person_b):
+        Booking.objects.create(
+            session=session, staff=person, module=workshop, status="booked", created_at=now, booked_at=now
+        )
+    TrainingSession.objects.filter(pk=session.pk).update(booked_count=3)
+    session.refresh_from_db()
+    return session

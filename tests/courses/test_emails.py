@@ -63,6 +63,7 @@ def test_a_booking_is_confirmed_once_with_an_invitation(make_session, person_a):
     assert event["SEQUENCE"] == 0
     assert str(event["UID"]).startswith("booking-")
     assert event.decoded("DTSTART") == session.starts_at
+    assert event["DTSTART"].params["TZID"] == "Europe/London" and calendar.walk("VTIMEZONE")
     assert "mailto:" in str(event["ORGANIZER"]) and str(event["ATTENDEE"]) == f"mailto:{person_a.email}"
 
 
@@ -93,6 +94,7 @@ def test_a_change_keeps_the_uid_raises_the_sequence_and_a_cancel_withdraws_it(ma
     assert calendar["METHOD"] == "CANCEL"
     assert third["UID"] == first["UID"] and third["SEQUENCE"] == 2
     assert third["STATUS"] == "CANCELLED"
+    assert third.decoded("DTSTART") == at(day, 10) and calendar.walk("VTIMEZONE")
 
 
 def test_a_place_offered_from_the_waiting_list_is_told_once(make_session, person_a, people_a):
@@ -221,3 +223,45 @@ def test_the_sign_in_link_goes_nowhere_but_the_persons_own_pages(client, person_
     link = signin_url_for_staff(person_a).removeprefix(django_settings.SITE_URL)
     response = client.post(link + "?next=https://evil.example.org/my/")
     assert response["Location"] == "/my/"
+
+
+def test_invitations_carry_europe_london_with_its_vtimezone_in_summer_and_winter(make_session, person_a):
+    """09:30 in July is 08:30 UTC (BST) and 09:30 in January is 09:30 UTC (GMT): the file says
+    09:30 local for both, with TZID and a VTIMEZONE that clients without the zone can use."""
+    from courses import invitations
+
+    year = timezone.localdate().year + 1
+    summer = make_session(
+        parts=[
+            services.Part(at(datetime.date(year, 7, 1), 9, 30), at(datetime.date(year, 7, 1), 16)),
+            services.Part(at(datetime.date(year, 7, 8), 9, 30), at(datetime.date(year, 7, 8), 12)),
+        ]
+    )
+    winter = make_session(
+        parts=[
+            services.Part(at(datetime.date(year + 1, 1, 14), 9, 30), at(datetime.date(year + 1, 1, 14), 16))
+        ]
+    )
+    for session, utc_hour in ((summer, 8), (winter, 9)):
+        booking = services.booking_create(session=session, staff=person_a)
+        text = invitations.booking_invitation(booking).decode()
+        assert "DTSTART;TZID=Europe/London:" in text and "T093000" in text
+        calendar = icalendar.Calendar.from_ical(text)
+        [zone] = calendar.walk("VTIMEZONE")
+        assert zone["TZID"] == "Europe/London"
+        offsets = {(c.name, str(c["TZOFFSETTO"].to_ical())) for c in zone.walk() if c.name != "VTIMEZONE"}
+        assert ("DAYLIGHT", "+0100") in offsets and ("STANDARD", "+0000") in offsets
+        [event] = calendar.walk("VEVENT")
+        start = event.decoded("DTSTART")
+        assert (start.hour, start.minute) == (9, 30) and str(start.tzinfo) == "Europe/London"
+        assert start.astimezone(datetime.UTC).hour == utc_hour
+        assert start == session.starts_at
+        services.booking_cancel(booking=booking, by_staff=True)
+    assert "RDATE" not in str(icalendar.Calendar.from_ical(text).walk("VEVENT")[0].to_ical())  # one part
+    booking = services.booking_create(session=summer, staff=person_a)
+    rdate = next(
+        line
+        for line in invitations.booking_invitation(booking).decode().splitlines()
+        if "VALUE=PERIOD" in line
+    )
+    assert rdate.startswith("RDATE;TZID=Europe/London;VALUE=PERIOD:") and f"{year}0708T093000/" in rdate

@@ -12,41 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses import services
-from courses.models import Booking, TrainingSession
 from tests import factories
-from tests.courses.conftest import at
 from tests.training.records_fixtures import login
 from training.models import Completion
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def delivered(workshop, people_a, person_b):
-    """A two-day session that ended yesterday, with three people booked."""
-    yesterday = timezone.localdate() - DAY
-    session = TrainingSession.objects.create(
-        module=workshop,
-        delivery_mode="classroom",
-        venue="Hall",
-        capacity=10,
-        booking_closes_at=at(yesterday - 3 * DAY, 9),
-        starts_at=at(yesterday - DAY, 9),
-        ends_at=at(yesterday, 16),
-    )
-    session.parts.create(starts_at=at(yesterday - DAY, 9), ends_at=at(yesterday - DAY, 16))
-    session.parts.create(starts_at=at(yesterday, 9), ends_at=at(yesterday, 16))
-    session.trainers.create(name="Tara", email="tara@example.org")
-    now = timezone.now() - 10 * DAY
-    for person in (people_a[0], people_a[1], person_b):
-        Booking.objects.create(
-            session=session, staff=person, module=workshop, status="booked", created_at=now, booked_at=now
-        )
-    TrainingSession.objects.filter(pk=session.pk).update(booked_count=3)
-    session.refresh_from_db()
-    return session
 
 
 def report(agency=None):

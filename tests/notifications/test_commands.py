@@ -32,6 +32,8 @@ KINDS = [
     "session_cancelled",
     "session_reminder",
     "session_attendees",
+    "session_feedback",
+    "board_report",
 ]
 
 

@@ -99,6 +99,23 @@ def _session_booked(staff, module):
     Booking.objects.create(
         session=session, staff=staff, module=module, status="booked", created_at=booked, booked_at=booked
     )
+    # A session delivered the day before DAY, its register confirmed on DAY (the feedback email).
+    held, done = at(DAY - datetime.timedelta(days=1), 9), at(DAY - datetime.timedelta(days=1), 12)
+    delivered = TrainingSession.objects.create(
+        module=module,
+        delivery_mode="classroom",
+        venue="Hall",
+        capacity=10,
+        booking_closes_at=held - datetime.timedelta(days=2),
+        starts_at=held,
+        ends_at=done,
+        status="delivered",
+        register_confirmed_at=at(DAY, 8),
+    )
+    SessionPart.objects.create(session=delivered, starts_at=held, ends_at=done)
+    Booking.objects.create(
+        session=delivered, staff=staff, module=module, status="attended", created_at=booked, booked_at=booked
+    )
 
 
 def test_every_source_is_registered_once_and_owns_its_kinds():
