@@ -551,3 +551,23 @@ def session_feedback(session):
 
 def feedback_given(booking):
     return Feedback.objects.filter(booking=booking).exists()
+
+
+def register_sessions(user, *, today):
+    """Sessions whose register this user may take now: started by `today`, not cancelled, not
+    confirmed; the lead's every such session, a trainer's own."""
+    tz = timezone.get_current_timezone()
+    tomorrow = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    if access.is_lead(user):
+        sessions = TrainingSession.objects.all()
+    elif user.is_authenticated and user.is_active and _email(user):
+        sessions = TrainingSession.objects.filter(trainers__email=_email(user)).distinct()
+    else:
+        sessions = TrainingSession.objects.none()
+    return (
+        sessions.filter(
+            status=SessionStatus.SCHEDULED, starts_at__lt=tomorrow, register_confirmed_at__isnull=True
+        )
+        .select_related("module")
+        .order_by("-starts_at", "-id")
+    )
