@@ -97,7 +97,8 @@ class Command(BaseCommand):
             # waiting list, one cancelled. Once only, like the strategy.
             sessions = seed_sessions_demo(today=today)
             say(
-                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings."
+                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings, "
+                f"{sessions['feedback']} evaluations."
                 if sessions["sessions"]
                 else "Training sessions: already in place."
             )
