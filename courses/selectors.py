@@ -571,3 +571,14 @@ def register_sessions(user, *, today):
         .select_related("module")
         .order_by("-starts_at", "-id")
     )
+
+
+def session_feedback_for(user, session):
+    """(figures, comments) of a session as this user may see them: every score and the written
+    answers for the lead and its trainers; for Agency HR their own agencies' counts and None."""
+    if sees_feedback_scores(user, session):
+        return session_feedback(session)
+    attended = access.scope(
+        user, Booking.objects.filter(session=session, status=BookingStatus.ATTENDED), agency="staff__agency"
+    )
+    return _figures_by(attended, "session_id", scores=False).get(session.pk, FeedbackFigures(0, 0)), None
