@@ -105,6 +105,7 @@ def staff_anonymise_many(*, staff_ids, kind, reason="", actor=None, now=None) ->
         _staff_rows(people, kind=kind, user=user, now=now)
         files = _training_rows(ids)
         _outbox_rows(ids, emails)
+        _session_rows(ids)
         SigninLink.objects.filter(Q(email__in=emails)).delete()
         DigestOptOut.objects.filter(email__in=emails).delete()
         Anonymisation.objects.bulk_create(
@@ -185,6 +186,20 @@ def _training_rows(ids):
         model.objects.filter(staff_id__in=ids).update(**{field: ""})
         get_history_model_for_model(model).objects.filter(staff_id__in=ids).update(**{field: ""})
     return sorted(files)
+
+
+def _session_rows(ids):
+    """Bookings keep their session and status (attendance figures unchanged) and evaluations their
+    scores; what the person wrote (a cancellation's reason, a feedback answer) goes, from the
+    history too, and so do the links to their feedback forms."""
+    from courses.models import Booking, Feedback, FeedbackLink
+
+    bookings = Booking.objects.filter(staff_id__in=ids)
+    FeedbackLink.objects.filter(booking__in=bookings).delete()
+    bookings.update(cancel_reason="")
+    Booking.history.filter(staff_id__in=ids).update(cancel_reason="")
+    Feedback.objects.filter(booking__in=bookings).update(comments="")
+    Feedback.history.filter(booking_id__in=bookings.values("id")).update(comments="")
 
 
 def _outbox_rows(ids, emails):

@@ -332,3 +332,19 @@ def test_the_board_report_counts_evaluation_responses(answered):
     today = timezone.localdate()
     figures = selectors.board_figures(start=today - datetime.timedelta(days=30), end=today)
     assert figures["responses"] == 2
+
+
+def test_anonymising_a_person_keeps_their_scores_and_removes_their_words(confirmed, people_a):
+    from privacy.models import Anonymisation
+    from privacy.services import staff_anonymise_many
+
+    booking = attended(confirmed, people_a[0])
+    feedback_links.feedback_token(booking)
+    services.feedback_record(
+        booking=booking, confidence_before=2, confidence_after=4, usefulness=5, comments="Asha here: great."
+    )
+    staff_anonymise_many(staff_ids=[people_a[0].pk], kind=Anonymisation.Kind.ERASURE, reason="Asked")
+    feedback = Feedback.objects.get()
+    assert (feedback.confidence_before, feedback.confidence_after, feedback.usefulness) == (2, 4, 5)
+    assert feedback.comments == "" and set(Feedback.history.values_list("comments", flat=True)) == {""}
+    assert not FeedbackLink.objects.filter(booking=booking).exists()
