@@ -2,7 +2,8 @@
 
 Scoped through workforce.access, the one access module: leads see every import; Agency HR the
 imports of their own agencies (a kind without an agency, such as completion files, is a lead's
-alone). Another agency's import is a 404.
+alone). A kind may let others see its own records too (ImportKind.visible_q: a session register
+to the session's trainers). Another agency's import is a 404.
 """
 
 from functools import reduce

@@ -3,7 +3,8 @@ registry of kinds.
 
 A kind is one class in a module of its own: staff lists (imports.kinds.staff) and providers'
 completion files (imports.kinds.completions) are registered by ImportsConfig.ready(); a feature
-higher up (an attendance register upload, say) registers its kind from its own AppConfig.ready().
+higher up registers its kind from its own AppConfig.ready() (courses: a session's register,
+courses.register_kind, whose session chosen at upload is kept in the record's `options`).
 The engine never names a kind: it claims the record's steps, reads the file, asks the kind to plan
 and preview, pins the preview by its fingerprint, and applies the plan in one transaction.
 
