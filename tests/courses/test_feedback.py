@@ -110,7 +110,9 @@ def test_the_link_opens_the_form_without_signing_in_and_takes_one_answer(client,
     assert (feedback.usefulness, feedback.comments) == (5, "More case studies.")
     again = client.post(url, {**ANSWER, "usefulness": "1"})
     assert Feedback.objects.count() == 1 and Feedback.objects.get().usefulness == 5
-    assert "Thank you for your feedback" in again.content.decode()
+    text = again.content.decode()
+    assert "Thank you for your feedback" in text and services.ALREADY_GIVEN in text
+    assert 'class="govuk-error-summary"' in text and "<title>Error: " in text
 
 
 def test_a_second_answer_is_refused_with_a_message_and_nothing_written(confirmed, people_a):
