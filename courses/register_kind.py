@@ -486,13 +486,14 @@ def _plan(session, parsed, *, today):
     if missing:
         names = ", ".join(sorted(person.full_name for person in missing)[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        where = "not in the file, or on a row with a problem" if plan.errors else "not in the file"
         plan.errors.append(
             RowError(
                 None,
                 None,
                 None,
                 f"Mark everyone booked: {len(missing)} booked on this session "
-                f"{'is' if len(missing) == 1 else 'are'} not in the file ({names}{more}).",
+                f"{'is' if len(missing) == 1 else 'are'} {where} ({names}{more}).",
             )
         )
     plan.errors.sort(key=lambda error: (error.row is not None, error.row or 0))

@@ -282,3 +282,19 @@ def test_another_trainer_hr_and_outsiders_cannot_upload_or_see_it(
             run_in_background=False,
         )
     assert ImportRecord.objects.count() == 1
+
+
+def test_the_status_page_lists_each_refused_row_and_offers_no_confirmation(
+    client, delivered, people_a, person_b, walk_in, lead
+):
+    rows = good_rows(people_a, person_b, walk_in)
+    rows[0][3] = "perhaps"
+    before = written()
+    record, _ = checked(delivered, rows, actor=lead)
+    page = login(client, lead).get(reverse("imports:status", kwargs={"pk": record.pk})).content.decode()
+    assert "Write Attended or No-show." in page and "perhaps" in page
+    assert "Mark everyone booked: 1 booked on this session is not in the file" in page
+    assert "Confirm the register" not in page
+    confirm = client.post(reverse("imports:confirm", kwargs={"pk": record.pk}), {"fingerprint": ""})
+    assert confirm.status_code == 302
+    assert written() == before
