@@ -32,6 +32,7 @@ KINDS = [
     "session_cancelled",
     "session_reminder",
     "session_attendees",
+    "session_feedback",
 ]
 
 
