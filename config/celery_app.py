@@ -8,6 +8,10 @@ from celery.schedules import crontab
 from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Celery's Django fixup runs every system check when a worker or beat starts, and the URL checks
+# import every view and the API schema: half a second of CPU each time, for checks the web
+# process and `make check-deploy` already run. An empty CELERY_SKIP_CHECKS runs them again.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -42,8 +46,24 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Daily at 00:05 Europe/London: move the maintained compliance state to the new day (the
+    # statuses that change today: due dates passed, renewal windows opened, expiries, exemptions
+    # ended, starters and leavers), before anything reads it.
+    "compliance-state-roll": {
+        "task": "training.tasks.compliance_state_roll_task",
+        "schedule": crontab(hour=0, minute=5),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Daily at 01:30 Europe/London: compare the maintained compliance state with the pure rules
+    # and repair any pair that differs (logged as an error: a writer missed a refresh).
+    "compliance-state-check": {
+        "task": "training.tasks.compliance_state_check_task",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
     # Daily at 02:15 Europe/London: record the day's compliance figures (partnership, each agency,
-    # each module) for the dashboard's 12-month trend; a second run the same day updates the rows.
+    # each module, each tier of job role) for the 12-month trends; a second run the same day
+    # updates the rows.
     "compliance-snapshot": {
         "task": "training.tasks.compliance_snapshot_task",
         "schedule": crontab(hour=2, minute=15),

@@ -6,6 +6,11 @@ from api.urls import account_urlpatterns as api_account_urls
 
 from . import health
 
+# The admin's modules are loaded with the URLs, not at start-up (SimpleAdminConfig in
+# INSTALLED_APPS): a command or worker that never serves a page does not import every admin.py and
+# django-import-export's formats (issue 18's start-up target, benchmarks/startup.py).
+admin.autodiscover()
+
 admin.site.site_header = "HSB training tracker administration"
 admin.site.site_title = "HSB training tracker"
 admin.site.index_title = "Partnership administration"

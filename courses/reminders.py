@@ -32,7 +32,7 @@ from notifications import sources
 from notifications.rules import Stage, long_date, stage_label
 from notifications.sources import Check, Cycle, NamedStage, ReminderKind, ReminderSource
 
-from . import feedback_links, invitations
+from . import feedback_links
 from .models import Booking, BookingStatus, Feedback, SessionChange, SessionStatus, TrainingSession
 
 BOOKED = "session_booked"
@@ -359,6 +359,10 @@ class SessionEmails(ReminderSource):
         booking = facts.contents[item.id]["booking"]
         if booking.status == BookingStatus.WAITLISTED:
             return []
+        # Imported here: the reminder source is registered at start-up, and icalendar (with its
+        # time-zone data) is only needed when an invitation is sent.
+        from . import invitations
+
         method = "CANCEL" if invitations.is_withdrawn(booking) else "REQUEST"
         return [("invite.ics", invitations.booking_invitation(booking), f"text/calendar; method={method}")]
 

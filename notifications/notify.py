@@ -20,10 +20,15 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from notifications_python_client.errors import APIError
-from notifications_python_client.notifications import NotificationsAPIClient
 
 REFERENCE_PREFIX = "outbox-message-"
+BACKEND = "notifications.notify.NotifyEmailBackend"
+
+
+def attachments_supported() -> bool:
+    """Whether emails carry their attachments: not through Notify, whose one template has a
+    subject and a body only (a source that attaches a file links to it instead)."""
+    return settings.EMAIL_BACKEND != BACKEND
 
 
 class NotifyRejected(Exception):
@@ -53,7 +58,8 @@ def message_id_from_reference(reference) -> int | None:
     return None
 
 
-def _describe(error: APIError) -> str:
+def _describe(error) -> str:
+    """The text of a notifications_python_client APIError."""
     message = error.message
     if isinstance(message, list):  # Notify's {"errors": [{"error": ..., "message": ...}]}
         message = "; ".join(
@@ -67,7 +73,8 @@ def _describe(error: APIError) -> str:
 
 class NotifyEmailBackend(BaseEmailBackend):
     """Send each email's subject and plain-text body through the Notify template. The API key is
-    the part of EMAIL_URL after notify://; NOTIFY_BASE_URL points elsewhere for tests."""
+    the part of EMAIL_URL after notify://; NOTIFY_BASE_URL points elsewhere for tests. Attachments
+    are not sent (see attachments_supported)."""
 
     def __init__(self, fail_silently=False, **kwargs):
         super().__init__(fail_silently=fail_silently)
@@ -76,6 +83,10 @@ class NotifyEmailBackend(BaseEmailBackend):
     def open(self):
         if self.connection is not None:
             return False
+        # Imported here: the client brings requests, which every command and worker would otherwise
+        # load at start-up for a backend most sites do not use.
+        from notifications_python_client.notifications import NotificationsAPIClient
+
         self.connection = NotificationsAPIClient(
             settings.NOTIFY_API_KEY, base_url=settings.NOTIFY_BASE_URL, timeout=settings.EMAIL_TIMEOUT
         )
@@ -106,6 +117,8 @@ class NotifyEmailBackend(BaseEmailBackend):
         return sent
 
     def _send(self, message):
+        from notifications_python_client.errors import APIError
+
         reference = getattr(message, "notify_reference", None)
         for recipient in message.recipients():
             address = parseaddr(recipient)[1] or recipient

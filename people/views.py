@@ -24,6 +24,7 @@ from courses import selectors as courses_selectors
 from notifications import services as notification_services
 from notifications.selectors import outbox as outbox_selectors
 from training import services as training_services
+from training.charts import trend
 from training.forms.records import apply_service_errors
 from training.selectors.compliance import (
     ComplianceFilters,
@@ -33,6 +34,7 @@ from training.selectors.compliance import (
     worst_statuses,
 )
 from training.selectors.targets import compliance_targets, rate_against_target
+from training.snapshots import compliance_trend
 from training.views import compliance as compliance_views
 from workforce import access, selectors, signin
 from workforce.database import heavy_reads_view
@@ -93,11 +95,16 @@ def agency_staff(request, slug):
     )
     for person in page.object_list:
         person.worst_status = worst.get(person.pk)
+    targets = compliance_targets()
     context = {
         "agency": agency,
         "figures": figures,
-        "against_target": rate_against_target(
-            figures.summary, today=today, targets=compliance_targets(), agency=agency
+        "against_target": rate_against_target(figures.summary, today=today, targets=targets, agency=agency),
+        "trend": trend(
+            key="agency",
+            subject=agency.name,
+            points=compliance_trend(today=today, agency=agency),
+            target=targets.partnership,
         ),
         "filters": compliance_filters,
         "page": page,

@@ -3,9 +3,10 @@ the nightly retention run, and the privacy notice's text.
 
 Anonymising keeps every row that a figure counts (the staff row with its agency, job role, team and
 dates; completions with their dates and verification; exemptions; reminder items with their
-status) and removes what names the person: name, email, staff number, line manager, job title,
-notes, certificate references and files, the bodies of emails about them, sign-in links, and the
-same fields in every history row. So compliance figures, trends and snapshots are the same before
+status; bookings with their session and attendance) and removes what names the person: name,
+email, staff number, line manager, job title, notes, certificate references and files, booking
+cancellation reasons, the bodies of emails about them, sign-in links, and the same fields in every
+history row. So compliance figures, trends and snapshots are the same before
 and after, and nothing left names them.
 """
 
@@ -23,6 +24,7 @@ from simple_history.utils import bulk_update_with_history, get_history_model_for
 
 from audit import actions
 from audit.services import audit_record
+from courses.models import Booking
 from imports import services as import_services
 from notifications.models import DigestOptOut, ItemStatus, MessageStatus, ReminderItem, ReminderMessage
 from training.compliance import add_months
@@ -167,8 +169,9 @@ COMPLETION_SCRUBBED = {"certificate": "", "certificate_reference": "", "notes": 
 
 
 def _training_rows(ids):
-    """Completions keep their dates, source and verification (the figures); their free text and
-    certificates go, in the rows and their history. Returns the certificate files to delete."""
+    """Completions keep their dates, source and verification (the figures), bookings their session
+    and attendance; their free text and certificates go, in the rows and their history. Returns
+    the certificate files to delete."""
     completion_history = get_history_model_for_model(Completion)
     files = set(
         Completion.objects.filter(staff_id__in=ids)
@@ -182,7 +185,7 @@ def _training_rows(ids):
     )
     Completion.objects.filter(staff_id__in=ids).update(**COMPLETION_SCRUBBED)
     completion_history.objects.filter(staff_id__in=ids).update(**COMPLETION_SCRUBBED)
-    for model, field in ((Exemption, "details"), (Assignment, "reason")):
+    for model, field in ((Exemption, "details"), (Assignment, "reason"), (Booking, "cancel_reason")):
         model.objects.filter(staff_id__in=ids).update(**{field: ""})
         get_history_model_for_model(model).objects.filter(staff_id__in=ids).update(**{field: ""})
     return sorted(files)

@@ -2,12 +2,10 @@
 
 The zip holds `data.json` (every field of the staff record and every row about them: history,
 completions, exemptions, assignments, reminders, the emails sent to them, imports that changed
-them, sign-in links), `index.html` (the same, readable) and `certificates/` (their files). Rows
-that are about several people (an email to a line manager listing a team, an import's preview)
-are given as far as they concern this person only: the zip must hold nobody else's data.
-
-Bookings on training sessions are not included yet: the sessions app is being built; when it
-lands, its bookings belong in `_sections` here.
+them, sign-in links, bookings on training sessions), `index.html` (the same, readable) and
+`certificates/` (their files). Rows that are about several people (an email to a line manager
+listing a team, an import's preview, a session's register) are given as far as they concern this
+person only: the zip must hold nobody else's data.
 """
 
 import io
@@ -20,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from courses.models import Booking
 from imports.models import ImportRecord
 from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Assignment, Completion, Exemption
@@ -97,7 +96,8 @@ def subject_access_data(staff) -> dict:
         "exemption_history": _history(Exemption.history.filter(staff_id=staff.pk)),
         "assignments": [_row(a) for a in Assignment.objects.filter(staff=staff).select_related("module")],
         "assignment_history": _history(Assignment.history.filter(staff_id=staff.pk)),
-        "bookings": [],
+        "bookings": [_booking(booking) for booking in _bookings(staff)],
+        "booking_history": _history(Booking.history.filter(staff_id=staff.pk)),
         "reminders": [_row(item, exclude=("key", "series", "message", "agency", "staff")) for item in items],
         "emails_to_them": [_message(message, staff) for message in messages],
         "imports": [
@@ -113,6 +113,28 @@ def subject_access_data(staff) -> dict:
             for row in DigestOptOut.objects.filter(email__in=emails).order_by("created_at")
         ],
         "anonymisation": _anonymisation(staff),
+    }
+
+
+def _bookings(staff):
+    return (
+        Booking.objects.filter(staff=staff)
+        .select_related("session__module", "booked_by", "cancelled_by")
+        .order_by("created_at", "id")
+    )
+
+
+def _booking(booking):
+    """A booking with the session it is on, by its module, dates and place (not who else is on it)."""
+    session = booking.session
+    return {
+        **_row(booking, exclude=("session", "module", "staff")),
+        "session": {
+            "module": f"{session.module.code} {session.module.title}",
+            "starts_at": session.starts_at,
+            "status": session.get_status_display(),
+            "venue": session.venue,
+        },
     }
 
 

@@ -8,3 +8,12 @@ class ReportsConfig(AppConfig):
 
     name = "reports"
     verbose_name = "Reports"
+
+    def ready(self):
+        # The monthly board report email to the partnership leads, planned and sent by the
+        # reminder engine (reports.reminders).
+        from notifications import sources
+
+        from .reminders import SOURCE
+
+        sources.register(SOURCE)

@@ -7,7 +7,8 @@ WeasyPrint needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0, which `make ru
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
-from .charts import bar_chart
+from training.charts import bar_chart
+
 from .selectors import BoardReport
 
 STYLESHEET = "reports/board.css"

@@ -325,3 +325,25 @@ def _completed_status(today, expires_on, renewal_window_days):
     if (expires_on - today).days <= renewal_window_days:
         return Status.RENEWAL_DUE
     return Status.COMPLIANT
+
+
+def status_changes_on(status: Status, *, key_date: datetime.date | None, renewal_window_days: int):
+    """The first day on which a pair's status may differ by its own dates alone, or None when it
+    stays as it is until something is written (overdue and expired wait for a completion; a
+    never-expiring completion and an open-ended exemption last).
+
+    Due turns overdue on the due date; compliant turns renewal due when the window opens (the
+    expiry less the window) and renewal due turns expired on the expiry; an exemption stops
+    covering the day after it ends. The maintained state (training.models.PairState) is rolled
+    forward on these days; what starts later (a starter, a requirement, an assignment, an
+    exemption) is found by its own date.
+    """
+    if key_date is None:
+        return None
+    if status is Status.EXEMPT:
+        return key_date + _days(1)
+    if status in (Status.DUE, Status.RENEWAL_DUE):
+        return key_date
+    if status is Status.COMPLIANT:
+        return key_date - _days(renewal_window_days)
+    return None

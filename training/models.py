@@ -5,7 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from workforce.models import JobRole, StaffMember, Tier
 
-from .compliance import exemption_covers
+from .compliance import STATUS_CHOICES, exemption_covers
 
 
 class FrameworkDomain(models.TextChoices):
@@ -237,14 +237,16 @@ class SnapshotScope(models.TextChoices):
     PARTNERSHIP = "partnership", "Whole partnership"
     AGENCY = "agency", "Agency"
     MODULE = "module", "Module"
+    TIER = "tier", "Tier of job role"
 
 
 class ComplianceSnapshot(models.Model):
     """The counts of pairs by status on one date, for the trend on the dashboard.
 
     Written once a day by training.services.compliance_snapshot_take (a Celery beat task): one row
-    for the partnership, one per active agency and one per active module. A second run on the same
-    date updates the rows (the partial unique constraints below make one row per scope and date).
+    for the partnership, one per active agency, one per active module and one per tier of job role
+    (workforce.models.Tier). A second run on the same date updates the rows (the partial unique
+    constraints below make one row per scope and date).
     """
 
     taken_on = models.DateField(help_text="The date the figures describe.")
@@ -253,6 +255,9 @@ class ComplianceSnapshot(models.Model):
         "workforce.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     module = models.ForeignKey(Module, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    tier = models.PositiveSmallIntegerField(
+        choices=Tier.choices, null=True, blank=True, help_text="The tier of job role (scope tier only)."
+    )
     compliant = models.PositiveIntegerField(default=0)
     renewal_due = models.PositiveIntegerField(default=0)
     expired = models.PositiveIntegerField(default=0)
@@ -275,18 +280,22 @@ class ComplianceSnapshot(models.Model):
             models.UniqueConstraint(
                 fields=["taken_on", "module"], condition=Q(scope="module"), name="snapshot_unique_module_day"
             ),
+            models.UniqueConstraint(
+                fields=["taken_on", "tier"], condition=Q(scope="tier"), name="snapshot_unique_tier_day"
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(scope="partnership", agency__isnull=True, module__isnull=True)
-                    | Q(scope="agency", agency__isnull=False, module__isnull=True)
-                    | Q(scope="module", agency__isnull=True, module__isnull=False)
+                    Q(scope="partnership", agency__isnull=True, module__isnull=True, tier__isnull=True)
+                    | Q(scope="agency", agency__isnull=False, module__isnull=True, tier__isnull=True)
+                    | Q(scope="module", agency__isnull=True, module__isnull=False, tier__isnull=True)
+                    | Q(scope="tier", agency__isnull=True, module__isnull=True, tier__isnull=False)
                 ),
                 name="snapshot_scope_matches_subject",
             ),
         ]
 
     def __str__(self):
-        subject = self.agency or self.module or "partnership"
+        subject = self.agency or self.module or (self.get_tier_display() if self.tier else "partnership")
         return f"Compliance of {subject} on {self.taken_on:%d/%m/%Y}"
 
 
@@ -336,3 +345,40 @@ class ComplianceTarget(models.Model):
     def __str__(self):
         subject = self.module or (Tier(self.tier).label if self.tier else "the partnership")
         return f"Target for {subject}: {self.percent}%"
+
+
+class ComplianceState(models.Model):
+    """The day the maintained state (PairState) is valid for: one row, id 1, or none before the
+    first roll. Every write that can change a status refreshes its pairs for this day, under a lock
+    of this row, and the nightly roll moves it on (training.services.pair_states_roll). A reader
+    asking for any other day uses the engine."""
+
+    on = models.DateField(help_text="The day every PairState row describes.")
+    rolled_at = models.DateTimeField(help_text="When the state was last rolled or rebuilt.")
+
+    def __str__(self):
+        return f"Compliance state on {self.on:%d/%m/%Y}"
+
+
+class PairState(models.Model):
+    """The status of one (current staff member, required module) pair on ComplianceState.on,
+    kept by training.services.pair_states_refresh from the engine's own query (never written
+    any other way), with its key date (training.compliance.key_date) and the first day its status
+    may change by its own dates (training.compliance.status_changes_on). Pairs of every agency are
+    kept, active or not; readers narrow by agency as the engine does."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES)
+    key_date = models.DateField(null=True, blank=True)
+    changes_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff", "module"], name="pair_state_unique_pair")]
+        indexes = [
+            models.Index(fields=["changes_on"], name="pair_state_changes_idx"),
+            models.Index(fields=["module", "status"], name="pair_state_module_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id}/{self.module_id}: {self.status}"

@@ -12,6 +12,7 @@ from workforce.services import acting_user, delete_recorded, save_validated, set
 from . import certificates
 from .compliance import best_expiry_before, expiry_date
 from .models import Assignment, Completion, CompletionSource, Exemption, Module, Requirement, Verification
+from .state import pair_states_batch, pairs_changed
 
 
 def previous_best_expiry(*, staff, module, before, exclude_pk=None):
@@ -101,6 +102,8 @@ def completion_record(
     try:
         with transaction.atomic():
             completion.save()
+            if completion.counts:
+                pairs_changed(staff=[staff])
     except Exception:
         # The file is written before the row; a row that could not be saved leaves no file behind.
         if completion.certificate:
@@ -136,6 +139,7 @@ def completion_verify(*, completion, actor):
         completion.expires_on = _compute_expiry(completion)
         completion._history_user = actor
         completion.save()
+        pairs_changed(staff=[completion.staff_id])
         _email_outcome(completion)
     return completion
 
@@ -164,7 +168,7 @@ def completions_decide(*, completions, decision, actor, reason=""):
         raise ValidationError("Choose to verify or to reject.")
     if decision == "reject" and not (reason or "").strip():
         raise ValidationError({"rejection_reason": "Give a reason, so the person knows what to do next."})
-    with transaction.atomic():
+    with transaction.atomic(), pair_states_batch():
         for completion in completions:
             if decision == "verify":
                 completion_verify(completion=completion, actor=actor)
@@ -202,11 +206,13 @@ def module_update(*, module, actor=None, **changes):
     the stored expiry of every completion of the module (PRODUCT.md section 3: expiry is
     completed_on + validity_months, renewing without drift), in the same transaction."""
     rules = ("validity_months", "renewal_window_days")
-    before = {name: getattr(module, name) for name in rules}
+    before = {name: getattr(module, name) for name in (*rules, "active")}
     with transaction.atomic():
         module = save_validated(set_fields(module, changes, MODULE_FIELDS), actor=actor)
         if any(getattr(module, name) != before[name] for name in rules):
             module_expiries_recompute(module=module, actor=actor)
+        if any(getattr(module, name) != before[name] for name in (*rules, "active")):
+            pairs_changed(modules=[module])
     return module
 
 
@@ -246,15 +252,26 @@ def module_expiries_recompute(*, module, actor=None) -> int:
 
 
 def requirement_create(*, actor=None, **fields):
-    return save_validated(set_fields(Requirement(), fields, REQUIREMENT_FIELDS), actor=actor)
+    with transaction.atomic():
+        requirement = save_validated(set_fields(Requirement(), fields, REQUIREMENT_FIELDS), actor=actor)
+        pairs_changed(modules=[requirement.module_id])
+    return requirement
 
 
 def requirement_update(*, requirement, actor=None, **changes):
-    return save_validated(set_fields(requirement, changes, REQUIREMENT_FIELDS), actor=actor)
+    """Change a requirement; the pairs of its module before and after the change follow."""
+    before = requirement.module_id
+    with transaction.atomic():
+        requirement = save_validated(set_fields(requirement, changes, REQUIREMENT_FIELDS), actor=actor)
+        pairs_changed(modules={before, requirement.module_id})
+    return requirement
 
 
 def requirement_delete(*, requirement, actor=None):
-    delete_recorded(requirement, actor=actor)
+    module_id = requirement.module_id
+    with transaction.atomic():
+        delete_recorded(requirement, actor=actor)
+        pairs_changed(modules=[module_id])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,15 +285,25 @@ def assignment_create(*, actor=None, **fields):
     """Require a module of one person by a due date, on top of their role's requirements."""
     assignment = set_fields(Assignment(), fields, ASSIGNMENT_FIELDS)
     assignment.assigned_by = acting_user(actor)
-    return save_validated(assignment, actor=actor)
+    with transaction.atomic():
+        save_validated(assignment, actor=actor)
+        pairs_changed(staff=[assignment.staff_id])
+    return assignment
 
 
 def assignment_update(*, assignment, actor=None, **changes):
-    return save_validated(set_fields(assignment, changes, ASSIGNMENT_FIELDS), actor=actor)
+    before = assignment.staff_id
+    with transaction.atomic():
+        save_validated(set_fields(assignment, changes, ASSIGNMENT_FIELDS), actor=actor)
+        pairs_changed(staff={before, assignment.staff_id})
+    return assignment
 
 
 def assignment_delete(*, assignment, actor=None):
-    delete_recorded(assignment, actor=actor)
+    staff_id = assignment.staff_id
+    with transaction.atomic():
+        delete_recorded(assignment, actor=actor)
+        pairs_changed(staff=[staff_id])
 
 
 EXEMPTION_FIELDS = ("staff", "module", "reason", "details", "starts_on", "ends_on")
@@ -308,16 +335,22 @@ def exemption_create(*, staff, module, reason, starts_on, ends_on=None, details=
     exemption.full_clean()
     exemption_check_overlap(exemption)
     exemption._history_user = exemption.created_by
-    exemption.save()
+    with transaction.atomic():
+        exemption.save()
+        pairs_changed(staff=[exemption.staff_id])
     return exemption
 
 
 def exemption_update(*, exemption, actor=None, **changes):
     """Correct an exemption (the admin); it must still not overlap another for the same module."""
+    before = exemption.staff_id
     set_fields(exemption, changes, EXEMPTION_FIELDS)
     exemption.full_clean()
     exemption_check_overlap(exemption)
-    return save_validated(exemption, actor=actor)
+    with transaction.atomic():
+        save_validated(exemption, actor=actor)
+        pairs_changed(staff={before, exemption.staff_id})
+    return exemption
 
 
 def exemption_end(*, exemption, ends_on, actor=None):
@@ -325,7 +358,9 @@ def exemption_end(*, exemption, ends_on, actor=None):
         raise ValidationError({"ends_on": "An exemption cannot end before it starts."})
     exemption.ends_on = ends_on
     exemption._history_user = actor
-    exemption.save()
+    with transaction.atomic():
+        exemption.save()
+        pairs_changed(staff=[exemption.staff_id])
     return exemption
 
 
@@ -355,7 +390,7 @@ def exemptions_create(
     each is validated and has its history; all or none. People already exempt for part of these
     dates are left as they are and listed."""
     skipped_ids = exemptions_overlapping(staff=staff, module=module, starts_on=starts_on, ends_on=ends_on)
-    with transaction.atomic():
+    with transaction.atomic(), pair_states_batch():
         for person in staff:
             if person.pk not in skipped_ids:
                 exemption_create(
@@ -384,7 +419,7 @@ def assignments_create(*, staff, module, assigned_on, due_on, reason="", actor=N
     """Assign a module to several people at once: each through assignment_create (validated, with
     history); all or none. People who already have it assigned are left as they are and listed."""
     skipped_ids = assignments_existing(staff=staff, module=module)
-    with transaction.atomic():
+    with transaction.atomic(), pair_states_batch():
         for person in staff:
             if person.pk not in skipped_ids:
                 assignment_create(
@@ -439,7 +474,7 @@ def completions_record_register(*, module, completed_on, staff, actor, today=Non
         .values_list("staff_id", flat=True)
     )
     recorded = []
-    with transaction.atomic():
+    with transaction.atomic(), pair_states_batch():
         for person in people:
             if person.pk in already:
                 continue

@@ -38,3 +38,29 @@ def compliance_snapshot_task():
     from .snapshots import compliance_snapshot_take
 
     compliance_snapshot_take(on=timezone.localdate())
+
+
+@shared_task(ignore_result=True)
+def compliance_state_roll_task():
+    """Move the maintained compliance state to today (beat: daily at 00:05), refreshing the pairs
+    whose status changes today. Takes no ids: a re-run the same day finds nothing to do."""
+    from django.utils import timezone
+
+    from .state import pair_states_roll
+
+    pair_states_roll(today=timezone.localdate())
+
+
+@shared_task(ignore_result=True)
+def compliance_state_check_task():
+    """Compare the maintained state with the pure rules and repair what differs (beat: daily at
+    01:30); a difference is logged as an error, because a writer missed a refresh."""
+    import logging
+
+    from .state import pair_states_check
+
+    differed = pair_states_check(repair=True)
+    if differed:
+        logging.getLogger(__name__).error(
+            "The compliance state differed from the rules in %s pairs; repaired.", differed
+        )

@@ -49,6 +49,25 @@ def _clean(staff, *, today):
     )
 
 
+# Apps above that keep figures following a person's record (training's maintained compliance
+# state) register a listener from their AppConfig.ready(); it is called with the ids of the people
+# a write changed, inside the write's transaction. Workforce never names them.
+_staff_listeners = []
+
+
+def staff_listener_register(listener):
+    """Call `listener(staff_ids)` after every write of staff through these services and the imports."""
+    if listener not in _staff_listeners:
+        _staff_listeners.append(listener)
+
+
+def staff_changed(staff_ids):
+    """Tell the registered listeners that the records of `staff_ids` changed (bulk writers call
+    this too, inside their transaction)."""
+    for listener in _staff_listeners:
+        listener(staff_ids)
+
+
 def staff_create(*, agency, actor=None, today=None, **fields):
     today = today or timezone.localdate()
     staff = StaffMember(agency=agency, **fields)
@@ -56,7 +75,9 @@ def staff_create(*, agency, actor=None, today=None, **fields):
         staff.role_since = staff.start_date
     _clean(staff, today=today)
     staff._history_user = actor
-    staff.save()
+    with transaction.atomic():
+        staff.save()
+        staff_changed([staff.pk])
     return staff
 
 
@@ -74,6 +95,7 @@ def staff_update(*, staff, actor=None, today=None, **changes):
     staff._history_user = actor
     with transaction.atomic():
         staff.save()
+        staff_changed([staff.pk])
     return staff
 
 

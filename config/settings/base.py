@@ -53,7 +53,8 @@ SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
 # ---------------------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin without autodiscovery at start-up: config/urls.py discovers the admin modules.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -377,6 +378,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.*": {"queue": "reminders"},  # planning, sending, the sweeper, heartbeat
     "imports.tasks.*": {"queue": "imports"},  # checking and applying uploads
     "training.tasks.compliance_snapshot_task": {"queue": "reports"},
+    "training.tasks.compliance_state_*": {"queue": "reports"},  # the nightly roll and check
 }
 CELERY_QUEUE_NAMES = ("default", "reminders", "imports", "reports")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -20,6 +20,7 @@ from import_export import fields, resources
 
 from training.compliance import best_expiry_before, expiry_date
 from training.models import Completion, CompletionSource, Module, Verification
+from training.state import pairs_changed
 from workforce import access, rules
 from workforce.models import Agency, StaffMember
 
@@ -553,6 +554,8 @@ def _apply(plan, *, actor, reason):
         for item in plan.new
     ]
     bulk_insert_with_history(Completion, completions, user=actor, reason=reason, when=now)
+    # The maintained compliance state follows, in this transaction (a fixed number of statements).
+    pairs_changed(staff={completion["staff_id"] for completion in completions})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from import_export import fields, resources
 
 from workforce import access, rules
 from workforce.models import Agency, JobRole, StaffMember, Team
+from workforce.services import staff_changed
 from workforce.spreadsheets import inert, write_csv, write_xlsx
 
 from ..bulk import bulk_change_with_history, bulk_insert_with_history
@@ -952,9 +953,13 @@ def _apply(plan, *, agency, actor, today, reason):
         bulk_change_with_history(StaffMember, leavers, ["left_on", "updated_at"], **history)
     if plan.updates:
         _apply_updates(plan.updates, team_ids=team_ids, now=now, today=today, history=history)
+    changed = [person[0] for person in plan.leavers] + [person[0] for _n, person, _c in plan.updates]
     if plan.new:
         people = [_new_person(agency, values, team_ids) for _number, values in plan.new]
         bulk_insert_with_history(StaffMember, people, **history)
+        changed += [person["id"] for person in people]
+    # The maintained compliance state follows, in this transaction (a fixed number of statements).
+    staff_changed(changed)
 
 
 def _ensure_teams(agency, new_names):

@@ -13,12 +13,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import services, sources
 from ..forms.preferences import DigestPreferencesForm
-from ..models import DigestOptOut
+from ..models import DigestOptOut, ReminderItem
 
 
-def _receiving(email):
+def _receiving(email, kind):
+    """The digests that concern this address, each with whether it is on: the link's own, any the
+    outbox has planned for it and any it switched off (a line manager is not offered the leads'
+    monthly board report)."""
+    digests = sources.digest_kinds()
     off = set(DigestOptOut.objects.filter(email=email).values_list("kind", flat=True))
-    return {kind: kind not in off for kind in sources.digest_kinds()}
+    planned = ReminderItem.objects.filter(recipient=email, kind__in=digests).values_list("kind", flat=True)
+    theirs = ({kind} | off | set(planned.distinct())) & digests
+    return {each: each not in off for each in sorted(theirs)}
 
 
 @csrf_exempt  # the signed token authorises the change; mail programs post without a CSRF token
@@ -34,7 +40,7 @@ def digest_preferences(request, token):
         return HttpResponse(
             f"You will no longer receive the {sources.kind_label(kind).lower()}.", content_type="text/plain"
         )
-    form = DigestPreferencesForm(request.POST or None, receiving=_receiving(email))
+    form = DigestPreferencesForm(request.POST or None, receiving=_receiving(email, kind))
     if request.method == "POST" and form.is_valid():
         services.digest_preferences_set(email=email, receive=form.choices())
         messages.success(request, "Your email preferences have been saved.")

@@ -30,6 +30,8 @@ def queue_of(task_name):
         ("imports.tasks.import_validate_task", "imports"),
         ("imports.tasks.import_commit_task", "imports"),
         ("training.tasks.compliance_snapshot_task", "reports"),
+        ("training.tasks.compliance_state_roll_task", "reports"),
+        ("training.tasks.compliance_state_check_task", "reports"),
         ("workforce.tasks.signin_links_purge_task", "default"),
     ],
 )

@@ -15,7 +15,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from training.compliance import add_months, expiry_date
-from training.models import Assignment, Completion, Exemption, Module, Requirement, Verification
+from training.models import Assignment, Completion, Exemption, Module, PairState, Requirement, Verification
+from training.selectors.state import state_day, state_differences
 from training.services import completion_record
 from workforce.access import AGENCY_HR_GROUP, LEAD_GROUP
 from workforce.models import Agency, AgencyMembership, JobRole, StaffMember, Team
@@ -159,6 +160,13 @@ def test_json_is_one_object_with_the_totals_in_the_database(seeded):
     }
     assert seeded["staff"] == STAFF
     assert seeded["completions"] > STAFF
+
+
+def test_the_maintained_compliance_state_is_built_for_today_and_equals_the_rules(seeded):
+    today = timezone.localdate()
+    assert state_day() == today
+    assert PairState.objects.count() > STAFF
+    assert state_differences(on=today) == []
 
 
 def test_json_mode_keeps_messages_and_logins_off_stdout():

@@ -130,6 +130,53 @@ def test_person_page_shows_each_requirement_with_status_date_and_how_it_was_met(
     assert "Not fully compliant on 4 March 2026: 1 of 2 modules needs action." in page
 
 
+UNDERSTANDING = "HSB-101 Understanding harmful sexual behaviour"
+
+
+def _next_steps(page):
+    import re
+
+    found = re.search(r'<ul class="govuk-list govuk-list--bullet" id="next-steps">(.*?)</ul>', page, re.S)
+    return (
+        None
+        if found is None
+        else [
+            " ".join(re.sub("<[^>]+>", "", li).split())
+            for li in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "steps"),
+    [
+        ("asha", ["HSB-201 Using a traffic light tool was due on 31 March 2020 and is not done."]),
+        (
+            "dan",
+            [
+                "HSB-101 Understanding harmful sexual behaviour: complete it by 2 May 2026.",
+                "HSB-201 Using a traffic light tool: complete it by 2 May 2026.",
+            ],
+        ),
+        (
+            "rhys",
+            [f"{UNDERSTANDING} expires on 20 March 2026: renew it before then."],
+        ),
+        (
+            "ewa",
+            [f"{UNDERSTANDING} expired on 1 January 2025: it needs doing again."],
+        ),
+        ("femi", None),
+    ],
+)
+def test_person_page_says_what_to_do_next_most_urgent_first(client, lead, scene, who, steps):
+    client.force_login(lead)
+    page = client.get(person_page(scene.people[who])).content.decode()
+    assert _next_steps(page) == steps
+    if steps:  # it answers first: before the requirements table and the details
+        assert page.index('id="next-steps"') < page.index("<table") < page.index(">Details</h2>")
+
+
 def test_person_page_lists_every_completion_whatever_the_route(client, lead, scene):
     client.force_login(lead)
     response = client.get(person_page(scene.people["asha"]))

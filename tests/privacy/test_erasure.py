@@ -5,9 +5,12 @@ import datetime
 import pytest
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from audit import actions
 from audit.models import AuditEvent
+from courses.models import Booking
+from courses.services import Part, booking_cancel, booking_create, session_create
 from notifications import services
 from notifications.models import ReminderMessage
 from privacy.models import Anonymisation
@@ -92,6 +95,25 @@ class TestErasure:
         assert (message.status, item.status) == ("cancelled", "cancelled")
         assert item.reason == "the person's personal data was anonymised"
         assert services.message_send(message_id=message.pk, today=TODAY).status == "not_claimed"
+
+    def test_their_bookings_stay_without_the_reason_they_gave(self, client, lead, scene):
+        person = scene["current"]
+        starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
+        session = session_create(
+            module=scene["module"],
+            parts=[Part(starts, starts + datetime.timedelta(hours=6))],
+            capacity=12,
+            delivery_mode="classroom",
+            venue="Northshire House",
+        )
+        booking = booking_cancel(
+            booking=booking_create(session=session, staff=person), reason="Priya Stillhere is on leave"
+        )
+        client.force_login(lead)
+        client.post(erase_url(person), {"reason": "Asked"})
+        booking.refresh_from_db()
+        assert (booking.status, booking.session_id, booking.cancel_reason) == ("cancelled", session.pk, "")
+        assert not Booking.history.filter(staff_id=person.pk).exclude(cancel_reason="").exists()
 
     def test_without_a_reason_nothing_is_written(self, client, lead, scene):
         client.force_login(lead)

@@ -1,5 +1,6 @@
 """Subject access: the zip holds every record of the person and nobody else's."""
 
+import datetime
 import io
 import json
 import zipfile
@@ -8,9 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 from audit import actions
 from audit.models import AuditEvent
+from courses.models import Booking
+from courses.services import Part, booking_cancel, booking_create, session_create
 from imports.models import ImportRecord
 from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Completion
@@ -53,6 +57,19 @@ def person(scene):
     message_with_item(staff=scene["gone"], module=scene["module"], day=TODAY, recipient=priya.email)
     DigestOptOut.objects.create(email=priya.email, kind="manager_digest")
     DigestOptOut.objects.create(email=scene["gone"].email, kind="manager_digest")
+    starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
+    session = session_create(
+        module=scene["module"],
+        parts=[Part(starts, starts + datetime.timedelta(hours=6))],
+        capacity=12,
+        delivery_mode="classroom",
+        venue="Northshire House, 1 High Street",
+        trainers=[("Tara Trainer", "tara@example.org")],
+    )
+    booking_cancel(
+        booking=booking_create(session=session, staff=priya), reason="Priya is on a course that day"
+    )
+    booking_create(session=session, staff=priya)
     return priya
 
 
@@ -102,13 +119,19 @@ class TestTheZip:
             ReminderMessage.objects.filter(recipient=person.email).values_list("id", flat=True)
         )
         assert [i["original_name"] for i in data["imports"]] == ["March list.csv"]
-        assert data["bookings"] == []
+        assert [(b["status"], b["cancel_reason"]) for b in data["bookings"]] == [
+            ("cancelled", "Priya is on a course that day"),
+            ("booked", ""),
+        ]
+        assert data["bookings"][0]["session"]["module"].startswith("HSB-101")
+        assert len(data["booking_history"]) == Booking.history.filter(staff_id=person.pk).count() >= 3
         assert [row["kind"] for row in data["digest_opt_outs"]] == ["manager_digest"]
         certificate = Completion.objects.get(staff=person)
         path = data["completions"][0]["certificate_in_zip"]
         assert files[path] == certificate.certificate.open("rb").read()
         page = files["index.html"].decode()
         assert "Everything held about Priya Stillhere" in page and "CERT-Stillhere" in page
+        assert "Bookings on training sessions (2)" in page and "Priya is on a course that day" in page
 
     def test_it_holds_nobody_else(self, client, lead, person, scene):
         client.force_login(lead)

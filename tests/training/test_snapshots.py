@@ -14,8 +14,15 @@ from config.celery_app import app as celery_app
 from tests.training.compliance_fixtures import ON, completed
 from training import tasks
 from training.models import ComplianceSnapshot, SnapshotScope
-from training.selectors.engine import compliance_pairs, compliance_summary
-from training.snapshots import compliance_snapshot_backfill, compliance_snapshot_take, compliance_trend
+from training.selectors.engine import compliance_pairs, compliance_statuses, compliance_summary
+from training.snapshots import (
+    compliance_snapshot_backfill,
+    compliance_snapshot_take,
+    compliance_trend,
+    compliance_trends_by_tier,
+    snapshot_summary,
+)
+from workforce.models import Tier
 
 pytestmark = pytest.mark.usefixtures("on_day")
 
@@ -24,9 +31,9 @@ def partnership(day):
     return ComplianceSnapshot.objects.get(scope=SnapshotScope.PARTNERSHIP, taken_on=day)
 
 
-def test_a_snapshot_records_the_partnership_each_agency_and_each_module(scene):
+def test_a_snapshot_records_the_partnership_each_agency_each_module_and_each_tier(scene):
     written = compliance_snapshot_take(on=ON)
-    assert written == 1 + 2 + 2
+    assert written == 1 + 2 + 2 + len(Tier)
     whole = partnership(ON)
     assert (whole.compliant, whole.renewal_due, whole.expired, whole.due, whole.overdue, whole.exempt) == (
         3,
@@ -45,11 +52,11 @@ def test_a_snapshot_records_the_partnership_each_agency_and_each_module(scene):
 
 def test_the_task_writes_once_per_day_and_a_rerun_updates_the_same_rows(scene):
     tasks.compliance_snapshot_task()
-    assert ComplianceSnapshot.objects.count() == 5
+    assert ComplianceSnapshot.objects.count() == 5 + len(Tier)
     # Asha completes HSB-201 later the same day; the second run updates, never duplicates.
     completed(scene.people["asha"], scene.hsb201, ON)
     tasks.compliance_snapshot_task()
-    assert ComplianceSnapshot.objects.count() == 5
+    assert ComplianceSnapshot.objects.count() == 5 + len(Tier)
     assert (partnership(ON).compliant, partnership(ON).overdue) == (4, 1)
 
 
@@ -59,13 +66,69 @@ def test_the_database_refuses_a_second_row_for_one_scope_and_day(scene):
         ComplianceSnapshot.objects.create(taken_on=ON, scope=SnapshotScope.PARTNERSHIP)
     with pytest.raises(IntegrityError), transaction.atomic():
         ComplianceSnapshot.objects.create(taken_on=ON, scope=SnapshotScope.AGENCY, agency=scene.agency_a)
-    assert ComplianceSnapshot.objects.count() == 5
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComplianceSnapshot.objects.create(taken_on=ON, scope=SnapshotScope.TIER, tier=Tier.PRACTITIONER)
+    assert ComplianceSnapshot.objects.count() == 5 + len(Tier)
 
 
 def test_a_partnership_snapshot_cannot_name_an_agency(scene):
     with pytest.raises(IntegrityError), transaction.atomic():
         ComplianceSnapshot.objects.create(taken_on=ON, scope=SnapshotScope.PARTNERSHIP, agency=scene.agency_a)
     assert not ComplianceSnapshot.objects.exists()
+
+
+def test_a_tier_snapshot_names_its_tier_and_nothing_else(scene):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComplianceSnapshot.objects.create(taken_on=ON, scope=SnapshotScope.TIER)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComplianceSnapshot.objects.create(
+            taken_on=ON, scope=SnapshotScope.AGENCY, agency=scene.agency_a, tier=1
+        )
+    assert not ComplianceSnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("day", [ON, datetime.date(2025, 5, 31)])
+def test_each_tier_snapshot_is_the_engines_count_for_that_tier_on_that_date(scene, day):
+    compliance_snapshot_take(on=day)
+    for tier in Tier:
+        snapshot = ComplianceSnapshot.objects.get(scope=SnapshotScope.TIER, tier=tier, taken_on=day)
+        engine = compliance_summary(compliance_statuses(on=day, tier=tier))
+        assert snapshot_summary(snapshot) == engine, tier
+    # The scene has people in tiers 1 and 2 only; the others are recorded as empty.
+    practitioner = ComplianceSnapshot.objects.get(
+        scope=SnapshotScope.TIER, tier=Tier.PRACTITIONER, taken_on=day
+    )
+    assert practitioner.people_total > 0
+    specialist = ComplianceSnapshot.objects.get(scope=SnapshotScope.TIER, tier=Tier.SPECIALIST, taken_on=day)
+    assert snapshot_summary(specialist).required == 0 and specialist.people_total == 0
+
+
+def test_the_tiers_add_up_to_the_partnership(scene):
+    compliance_snapshot_take(on=ON)
+    tiers = ComplianceSnapshot.objects.filter(scope=SnapshotScope.TIER, taken_on=ON)
+    for field in ("compliant", "renewal_due", "expired", "due", "overdue", "exempt", "people_total"):
+        assert sum(getattr(row, field) for row in tiers) == getattr(partnership(ON), field), field
+
+
+def test_backfill_adds_tiers_to_dates_taken_before_tiers_were_recorded(scene):
+    compliance_snapshot_take(on=ON, scopes=(SnapshotScope.PARTNERSHIP, SnapshotScope.AGENCY))
+    before = partnership(ON).updated_at
+    compliance_snapshot_backfill(months=1, today=ON)
+    assert ComplianceSnapshot.objects.filter(scope=SnapshotScope.TIER, taken_on=ON).count() == len(Tier)
+    assert partnership(ON).updated_at == before  # its own figures are left as recorded
+    assert not ComplianceSnapshot.objects.filter(scope=SnapshotScope.MODULE).exists()
+
+
+def test_the_tier_trends_are_read_in_one_query(scene, django_assert_num_queries):
+    compliance_snapshot_take(on=datetime.date(2026, 1, 10))
+    compliance_snapshot_take(on=ON)
+    with django_assert_num_queries(1):
+        trends = compliance_trends_by_tier(today=ON)
+    assert set(trends) == {tier.value for tier in Tier}
+    practitioner = trends[Tier.PRACTITIONER]
+    assert len(practitioner) == 12 and practitioner[-1].taken_on == ON
+    assert practitioner[-3].taken_on == datetime.date(2026, 1, 10) and practitioner[-2].summary is None
+    assert [p.summary for p in practitioner] == [p.summary for p in compliance_trend(today=ON, tier=2)]
 
 
 def test_the_beat_schedule_runs_it_nightly_at_a_quarter_past_two():
@@ -111,12 +174,12 @@ def test_the_dashboard_draws_the_trend_with_a_table_of_the_same_numbers(client, 
     compliance_snapshot_backfill(months=12, today=ON)
     client.force_login(lead)
     response = client.get(reverse("compliance:dashboard"))
-    trend = response.context["trend"]
+    trend = response.context["trends"][0].points
     assert len(trend) == 12 and all(point.summary is not None for point in trend)
     page = response.content.decode()
-    assert 'class="app-trend" aria-hidden="true"' in page
+    assert 'role="img" aria-labelledby="trend-partnership-title trend-partnership-desc"' in page
     assert "Compliance rate by month, the whole partnership" in page
-    assert "March 2026" in page and "April 2025" in page
+    assert "Mar 2026" in page and "Apr 2025" in page
     assert f"{trend[-1].cell.percent}%" in page
 
 
@@ -124,7 +187,7 @@ def test_the_trend_follows_an_agency_filter(client, lead, scene):
     compliance_snapshot_take(on=ON)
     client.force_login(lead)
     response = client.get(reverse("compliance:dashboard"), {"agency": scene.agency_b.slug})
-    assert response.context["trend"][-1].summary.count("compliant") == 2
+    assert response.context["trends"][0].points[-1].summary.count("compliant") == 2
     assert "Compliance rate by month, Agency B" in response.content.decode()
 
 
@@ -136,6 +199,11 @@ def test_seed_demo_backfills_a_year_of_snapshots_once(db, settings, tmp_path):
     )
     assert len(dates) == 12 and dates[-1] == ON and dates[0] == datetime.date(2025, 4, 4)
     assert partnership(ON).people_total > 0
+    # Every scope has its year, tiers included, so `make run` shows real trends.
+    for scope in SnapshotScope:
+        days = ComplianceSnapshot.objects.filter(scope=scope).values_list("taken_on", flat=True).distinct()
+        assert len(days) == 12, scope
+    assert ComplianceSnapshot.objects.filter(scope=SnapshotScope.TIER, taken_on=ON).count() == len(Tier)
     call_command("seed_demo", "--staff", "40", "--json", stdout=StringIO(), stderr=StringIO())
     assert ComplianceSnapshot.objects.filter(scope=SnapshotScope.PARTNERSHIP).count() == 12
 

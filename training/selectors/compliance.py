@@ -11,8 +11,13 @@ workforce.access.visible_staff(user), so nothing here can reach outside what the
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
+from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
+
+from django.db import connection
+from django.db.models import F, Min, Value, Window
+from django.db.models.functions import Coalesce, Collate, Lower
 
 from workforce import access
 from workforce.models import StaffMember, Tier
@@ -20,16 +25,20 @@ from workforce.models import StaffMember, Tier
 from ..compliance import SEVERITY_ORDER, Status
 from ..models import Completion
 from .engine import (
+    CHUNK_SIZE,
     ComplianceCounts,
     CompliancePair,
     ComplianceSummary,
+    ModuleRef,
     compliance_counts,
     compliance_pairs,
     compliance_statuses,
     compliance_summary,
     count_pairs,
+    state_pairs,
     worst_status_by_person,
 )
+from .state import maintained
 
 
 @dataclass(frozen=True)
@@ -99,8 +108,9 @@ def scoped_pairs(*, staff, on: datetime.date, filters: ComplianceFilters) -> lis
 
 
 def scoped_counts(*, staff, on: datetime.date, filters: ComplianceFilters) -> ComplianceCounts:
-    """The pairs and people of `scoped_pairs`, counted by the database."""
-    return compliance_counts(on=on, staff=staff, **filters.scope())
+    """The pairs and people of `scoped_pairs`, counted by the database: from the maintained state
+    when it is on `on`, else by the engine."""
+    return compliance_counts(on=on, staff=staff, from_state=maintained(on), **filters.scope())
 
 
 def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, people) -> dict[int, Status]:
@@ -108,7 +118,9 @@ def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, peop
     `scoped_pairs`, by staff id; people with no pair in scope are left out."""
     if not people:
         return {}
-    rows = compliance_statuses(on=on, staff=staff.filter(pk__in=list(people)), **filters.scope())
+    rows = compliance_statuses(
+        on=on, staff=staff.filter(pk__in=list(people)), from_state=maintained(on), **filters.scope()
+    )
     return worst_status_by_person(rows)
 
 
@@ -404,6 +416,125 @@ def people_behind(pairs, status: Status | None) -> list[tuple[int, list[Complian
         groups.append((most_urgent, staff_id, [pair for *_key, pair in entries]))
     groups.sort(key=itemgetter(0, 1))
     return [(staff_id, person_pairs) for _urgency_key, staff_id, person_pairs in groups]
+
+
+class StatePair(NamedTuple):
+    """A pair of the people behind a count as the maintained state holds it: what the list shows
+    of it (its module, status and key date, training.compliance.key_date)."""
+
+    staff_id: int
+    module: ModuleRef
+    status: Status
+    key_date: datetime.date | None
+
+
+# The staff fields a list of people sorts by, by the names of PersonDetails (the engine's list
+# sorts the same names in Python).
+_DETAIL_FIELDS = {
+    "last_name": "staff__last_name",
+    "first_name": "staff__first_name",
+    "staff_number": "staff__staff_number",
+    "email": "staff__email",
+    "agency": "staff__agency__name",
+    "team": "staff__team__name",
+    "job_role": "staff__job_role__name",
+}
+
+
+def _sort_text(name):
+    """A person's field as the engine's list compares it: in lower case, empty when missing, by
+    code point (PostgreSQL's default collation would order by language rules; SQLite compares
+    bytes already). Python's casefold also folds a few letters lower() keeps (ß)."""
+    expression = Lower(Coalesce(_DETAIL_FIELDS[name], Value("")))
+    return Collate(expression, "C") if connection.vendor == "postgresql" else expression
+
+
+class PeopleList:
+    """The people behind a count from the maintained state: `people_behind` of the same scope, in
+    the same order, with the filtering, sorting and paging done by the database. A sequence as
+    Django's Paginator takes one: `count()` is one query, a slice two (the window's people, then
+    their pairs), whatever the number of people.
+
+    `order`: PersonDetails field names to sort people by (each then most urgent first, as the
+    engine's stable sort leaves ties), or none for most urgent first; `descending` reverses the
+    fields (or, by urgency, the whole order)."""
+
+    def __init__(self, *, pairs, modules, order=(), descending=False):
+        self.pairs = pairs
+        self.modules = modules
+        self.order = tuple(order)
+        self.descending = descending
+
+    def _ordering(self):
+        soonest, staff_id = F("soonest"), F("staff_id")
+        if not self.order and self.descending:
+            return [soonest.desc(nulls_first=True), staff_id.desc()]
+        texts = [_sort_text(name) for name in self.order]
+        texts = [text.desc() if self.descending else text.asc() for text in texts]
+        return [*texts, soonest.asc(nulls_last=True), staff_id.asc()]
+
+    def _people(self):
+        """One row per person, in order: a person is as urgent as their most urgent pair listed."""
+        return (
+            self.pairs.values("staff_id")
+            .annotate(soonest=Min("key_date"))
+            .order_by(*self._ordering())
+            .values_list("staff_id", "soonest")
+        )
+
+    def count(self) -> int:
+        return self.pairs.values("staff_id").distinct().count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, window):
+        if not isinstance(window, slice):
+            raise TypeError("A list of people is read in slices.")
+        people = [staff_id for staff_id, _soonest in self._people()[window]]
+        if not people:
+            return []
+        pairs = defaultdict(list)
+        rows = self.pairs.filter(staff_id__in=people).values_list(
+            "staff_id", "module_id", "status", "key_date"
+        )
+        for staff_id, module_id, status, day in rows:
+            pairs[staff_id].append(StatePair(staff_id, self.modules[module_id], Status(status), day))
+        return [(staff_id, _in_order(pairs[staff_id])) for staff_id in people]
+
+    def staff_ids(self) -> list[int]:
+        """Everyone listed, in order (a bulk action on the whole list). One query."""
+        return [staff_id for staff_id, _soonest in self._people()]
+
+    def with_details(self):
+        """(PersonDetails, pairs) of everyone listed, in order, streamed from one query: the pairs
+        with each person's details and their most urgent day beside them, a person's rows together."""
+        fields = [_DETAIL_FIELDS[name] for name in PersonDetails._fields[1:]]
+        rows = (
+            self.pairs.annotate(soonest=Window(Min("key_date"), partition_by=[F("staff_id")]))
+            .order_by(*self._ordering())
+            .values_list("staff_id", "module_id", "status", "key_date", *fields)
+        )
+        for staff_id, group in groupby(rows.iterator(CHUNK_SIZE), key=itemgetter(0)):
+            group = list(group)
+            details = PersonDetails(staff_id, *group[0][4:])
+            pairs = [StatePair(staff_id, self.modules[row[1]], Status(row[2]), row[3]) for row in group]
+            yield details, _in_order(pairs)
+
+
+_SEVERITY = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+
+
+def _in_order(pairs):
+    """One person's pairs as `people_behind` lists them: worst status first, then most urgent."""
+    return sorted(pairs, key=lambda pair: (-_SEVERITY[pair.status], _urgency(pair), pair.module.code))
+
+
+def people_list(*, staff, on: datetime.date, filters: ComplianceFilters, order=(), descending=False):
+    """The people behind a count of `staff` (a queryset: the user's scope, searched) on `on`, from
+    the maintained state, which the caller may ask only when it is on `on` (`maintained(on)`)."""
+    pairs, modules = state_pairs(on=on, staff=staff, status=filters.status, **filters.scope())
+    return PeopleList(pairs=pairs, modules=modules, order=order, descending=descending)
 
 
 @dataclass(frozen=True)

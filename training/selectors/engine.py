@@ -50,7 +50,7 @@ from ..compliance import (
     requirement_obligation,
     worst_status,
 )
-from ..models import Assignment, Completion, Exemption, Module, Requirement, Verification
+from ..models import Assignment, Completion, Exemption, Module, PairState, Requirement, Verification
 
 # Reference tables are read unordered (their default orderings would join and sort for nothing).
 # Rows are streamed in chunks so that a partnership-wide read never holds every raw row at once.
@@ -398,25 +398,25 @@ NEVER = datetime.date(9999, 12, 31)  # stands for "never expires" where SQL need
 # staff and streams the completions past them, rather than hashing every completion.
 _STATUS_SQL = """
 WITH staff AS NOT MATERIALIZED ({scope}),
-cutoffs (requirement_id, cutoff) AS (VALUES {cutoffs}),
-windows (module_id, renewal_from) AS (VALUES {windows}),
+cutoffs (requirement_id, cutoff, within_days) AS (VALUES {cutoffs}),
+windows (module_id, renewal_from, window_days) AS (VALUES {windows}),
 assigned AS (
     SELECT a.staff_id, a.module_id, a.due_on FROM training_assignment a
     JOIN windows w ON w.module_id = a.module_id
     WHERE a.assigned_on <= %s
 ),
-assigned_past_due AS (SELECT DISTINCT staff_id, module_id FROM assigned WHERE due_on <= %s),
 pairs AS (
     SELECT s.id AS staff_id, s.agency_id, s.team_id, s.job_role_id, r.module_id,
         CASE WHEN r.starts_on <= c.cutoff
                 AND (s.start_date IS NULL OR s.start_date <= c.cutoff)
-                AND (s.role_since IS NULL OR s.role_since <= c.cutoff) THEN 1 ELSE 0 END AS past_due
+                AND (s.role_since IS NULL OR s.role_since <= c.cutoff) THEN 1 ELSE 0 END AS past_due,
+        {due_on} AS due_on
     FROM staff s
     JOIN training_requirement r ON r.job_role_id = s.job_role_id
     JOIN cutoffs c ON c.requirement_id = r.id
     UNION ALL
     SELECT s.id, s.agency_id, s.team_id, s.job_role_id, a.module_id,
-        CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END
+        CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END, a.due_on
     FROM assigned a
     JOIN staff s ON s.id = a.staff_id
     WHERE NOT EXISTS (
@@ -432,27 +432,37 @@ best AS (
     GROUP BY c.staff_id, c.module_id
 ),
 covering AS (
-    SELECT staff_id, module_id FROM training_exemption
+    SELECT staff_id, module_id, COALESCE(ends_on, %s) AS ends_on FROM training_exemption
     WHERE starts_on <= %s AND (ends_on IS NULL OR ends_on >= %s)
 ),
-exempt_from_all AS (SELECT DISTINCT staff_id FROM covering WHERE module_id IS NULL),
-exempt_from_one AS (SELECT DISTINCT staff_id, module_id FROM covering WHERE module_id IS NOT NULL),
+exempt_from_all AS (
+    SELECT staff_id, MAX(ends_on) AS ends_on FROM covering WHERE module_id IS NULL GROUP BY staff_id
+),
+exempt_from_one AS (
+    SELECT staff_id, module_id, MAX(ends_on) AS ends_on FROM covering WHERE module_id IS NOT NULL
+    GROUP BY staff_id, module_id
+),
 statuses AS (
     SELECT p.staff_id, p.agency_id, p.team_id, p.job_role_id, p.module_id,
         CASE
             WHEN ea.staff_id IS NOT NULL OR eo.staff_id IS NOT NULL THEN 'exempt'
             WHEN b.expires_on IS NULL THEN
-            CASE WHEN p.past_due = 1 OR ap.staff_id IS NOT NULL THEN 'overdue' ELSE 'due' END
+            CASE WHEN p.past_due = 1 OR ad.due_on <= %s THEN 'overdue' ELSE 'due' END
             WHEN b.expires_on <= %s THEN 'expired'
             WHEN b.expires_on <= w.renewal_from THEN 'renewal_due'
             ELSE 'compliant'
-        END AS status
+        END AS status,
+        CASE WHEN ad.due_on < p.due_on THEN ad.due_on ELSE p.due_on END AS due_on,
+        b.expires_on,
+        CASE WHEN eo.ends_on IS NULL OR ea.ends_on > eo.ends_on THEN ea.ends_on ELSE eo.ends_on END
+            AS exempt_until,
+        w.window_days
     FROM pairs p
     JOIN windows w ON w.module_id = p.module_id
     LEFT JOIN best b ON b.staff_id = p.staff_id AND b.module_id = p.module_id
     LEFT JOIN exempt_from_all ea ON ea.staff_id = p.staff_id
     LEFT JOIN exempt_from_one eo ON eo.staff_id = p.staff_id AND eo.module_id = p.module_id
-    LEFT JOIN assigned_past_due ap ON ap.staff_id = p.staff_id AND ap.module_id = p.module_id
+    LEFT JOIN assigned ad ON ad.staff_id = p.staff_id AND ad.module_id = p.module_id
 )
 """
 
@@ -485,6 +495,7 @@ def compliance_statuses(
     tier=None,
     module=None,
     include_inactive_agencies: bool | None = None,
+    from_state: bool = False,
 ) -> list[StatusRow]:
     """The status of every pair in a scope (the scope and pairs of `compliance_pairs`), classified
     by the database: three queries, and a few times faster than `compliance_pairs` at partnership
@@ -496,9 +507,13 @@ def compliance_statuses(
     with D the report date, a requirement is past due when every one of start date, role date
     and requirement start is on or before D - due_within_days (the anchor is their latest), and
     renewal is due when the best expiry is on or before D + renewal window. A property test checks
-    the two agree on random histories.
+    the two agree on random histories. The due date (for the maintained state, `pair_state_query`)
+    is the one sum of a date and days, written for each database by `plus_days`.
+
+    `from_state`: read the statuses from the maintained state (training.models.PairState) instead,
+    which the caller may ask only when the state is on `on` (training.selectors.state.maintained).
     """
-    query = _status_query(
+    query = (_state_query if from_state else _status_query)(
         on=on,
         staff=staff,
         agency=agency,
@@ -543,12 +558,13 @@ def compliance_counts(
     tier=None,
     module=None,
     include_inactive_agencies: bool | None = None,
+    from_state: bool = False,
 ) -> ComplianceCounts:
     """The statuses of `compliance_statuses` (same scope, same pairs), counted by the database:
     five queries that return a few hundred rows whatever the number of people, for pages that show
     only figures (the dashboard, an agency's page). tests/training/test_figures_counted_in_sql.py checks
-    the figures against those of `compliance_pairs`."""
-    query = _status_query(
+    the figures against those of `compliance_pairs`. `from_state` as for `compliance_statuses`."""
+    query = (_state_query if from_state else _status_query)(
         on=on,
         staff=staff,
         agency=agency,
@@ -603,33 +619,169 @@ def _status_query(
         .order_by()
         .values_list("id", "due_within_days")
     )
-    # (-1, D) stands in for "no requirements": VALUES needs at least one row; it matches nothing.
-    cutoffs = [(pk, on - datetime.timedelta(days=days)) for pk, days in requirements] or [(-1, on)]
-    windows = [(pk, on + datetime.timedelta(days=ref.renewal_window_days)) for pk, ref in modules.items()]
+    # (-1, D, 0) stands in for "no requirements": VALUES needs at least one row; it matches nothing.
+    cutoffs = [(pk, on - datetime.timedelta(days=days), days) for pk, days in requirements] or [(-1, on, 0)]
+    windows = [
+        (pk, on + datetime.timedelta(days=ref.renewal_window_days), ref.renewal_window_days)
+        for pk, ref in modules.items()
+    ]
     scope_sql, scope_params = scope.values_list(
         "id", "agency_id", "team_id", "job_role_id", "start_date", "role_since"
     ).query.sql_with_params()
     # Only placeholders and Django's own SQL for the scope are formatted in; every value is a parameter.
+    anchor = _greatest(
+        "r.starts_on", "COALESCE(s.start_date, r.starts_on)", "COALESCE(s.role_since, r.starts_on)"
+    )
     sql = _STATUS_SQL.format(
         scope=scope_sql,
-        cutoffs=", ".join(["(%s, %s)"] * len(cutoffs)),
-        windows=", ".join(["(%s, %s)"] * len(windows)),
+        cutoffs=", ".join(["(%s, %s, %s)"] * len(cutoffs)),
+        windows=", ".join(["(%s, %s, %s)"] * len(windows)),
+        due_on=plus_days(anchor, "c.within_days"),
     )
     params = [
         *scope_params,
         *(value for row in cutoffs for value in row),
         *(value for row in windows for value in row),
         on,  # assignment begun
-        on,  # past due by an assignment
         on,  # past due by an assignment alone
         NEVER,
         Verification.VERIFIED.value,
         on,  # completed by
+        NEVER,  # an open-ended exemption
         on,  # exemption started
         on,  # exemption not yet ended
+        on,  # past due by an assignment
         on,  # expired
     ]
     return sql, params, modules
+
+
+# The statuses of the maintained state, in the shape of the engine's `statuses`, so that the same
+# counting and listing SQL reads either. The state keeps only active modules' pairs of current staff.
+_STATE_STATUS_SQL = """
+WITH staff AS NOT MATERIALIZED ({scope}),
+statuses AS (
+    SELECT p.staff_id, s.agency_id, s.team_id, s.job_role_id, p.module_id, p.status
+    FROM training_pairstate p
+    JOIN staff s ON s.id = p.staff_id
+    WHERE p.module_id IN ({modules})
+)
+"""
+
+
+def _state_query(
+    *, on, staff, agency, team, job_role, tier, module, include_inactive_agencies
+) -> tuple[str, list, dict[int, ModuleRef]] | None:
+    """As `_status_query`, over the maintained state: the same scope of people (current on `on`,
+    the same filters and agencies), their pairs read from training.models.PairState. One query
+    (modules) before the statement itself."""
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    modules = _module_refs(module)
+    if not modules:
+        return None
+    scope_sql, scope_params = scope.values_list(
+        "id", "agency_id", "team_id", "job_role_id", "start_date", "role_since"
+    ).query.sql_with_params()
+    sql = _STATE_STATUS_SQL.format(scope=scope_sql, modules=", ".join(["%s"] * len(modules)))
+    return sql, [*scope_params, *modules], modules
+
+
+def state_pairs(
+    *,
+    on: datetime.date,
+    staff: QuerySet | None = None,
+    agency=None,
+    team=None,
+    job_role=None,
+    tier=None,
+    module=None,
+    status: Status | None = None,
+    include_inactive_agencies: bool | None = None,
+):
+    """The maintained state's pairs (training.models.PairState) of the scope of `compliance_pairs`,
+    in `status` when one is given, as an unordered queryset for the database to filter, sort and
+    page, and the modules in scope ({id: ModuleRef}). One query (modules); the caller may ask only
+    when the state is on `on` (training.selectors.state.maintained)."""
+    scope = current_staff(
+        on=on,
+        staff=staff,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
+    modules = _module_refs(module)
+    pairs = PairState.objects.order_by().filter(staff__in=scope.values("id"), module_id__in=list(modules))
+    if status is not None:
+        pairs = pairs.filter(status=status.value)
+    return pairs, modules
+
+
+def plus_days(date_sql: str, days_sql: str) -> str:
+    """SQL for a date `days_sql` days after `date_sql` (negative: before), on either database.
+    Both arguments are SQL expressions of this module's own, never values."""
+    if connection.vendor == "postgresql":
+        return f"({date_sql} + CAST({days_sql} AS integer))"
+    return f"date({date_sql}, ({days_sql}) || ' days')"
+
+
+def _greatest(*expressions: str) -> str:
+    """The latest of non-null date expressions (GREATEST on PostgreSQL, SQLite's scalar MAX)."""
+    function = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    return f"{function}({', '.join(expressions)})"
+
+
+# What the maintained state keeps of each pair (training.models.PairState), from the statuses
+# above: the key date (training.compliance.key_date) and the first day the status may change by
+# its own dates (training.compliance.status_changes_on), both restated here for the database.
+_STATE_ROWS_SQL = """
+, dated AS (
+    SELECT staff_id, module_id, status, window_days,
+        CASE WHEN status = 'exempt' THEN NULLIF(exempt_until, %s)
+            WHEN status IN ('due', 'overdue') THEN due_on
+            ELSE NULLIF(expires_on, %s) END AS key_date
+    FROM statuses
+)
+SELECT staff_id, module_id, status, key_date,
+    CASE WHEN key_date IS NULL THEN NULL
+        WHEN status = 'exempt' THEN {day_after}
+        WHEN status IN ('due', 'renewal_due') THEN key_date
+        WHEN status = 'compliant' THEN {window_opens}
+    END AS changes_on
+FROM dated
+"""
+
+
+def pair_state_query(*, on: datetime.date, staff: QuerySet | None = None, module=None):
+    """The SQL and parameters selecting (staff_id, module_id, status, key_date, changes_on) of every
+    pair of `staff` (every agency, active or not) on `on`: what training.services.pair_states_refresh
+    writes into the maintained state. None when no module is active."""
+    query = _status_query(
+        on=on,
+        staff=staff,
+        agency=None,
+        team=None,
+        job_role=None,
+        tier=None,
+        module=module,
+        include_inactive_agencies=True,
+    )
+    if query is None:
+        return None
+    sql, params, _ = query
+    rows = _STATE_ROWS_SQL.format(
+        day_after=plus_days("key_date", "1"), window_opens=plus_days("key_date", "-window_days")
+    )
+    return sql + rows, [*params, NEVER, NEVER]
 
 
 # ---------------------------------------------------------------------------------------------

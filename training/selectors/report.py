@@ -6,6 +6,7 @@ from operator import attrgetter
 from training.compliance import Status
 from training.models import Module
 from training.selectors.engine import compliance_statuses, compliance_summary, summaries_by
+from training.selectors.state import maintained
 from workforce.models import Agency
 
 
@@ -15,9 +16,10 @@ def build_report(*, on, agency=None):
 
     The statuses come from training.selectors.compliance_statuses (the rules classified by the
     database, checked against the pure function by a property test): a partnership-wide report
-    never needs each pair's dates, only its status.
+    never needs each pair's dates, only its status. They are read from the maintained state when
+    it is on `on` (training.selectors.state), so today's report reads a table.
     """
-    rows = compliance_statuses(on=on, agency=agency)
+    rows = compliance_statuses(on=on, agency=agency, from_state=maintained(on))
     summary = compliance_summary(rows)
     agencies = [agency] if agency is not None else list(Agency.objects.filter(active=True).order_by("slug"))
     modules = list(Module.objects.filter(active=True).order_by("code"))

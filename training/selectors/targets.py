@@ -118,22 +118,24 @@ def _points(number: int) -> str:
     return "point" if number == 1 else "points"
 
 
-def previous_snapshot(*, today, agency=None, module=None, months=1):
+def previous_snapshot(*, today, agency=None, module=None, tier=None, months=1):
     """The latest snapshot of the scope taken at least `months` months before today, or None."""
     snapshots = ComplianceSnapshot.objects.filter(taken_on__lte=add_months(today, -months))
     if agency is not None:
         snapshots = snapshots.filter(scope=SnapshotScope.AGENCY, agency=agency)
     elif module is not None:
         snapshots = snapshots.filter(scope=SnapshotScope.MODULE, module=module)
+    elif tier is not None:
+        snapshots = snapshots.filter(scope=SnapshotScope.TIER, tier=int(tier))
     else:
         snapshots = snapshots.filter(scope=SnapshotScope.PARTNERSHIP)
     return snapshots.order_by("-taken_on").first()
 
 
 def previous_snapshots(*, today, scope: str, months=1) -> dict:
-    """For every agency (scope "agency") or module (scope "module"), its latest snapshot taken at
-    least `months` months before today, by id, in one query."""
-    subject = "agency_id" if scope == SnapshotScope.AGENCY else "module_id"
+    """For every agency (scope "agency"), module (scope "module") or tier (scope "tier"), its latest
+    snapshot taken at least `months` months before today, by id (a tier by its value), in one query."""
+    subject = {SnapshotScope.AGENCY: "agency_id", SnapshotScope.TIER: "tier"}.get(scope, "module_id")
     snapshots = ComplianceSnapshot.objects.filter(scope=scope, taken_on__lte=add_months(today, -months))
     latest = {}
     for snapshot in snapshots.order_by(subject, "taken_on"):
@@ -153,8 +155,13 @@ def against(summary, target: int, previous=None) -> RateAgainstTarget:
     )
 
 
-def rate_against_target(summary, *, today, targets: Targets, agency=None, module=None, months=1):
+def rate_against_target(summary, *, today, targets: Targets, agency=None, module=None, tier=None, months=1):
     """`summary`'s rate against its target and against the snapshot of `months` months ago."""
-    target = targets.for_module(module.pk) if module is not None else targets.partnership
-    previous = previous_snapshot(today=today, agency=agency, module=module, months=months)
+    if module is not None:
+        target = targets.for_module(module.pk)
+    elif tier is not None:
+        target = targets.for_tier(tier)
+    else:
+        target = targets.partnership
+    previous = previous_snapshot(today=today, agency=agency, module=module, tier=tier, months=months)
     return against(summary, target, previous)

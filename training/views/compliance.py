@@ -19,15 +19,17 @@ from django.utils.text import slugify
 from workforce import access
 from workforce.database import heavy_reads_view
 from workforce.lists import ListControls, Sort, spreadsheet_response
+from workforce.models import Tier
 from workforce.selectors import staff_matching
 
-from .. import exports
+from .. import charts, exports
 from ..forms.compliance import ComplianceFilterForm, PeopleFilterForm, TargetsForm
 from ..models import Module
 from ..selectors import compliance as compliance_selectors
 from ..selectors import targets as target_selectors
+from ..selectors.state import maintained
 from ..services import compliance_targets_save
-from ..snapshots import compliance_trend
+from ..snapshots import compliance_trend, compliance_trends_by_tier
 
 
 def filter_form(request, form_class=ComplianceFilterForm):
@@ -55,33 +57,83 @@ def dashboard(request):
         if len(agencies) == 1:
             filters = dataclasses.replace(filters, agency=agencies[0])
     figures = compliance_selectors.compliance_figures(user=user, on=today, filters=filters)
-    trend = compliance_trend(today=today, agency=filters.agency, module=filters.module)
+    targets = target_selectors.compliance_targets()
+    trends, trend_note = _trends(user, filters, today, targets)
     context = {
         "form": form,
         "filters": filters,
         "figures": figures,
-        "against_target": _against_target(figures, filters, today),
-        "trend": trend,
-        "trend_subject": _trend_subject(filters),
+        "against_target": _against_target(figures, filters, today, targets),
+        "trends": trends,
+        "trend_note": trend_note,
         "today": today,
     }
     return render(request, "training/compliance/dashboard.html", context)
 
 
-def _against_target(figures, filters, today):
+def _trends(user, filters, today, targets):
+    """The 12-month trends the dashboard charts, and a sentence when it charts none.
+
+    Snapshots exist for the partnership, each agency, each module and each tier: an agency's
+    chart follows an agency filter (Agency HR always have one: theirs), a lead's module or tier
+    filter charts that module or tier, and a lead's unfiltered dashboard charts the partnership
+    and each tier. Partnership-wide figures are for leads only."""
+    if filters.agency is not None:
+        points = compliance_trend(today=today, agency=filters.agency)
+        return [
+            charts.trend(key="agency", subject=filters.agency.name, points=points, target=targets.partnership)
+        ], ""
+    if not access.is_lead(user):
+        return [], "Choose one agency in the filter to see its trend."
+    if filters.module is not None:
+        module = filters.module
+        points = compliance_trend(today=today, module=module)
+        subject = f"{module.code} {module.title}"
+        return [
+            charts.trend(key="module", subject=subject, points=points, target=targets.for_module(module.pk))
+        ], ""
+    by_tier = compliance_trends_by_tier(today=today)
+    tiers = [
+        charts.trend(
+            key=f"tier-{tier.value}",
+            subject=f"tier {tier.label}",
+            points=by_tier[tier.value],
+            target=targets.for_tier(tier),
+        )
+        for tier in Tier
+        if filters.tier is None or filters.tier == tier.value
+    ]
+    if filters.tier is not None:
+        return tiers, ""
+    whole = charts.trend(
+        key="partnership",
+        subject="the whole partnership",
+        points=compliance_trend(today=today),
+        target=targets.partnership,
+    )
+    return [whole, *tiers], ""
+
+
+def _against_target(figures, filters, today, targets):
     """The headline rate against its target and last month's snapshot. Snapshots exist for the
-    partnership, each agency and each module: with a narrower filter there is no month-ago figure
-    of the same scope to compare with, so only the target shows."""
-    comparable = filters.team is None and filters.job_role is None and filters.tier is None
-    comparable = comparable and not (filters.agency is not None and filters.module is not None)
-    targets = target_selectors.compliance_targets()
+    partnership, each agency, each module and each tier: with a narrower filter or two of those
+    at once there is no month-ago figure of the same scope to compare with, so only the target
+    shows."""
+    narrowing = [filters.agency, filters.module, filters.tier]
+    comparable = filters.team is None and filters.job_role is None
+    comparable = comparable and sum(value is not None for value in narrowing) <= 1
     if not comparable:
         target = targets.for_tier(filters.tier) if filters.tier is not None else targets.partnership
         if filters.module is not None:
             target = targets.for_module(filters.module.pk)
         return target_selectors.against(figures.summary, target)
     return target_selectors.rate_against_target(
-        figures.summary, today=today, targets=targets, agency=filters.agency, module=filters.module
+        figures.summary,
+        today=today,
+        targets=targets,
+        agency=filters.agency,
+        module=filters.module,
+        tier=filters.tier,
     )
 
 
@@ -98,14 +150,6 @@ def targets(request):
     return render(request, "training/compliance/targets.html", {"form": form})
 
 
-def _trend_subject(filters):
-    if filters.agency is not None:
-        return filters.agency.name
-    if filters.module is not None:
-        return f"{filters.module.code} {filters.module.title}"
-    return "the whole partnership"
-
-
 def _person_key(*fields):
     def key(entry):
         details = entry.details
@@ -114,19 +158,25 @@ def _person_key(*fields):
     return key
 
 
+def _by_person(key, label, *fields):
+    """A sort by a person's fields (PersonDetails names): in Python over the engine's list, in the
+    database over the maintained state's (compliance_selectors.PeopleList)."""
+    return Sort(key, label, fields=fields, row_key=_person_key(*fields))
+
+
 PEOPLE_SORTS = (
     Sort("urgency", "Training", row_key=attrgetter("rank")),
-    Sort("name", "Name", row_key=_person_key("last_name", "first_name", "staff_number")),
-    Sort("number", "Staff number", row_key=_person_key("staff_number", "agency")),
-    Sort("agency", "Agency", row_key=_person_key("agency", "last_name", "first_name")),
-    Sort("role", "Job role", row_key=_person_key("job_role", "last_name", "first_name")),
+    _by_person("name", "Name", "last_name", "first_name", "staff_number"),
+    _by_person("number", "Staff number", "staff_number", "agency"),
+    _by_person("agency", "Agency", "agency", "last_name", "first_name"),
+    _by_person("role", "Job role", "job_role", "last_name", "first_name"),
 )
 
 
 @dataclasses.dataclass
 class PersonEntry:
-    """One person of the list: their place by urgency, their pairs, and (when the list is sorted by
-    a person's field or downloaded) their details."""
+    """One person of the engine's list: their place by urgency, their pairs, and (when the list is
+    sorted by a person's field or downloaded) their details."""
 
     rank: int
     staff_id: int
@@ -143,46 +193,33 @@ def _pairs_text(pairs):
 def people(request):
     """The people behind a count: everyone in scope with at least one pair in the chosen status
     (or any status), most urgent first or sorted by a column, with those pairs; the whole list
-    downloads as CSV or XLSX."""
+    downloads as CSV or XLSX. On the maintained state's day the database filters, sorts and pages
+    the list (a fixed number of queries, whatever the number of people); on any other day (a test's
+    own clock, before the first roll) the engine lists every pair and Python does."""
     access.require_lead_or_hr(request.user)
     today = timezone.localdate()
     form = filter_form(request, form_class=PeopleFilterForm)
-    filters, query, staff, groups = _people_groups(request.user, form, today)
-    entries = [
-        PersonEntry(rank, staff_id, person_pairs) for rank, (staff_id, person_pairs) in enumerate(groups)
-    ]
+    filters, query, staff = _people_scope(request.user, form)
     controls = ListControls(request, sorts=PEOPLE_SORTS, default="urgency")
     file_format = controls.wants_download()
-    if controls.sort.key != "urgency" or file_format:
-        # Everyone in scope in one query (a list of ids could pass the database's parameter limit).
-        in_scope = staff if filters.agency is None else staff.filter(agency=filters.agency)
-        details = compliance_selectors.people_details(in_scope)
-        entries = [entry for entry in entries if entry.staff_id in details]
-        for entry in entries:
-            entry.details = details[entry.staff_id]
-    entries = controls.ordered(entries)
-    if file_format:
-        rows = (
-            [
-                f"{entry.details.first_name} {entry.details.last_name}",
-                entry.details.staff_number,
-                entry.details.email,
-                entry.details.agency,
-                entry.details.team or "",
-                entry.details.job_role,
-                _pairs_text(entry.pairs),
-            ]
-            for entry in entries
+    if maintained(today):
+        listed = compliance_selectors.people_list(
+            staff=staff, on=today, filters=filters, order=controls.sort.fields, descending=controls.descending
         )
-        status = slugify(filters.status.label) if filters.status else "people"
-        return spreadsheet_response(
-            headers=["Name", "Staff number", "Email", "Agency", "Team", "Job role", "Training"],
-            rows=rows,
-            name=f"{status}-training-{today:%Y-%m-%d}",
-            file_format=file_format,
-            title="People",
+        if file_format:
+            return _people_download(listed.with_details(), filters, today, file_format)
+        page = controls.page(listed)
+        groups = page.object_list
+    else:
+        entries = _people_entries(
+            staff, filters, today, details=controls.sort.key != "urgency" or file_format
         )
-    page = controls.page(entries)
+        entries = controls.ordered(entries)
+        if file_format:
+            listed = ((entry.details, entry.pairs) for entry in entries)
+            return _people_download(listed, filters, today, file_format)
+        page = controls.page(entries)
+        groups = [(entry.staff_id, entry.pairs) for entry in page.object_list]
     context = {
         "form": form,
         "filters": filters,
@@ -191,20 +228,58 @@ def people(request):
         "page_range": page.range,
         "controls": controls,
         "headings": controls.headings(),
-        "rows": compliance_selectors.people_rows(
-            [(entry.staff_id, entry.pairs) for entry in page.object_list]
-        ),
+        "rows": compliance_selectors.people_rows(groups),
         "today": today,
     }
     return render(request, "training/compliance/people.html", context)
 
 
-def _people_groups(user, form, today):
+def _people_scope(user, form):
     filters = form.filters()
     query = form.query()
-    staff = staff_matching(access.visible_staff(user), query)
+    return filters, query, staff_matching(access.visible_staff(user), query)
+
+
+def _people_entries(staff, filters, today, *, details):
+    """The engine's list: every pair in scope, grouped by person, most urgent first (with each
+    person's details when they are sorted by them or downloaded)."""
     pairs = compliance_selectors.scoped_pairs(staff=staff, on=today, filters=filters)
-    return filters, query, staff, compliance_selectors.people_behind(pairs, filters.status)
+    groups = compliance_selectors.people_behind(pairs, filters.status)
+    entries = [
+        PersonEntry(rank, staff_id, person_pairs) for rank, (staff_id, person_pairs) in enumerate(groups)
+    ]
+    if details:
+        # Everyone in scope in one query (a list of ids could pass the database's parameter limit).
+        in_scope = staff if filters.agency is None else staff.filter(agency=filters.agency)
+        found = compliance_selectors.people_details(in_scope)
+        entries = [entry for entry in entries if entry.staff_id in found]
+        for entry in entries:
+            entry.details = found[entry.staff_id]
+    return entries
+
+
+def _people_download(listed, filters, today, file_format):
+    """The whole list, as (PersonDetails, pairs) in order, as a CSV or XLSX file."""
+    rows = (
+        [
+            f"{details.first_name} {details.last_name}",
+            details.staff_number,
+            details.email,
+            details.agency,
+            details.team or "",
+            details.job_role,
+            _pairs_text(pairs),
+        ]
+        for details, pairs in listed
+    )
+    status = slugify(filters.status.label) if filters.status else "people"
+    return spreadsheet_response(
+        headers=["Name", "Staff number", "Email", "Agency", "Team", "Job role", "Training"],
+        rows=rows,
+        name=f"{status}-training-{today:%Y-%m-%d}",
+        file_format=file_format,
+        title="People",
+    )
 
 
 def people_listed(user, params, *, today) -> list[int]:
@@ -214,7 +289,10 @@ def people_listed(user, params, *, today) -> list[int]:
     if slug:
         access.get_visible_agency_or_404(user, slug=slug)
     form = PeopleFilterForm(params or None, user=user)
-    return [staff_id for staff_id, _ in _people_groups(user, form, today)[3]]
+    filters, _query, staff = _people_scope(user, form)
+    if maintained(today):
+        return compliance_selectors.people_list(staff=staff, on=today, filters=filters).staff_ids()
+    return [entry.staff_id for entry in _people_entries(staff, filters, today, details=False)]
 
 
 @login_required

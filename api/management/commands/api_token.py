@@ -8,14 +8,15 @@ A new API token for a user (PRODUCT.md section 8), shown once: only its hash is 
 import json
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from api.services import TokenRefused, api_token_create
+from workforce.commands import TrackerCommand
 
 REFUSED, BAD_ARGUMENTS = 1, 2
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Make a new API token for a user; it is printed once and stored only as a hash."
 
     def add_arguments(self, parser):

@@ -5,6 +5,9 @@ from audit.services import audit_events_purge
 
 
 class Command(BaseCommand):
+    # As workforce.commands.TrackerCommand (audit stands below workforce): no system checks first.
+    requires_system_checks = []
+
     help = "Delete audit-log events older than AUDIT_RETENTION_DAYS (the nightly task does the same)."
 
     def handle(self, *args, **options):

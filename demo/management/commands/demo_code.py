@@ -4,14 +4,15 @@ app. Only the demo users whose key seed_demo wrote to DEMO_LOGINS_FILE: nobody e
 import time
 
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from demo.staff import demo_authenticator_keys
+from workforce.commands import TrackerCommand
 
 PERIOD = 30
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Print the current authenticator-app code of each demo user (from the demo logins file)."
 
     def handle(self, *args, **options):

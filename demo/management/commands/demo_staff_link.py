@@ -2,14 +2,13 @@
 
 A link is valid for a week (workforce.signin), so it is made at each start rather than stored."""
 
-from django.core.management.base import BaseCommand
-
 from demo.staff import HR_DEMO_AGENCY
+from workforce.commands import TrackerCommand
 from workforce.models import StaffMember
 from workforce.signin import signin_url_for_staff
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Print a fresh sign-in link for a demo staff member (the staff persona)."
 
     def handle(self, *args, **options):

@@ -9,7 +9,7 @@ import datetime
 import json
 import re
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from demo.sessions import seed_sessions_demo
@@ -23,12 +23,14 @@ from demo.staff import (
 )
 from demo.strategy import seed_strategy_demo
 from training.snapshots import compliance_snapshot_backfill
+from training.state import pair_states_rebuild
+from workforce.commands import TrackerCommand
 from workforce.database import analyze_all
 
 BAD_ARGUMENTS = 2
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = (
         "Create the default catalogue, the eight Northshire demo agencies, demo logins and N fictional "
         "staff with training histories. Running it again changes nothing."
@@ -102,6 +104,10 @@ class Command(BaseCommand):
                 if sessions["sessions"]
                 else "Training sessions: already in place."
             )
+        if staff:
+            # The demo's people were written in bulk, beside the services: the maintained
+            # compliance state is built from them once, so the first dashboard reads it.
+            pair_states_rebuild(today=today)
         if as_json:
             self.stdout.write(json.dumps(database_totals()))
 

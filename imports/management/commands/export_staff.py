@@ -8,13 +8,14 @@ cannot be written).
 
 import pathlib
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from imports.kinds.staff import staff_list_export
 from imports.management.cli import COULD_NOT_RUN, agency_from_slug
+from workforce.commands import TrackerCommand
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Write an agency's staff list in the upload template's columns (CSV or XLSX)."
 
     def add_arguments(self, parser):

@@ -9,13 +9,12 @@ done (a dry run included), 1 the file was refused (nothing written; the reasons 
 
 import sys
 
-from django.core.management.base import BaseCommand
-
 from imports.management.cli import report, run_import
 from imports.models import ImportRecord
+from workforce.commands import TrackerCommand
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Check and record a training provider's completion file (CSV, XLSX or ODS)."
 
     def add_arguments(self, parser):

@@ -9,13 +9,12 @@ Exit 0 done (a dry run included), 1 the file was refused (nothing written; the r
 
 import sys
 
-from django.core.management.base import BaseCommand
-
 from imports.management.cli import agency_from_slug, report, run_import
 from imports.models import ImportRecord
+from workforce.commands import TrackerCommand
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Check and apply an agency's staff-list spreadsheet (CSV, XLSX or ODS)."
 
     def add_arguments(self, parser):

@@ -9,9 +9,8 @@ Exit 0 done, 2 bad arguments.
 
 import json
 
-from django.core.management.base import BaseCommand
-
 from notifications.selectors.outbox import outbox_items
+from workforce.commands import TrackerCommand
 
 from .send_reminders import parse_iso_date
 
@@ -31,7 +30,7 @@ def item_row(item) -> dict:
     }
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "List the reminder outbox: what was planned, for whom, and whether it was sent."
 
     def add_arguments(self, parser):

@@ -17,12 +17,13 @@ import datetime
 import json
 import re
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from notifications import services
 from notifications.models import MessageStatus, ReminderItem, ReminderMessage
 from notifications.selectors import planning
+from workforce.commands import TrackerCommand
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 BAD_ARGUMENTS = 2
@@ -40,7 +41,7 @@ def parse_iso_date(value, *, option):
         raise CommandError(f"{option} {value} is not a real date.", returncode=BAD_ARGUMENTS) from None
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = (
         "Plan today's reminders (or those of --today) and send every pending reminder email now, "
         "without a Celery worker."

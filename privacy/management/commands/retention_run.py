@@ -13,14 +13,14 @@ written: the figures say what a run would do. Exit 0 done, 2 bad arguments.
 
 import json
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from notifications.management.commands.send_reminders import parse_iso_date
 from privacy import services
+from workforce.commands import TrackerCommand
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Anonymise leavers, delete old uploads and empty old email bodies, as the retention periods say."
 
     def add_arguments(self, parser):

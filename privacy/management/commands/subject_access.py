@@ -7,17 +7,18 @@ data.json, a readable index.html and their certificates (privacy.subject_access)
 
 import pathlib
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from audit import actions
 from audit.services import audit_record
 from privacy.subject_access import subject_access_archive
+from workforce.commands import TrackerCommand
 from workforce.models import Agency, StaffMember
 
 BAD_ARGUMENTS = 2
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Write everything held about one person (a subject access request) to a zip file."
 
     def add_arguments(self, parser):

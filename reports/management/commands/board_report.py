@@ -7,10 +7,11 @@ The figures are compliance_report's for the same date and scope.
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from training.management.commands.compliance_report import BAD_ARGUMENTS, parse_iso_date
+from workforce.commands import TrackerCommand
 from workforce.database import heavy_reads
 from workforce.models import Agency
 
@@ -18,7 +19,7 @@ from ...documents import board_report_html, board_report_pdf
 from ...selectors import board_report
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Write the board report (PDF, or HTML when the output ends in .html) for a date and scope."
 
     def add_arguments(self, parser):

@@ -9,11 +9,12 @@ section 8). Writes nothing. Exit 0 done, 2 bad arguments.
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from training.management.commands.compliance_report import BAD_ARGUMENTS, parse_iso_date
 from training.models import Module
+from workforce.commands import TrackerCommand
 from workforce.models import JobRole
 
 from ...whatif import Change, whatif
@@ -28,7 +29,7 @@ def _whole(value, option):
     return int(text)
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Preview the effect of a change to a module's rules or requirements; writes nothing."
 
     def add_arguments(self, parser):

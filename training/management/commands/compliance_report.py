@@ -13,12 +13,13 @@ import datetime
 import json
 import re
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from training.compliance import Status
 from training.selectors.compliance import floor_percent
 from training.selectors.report import build_report
+from workforce.commands import TrackerCommand
 from workforce.database import heavy_reads
 from workforce.models import Agency
 
@@ -45,7 +46,7 @@ def long_date(day):
     return f"{day.day} {day:%B %Y}"
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = (
         "Report compliance on a date (default: today in Europe/London) for the whole partnership "
         "or one agency."

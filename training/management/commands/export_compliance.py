@@ -10,16 +10,17 @@ written); messages go to standard error.
 
 import pathlib
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from training import exports
 from training.management.commands.compliance_report import BAD_ARGUMENTS, parse_iso_date
 from training.selectors.compliance import ComplianceFilters
+from workforce.commands import TrackerCommand
 from workforce.models import Agency
 
 
-class Command(BaseCommand):
+class Command(TrackerCommand):
     help = "Write the compliance matrix (or, with --list, the person-level list) as CSV or XLSX."
 
     def add_arguments(self, parser):
