@@ -350,3 +350,25 @@ def test_anonymising_a_person_keeps_their_scores_and_removes_their_words(confirm
     assert (feedback.confidence_before, feedback.confidence_after, feedback.usefulness) == (2, 4, 5)
     assert feedback.comments == "" and set(Feedback.history.values_list("comments", flat=True)) == {""}
     assert not FeedbackLink.objects.filter(booking=booking).exists()
+
+
+def test_subject_access_gives_the_persons_own_feedback_only(confirmed, people_a, person_b):
+    from privacy.subject_access import subject_access_data
+
+    services.feedback_record(
+        booking=attended(confirmed, people_a[0]),
+        confidence_before=2,
+        confidence_after=4,
+        usefulness=5,
+        comments="Mine.",
+    )
+    services.feedback_record(
+        booking=attended(confirmed, person_b),
+        confidence_before=1,
+        confidence_after=1,
+        usefulness=1,
+        comments="Someone else's.",
+    )
+    [mine] = subject_access_data(people_a[0])["feedback"]
+    assert (mine["confidence_before"], mine["comments"], mine["session"][:7]) == (2, "Mine.", "HSB-202")
+    assert subject_access_data(people_a[1])["feedback"] == []
