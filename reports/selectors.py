@@ -125,10 +125,19 @@ def board_report(*, on: datetime.date, agency=None) -> BoardReport:
 
     tier_of_role = dict(JobRole.objects.values_list("pk", "tier"))
     per_tier = summaries_by(rows, lambda row: tier_of_role.get(row.job_role_id))
+    # Tier snapshots are of the whole partnership: an agency's report has no quarter's change.
+    tiers_quarter_ago = (
+        {}
+        if agency is not None
+        else previous_snapshots(today=on, scope=SnapshotScope.TIER, months=QUARTER_MONTHS)
+    )
     for tier in Tier:
         tier_summary = per_tier.get(tier.value)
         if tier_summary is not None:
-            report.tiers.append(Line(tier.label, tier_summary, against(tier_summary, targets.for_tier(tier))))
+            before = tiers_quarter_ago.get(tier.value)
+            report.tiers.append(
+                Line(tier.label, tier_summary, against(tier_summary, targets.for_tier(tier), before))
+            )
 
     per_module = summaries_by(rows, attrgetter("module_id"))
     # Module snapshots are of the whole partnership: an agency's report has no quarter's change.

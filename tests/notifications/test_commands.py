@@ -33,6 +33,7 @@ KINDS = [
     "session_reminder",
     "session_attendees",
     "session_feedback",
+    "board_report",
 ]
 
 

@@ -36,6 +36,7 @@ FOOTERS = {
     "session_reminder": "you have a place, or are waiting for one, on this training session",
     "session_attendees": "as a trainer of the session",
     "session_feedback": "because you attended this training session",
+    "board_report": "You get this monthly email as a partnership lead in the tracker.",
 }
 
 

@@ -315,3 +315,19 @@ class TestSmtpBounces:
         client.force_login(factories.LeadFactory(username="the-lead"))
         page = client.get(reverse("staff_detail", kwargs={"pk": asha.pk})).content.decode()
         assert "Email address not working" not in page
+
+
+def test_the_board_report_goes_through_notify_as_a_link_without_its_pdf(notify_server, lead, settings):
+    """Notify's one template has a subject and a body: the monthly board report (reports.reminders)
+    links to the report page instead of attaching the PDF."""
+    first_working_day = D(2026, 6, 1)
+    services.reminders_plan(day=first_working_day, queue=False)
+    message = ReminderMessage.objects.get(recipient=lead.email)
+    outcome = services.message_send(message_id=message.id, today=first_working_day)
+    assert outcome.status == "sent"
+    [sent] = notify_server.requests
+    body = sent["personalisation"]["body"]
+    assert sent["email_address"] == lead.email
+    assert sent["personalisation"]["subject"].startswith("Board report for June 2026")
+    assert f"Open it, for another date or agency, at {settings.SITE_URL}/reports/board/" in body
+    assert "attached" not in body and "%PDF" not in json.dumps(sent)

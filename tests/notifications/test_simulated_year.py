@@ -162,6 +162,25 @@ EXPECTED = [
     ("2026-12-28", EVE, "overdue", EVE, "HSB-101", "U+28", "sent"),
     ("2026-12-28", FRANK, "manager_digest", "-", "-", "weekly", "sent"),
 ]
+# The lead's monthly board report (reports.reminders), on each month's first working day: 1 January
+# is a Thursday, 1 August a Saturday (3 August), 1 November a Sunday (2 November).
+EXPECTED += [
+    (day, LEAD, "board_report", "-", "-", "monthly-report", "sent")
+    for day in (
+        "2026-01-01",
+        "2026-02-02",
+        "2026-03-02",
+        "2026-04-01",
+        "2026-05-01",
+        "2026-06-01",
+        "2026-07-01",
+        "2026-08-03",
+        "2026-09-01",
+        "2026-10-01",
+        "2026-11-02",
+        "2026-12-01",
+    )
+]
 
 
 def at(day, hour, minute):

@@ -229,16 +229,18 @@ class TestAgencyStaffList:
         # checks (one per scoped read); then the compliance engine's reads: the agency's figures
         # counted in one statement (training.selectors.compliance_counts, with the catalogue and
         # requirements), the worst status of the listed page of people (compliance_statuses), and
-        # the targets and last month's snapshot the rate is compared with; and the day of the
-        # maintained compliance state, which decides whether those reads use it or the engine.
-        assert five <= 21
+        # the targets and last month's snapshot the rate is compared with, and the 12-month trend's
+        # snapshots; and the day of the maintained compliance state, which decides whether those
+        # reads use it or the engine.
+        assert five <= 22
 
     def test_staff_list_within_pinned_query_budget(
         self, client, lead, agency_a, django_assert_max_num_queries
     ):
         factories.StaffMemberFactory.create_batch(50, agency=agency_a)
         client.force_login(lead)
-        with django_assert_max_num_queries(14):  # 8, the compliance figures' reads, the state's day
+        # 8, the compliance figures' reads (the trend's snapshots among them), the state's day
+        with django_assert_max_num_queries(15):
             client.get(staff_url(agency_a))
 
 

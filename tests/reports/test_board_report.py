@@ -22,6 +22,7 @@ from training.selectors.report import build_report
 from training.selectors.targets import rate_percent
 from training.services import compliance_targets_save
 from training.snapshots import compliance_snapshot_take, snapshot_summary
+from workforce.models import Tier
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,21 @@ class TestFiguresEqualComplianceReport:
         shown = {bar.month: bar.percent for bar in report.trend if bar.percent is not None}
         assert shown == expected
         assert len(report.trend) == 12
+
+    def test_each_tiers_change_over_the_quarter_is_its_snapshots(self, history, on_day):
+        report = board_report(on=ON)
+        quarter_ago = add_months(ON, -3)
+        for line in report.tiers:
+            tier = next(tier for tier in Tier if tier.label == line.name)
+            before = ComplianceSnapshot.objects.get(scope=SnapshotScope.TIER, tier=tier, taken_on=quarter_ago)
+            assert line.against.previous_on == quarter_ago
+            assert line.against.previous_percent == rate_percent(snapshot_summary(before))
+        _reader, text = pdf_text(board_report_pdf(report))
+        assert "Change over the quarter" in text and f"since {quarter_ago.day} December 2025" in text
+        # An agency's report has no tier snapshots of its own to compare with.
+        assert all(
+            line.against.previous_on is None for line in board_report(on=ON, agency=history.agency_a).tiers
+        )
 
     def test_target_and_groups_at_risk(self, history, on_day):
         compliance_targets_save(partnership=40, actor=None)
