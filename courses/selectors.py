@@ -551,3 +551,34 @@ def session_feedback(session):
 
 def feedback_given(booking):
     return Feedback.objects.filter(booking=booking).exists()
+
+
+def register_sessions(user, *, today):
+    """Sessions whose register this user may take now: started by `today`, not cancelled, not
+    confirmed; the lead's every such session, a trainer's own."""
+    tz = timezone.get_current_timezone()
+    tomorrow = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    if access.is_lead(user):
+        sessions = TrainingSession.objects.all()
+    elif user.is_authenticated and user.is_active and _email(user):
+        sessions = TrainingSession.objects.filter(trainers__email=_email(user)).distinct()
+    else:
+        sessions = TrainingSession.objects.none()
+    return (
+        sessions.filter(
+            status=SessionStatus.SCHEDULED, starts_at__lt=tomorrow, register_confirmed_at__isnull=True
+        )
+        .select_related("module")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def session_feedback_for(user, session):
+    """(figures, comments) of a session as this user may see them: every score and the written
+    answers for the lead and its trainers; for Agency HR their own agencies' counts and None."""
+    if sees_feedback_scores(user, session):
+        return session_feedback(session)
+    attended = access.scope(
+        user, Booking.objects.filter(session=session, status=BookingStatus.ATTENDED), agency="staff__agency"
+    )
+    return _figures_by(attended, "session_id", scores=False).get(session.pk, FeedbackFigures(0, 0)), None

@@ -99,7 +99,8 @@ class Command(TrackerCommand):
             # waiting list, one cancelled. Once only, like the strategy.
             sessions = seed_sessions_demo(today=today)
             say(
-                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings."
+                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings, "
+                f"{sessions['feedback']} evaluations."
                 if sessions["sessions"]
                 else "Training sessions: already in place."
             )
