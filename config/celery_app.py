@@ -75,6 +75,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=45),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Hourly, at 25 past: delete large exports older than EXPORT_KEEP_HOURS, and their files.
+    "export-jobs-purge": {
+        "task": "workforce.tasks.export_jobs_purge_task",
+        "schedule": crontab(minute=25),
+        "options": {"expires": 50 * 60},
+    },
     # Daily at 03:48 Europe/London: delete action-owner links that expired more than a day ago.
     "owner-links-purge": {
         "task": "strategy.tasks.owner_links_purge_task",

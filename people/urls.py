@@ -13,4 +13,7 @@ urlpatterns = [
     path("staff/<int:pk>/signin-link/", views.staff_signin_link, name="staff_signin_link"),
     path("data-quality/", views.data_quality, name="data_quality"),
     path("audit-log/", views.audit_log, name="audit_log"),
+    path("exports/<int:pk>/", views.export_job, name="export_job"),
+    path("exports/<int:pk>/progress/", views.export_job_progress, name="export_job_progress"),
+    path("exports/<int:pk>/download/", views.export_job_download, name="export_job_download"),
 ]

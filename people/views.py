@@ -5,11 +5,13 @@ Thin views: access comes from workforce.access (another agency's object is a 404
 the selectors of the apps below.
 """
 
+import itertools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, QueryDict
+from django.http import FileResponse, Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -39,7 +41,7 @@ from training.views import compliance as compliance_views
 from workforce import access, selectors, signin
 from workforce.database import heavy_reads_view
 from workforce.forms import StaffSearchForm
-from workforce.lists import ListControls, Sort, spreadsheet_response
+from workforce.lists import CONTENT_TYPES, ListControls, Sort, spreadsheet_response
 from workforce.selectors import StaffStatus
 
 from . import selectors as people_selectors
@@ -149,9 +151,9 @@ def _agency_staff_download(request, agency, staff, compliance_filters, file_form
 
     def rows():
         visible = access.visible_staff(request.user)
-        people = list(staff)
-        for start in range(0, len(people), DOWNLOAD_CHUNK):
-            chunk = people[start : start + DOWNLOAD_CHUNK]
+        # Read in chunks as the file is written: memory stays flat for the largest agency.
+        people = staff.iterator(chunk_size=DOWNLOAD_CHUNK)
+        while chunk := list(itertools.islice(people, DOWNLOAD_CHUNK)):
             worst = worst_statuses(
                 staff=visible, on=today, filters=compliance_filters, people=[p.pk for p in chunk]
             )
@@ -238,7 +240,7 @@ def search(request):
                 person.email,
                 STATE_WORDS[selectors.staff_state(person, today=today)],
             ]
-            for person in results
+            for person in results.iterator(chunk_size=DOWNLOAD_CHUNK)
         )
         return spreadsheet_response(
             headers=["Name", "Staff number", "Agency", "Job role", "Email", "Status"],
@@ -587,3 +589,55 @@ def staff_signin_link(request, pk):
     else:
         messages.error(request, f"No link was sent: {staff.full_name} {SIGNIN_WORDS[outcome]}")
     return redirect("staff_detail", pk=staff.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Large exports, written in the background (workforce.exports)
+# ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def export_job(request, pk):
+    """A large export's page: its progress while the worker writes it, then its download. Only for
+    the person who asked, while they may still see what it holds (anyone else: 404)."""
+    job = access.get_export_job_or_404(request.user, pk=pk, today=timezone.localdate())
+    context = {
+        "job": job,
+        "progress_text": _export_progress_text(job),
+        "keep_hours": settings.EXPORT_KEEP_HOURS,
+    }
+    return render(request, "people/export_job.html", context)
+
+
+@login_required
+def export_job_progress(request, pk):
+    """The page's script (static/imports/progress.js) polls this; it reloads when `status` changes."""
+    job = access.get_export_job_or_404(request.user, pk=pk, today=timezone.localdate())
+    return JsonResponse({"status": job.status, "percent": job.percent, "text": _export_progress_text(job)})
+
+
+@login_required
+def export_job_download(request, pk):
+    """The file, once written; one audit event (workforce.downloads)."""
+    job = access.get_export_job_or_404(request.user, pk=pk, today=timezone.localdate())
+    if job.status != job.Status.READY or timezone.now() >= job.expires_at:
+        raise Http404("This file is not ready, or is no longer kept.")
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("This file is no longer kept.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=job.filename, content_type=CONTENT_TYPES[job.file_format]
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _export_progress_text(job):
+    if job.status == job.Status.QUEUED:
+        return "Waiting for the worker to start writing the file."
+    if job.status == job.Status.RUNNING:
+        return f"{job.percent}% written: {job.rows_done:,} of {job.rows_total:,} people."
+    if job.status == job.Status.READY:
+        return f"Every one of {job.rows_done:,} people written."
+    return job.error

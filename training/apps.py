@@ -12,3 +12,7 @@ class TrainingConfig(AppConfig):
 
         # The maintained compliance state follows every change to a person's record.
         staff_listener_register(staff_changed)
+
+        from . import exports
+
+        exports.register_kinds()

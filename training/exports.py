@@ -8,11 +8,19 @@ apostrophe, and XLSX cells are written as text or dates, never as formulas.
 """
 
 import datetime
+import itertools
 from dataclasses import dataclass
 
-from workforce.spreadsheets import iter_csv, write_xlsx
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from workforce import access
+from workforce import exports as engine
+from workforce.models import StaffMember
+from workforce.spreadsheets import iter_csv, xlsx_write
 
 from .compliance import Status, worst_status
+from .forms.compliance import ComplianceFilterForm
 from .models import Module
 from .selectors.compliance import ComplianceFilters, scoped_pairs
 from .selectors.engine import current_staff
@@ -53,24 +61,49 @@ NOT_REQUIRED = "Not required"
 class ExportTable:
     headers: list
     rows: object  # an iterator of rows, produced while the file is written
+    people_done: object  # () -> people read so far, for a background export's progress
 
 
-def compliance_table(*, kind: str, staff, on: datetime.date, filters: ComplianceFilters) -> ExportTable:
+CHUNK = 10_000  # people whose statuses are worked out at once
+
+
+def compliance_table(
+    *, kind: str, staff, on: datetime.date, filters: ComplianceFilters, chunk: int = CHUNK
+) -> ExportTable:
     """The rows of an export. `staff` is the user's scope (access.visible_staff) or None for the
     command line; `filters` narrow it as on the dashboard. With a status filter, the list keeps the
     pairs in that status and the matrix the people with at least one.
 
-    The pairs are computed once; people are then read in name order, in chunks, so a partnership-
-    wide file streams out without holding every row."""
-    pairs = scoped_pairs(staff=staff, on=on, filters=filters)
-    by_person = {}
-    for pair in pairs:
-        by_person.setdefault(pair.staff_id, []).append(pair)
+    People are read in name order, `chunk` at a time, and the engine works out the statuses of
+    each chunk alone (the same queries for each), so memory stays flat however large the
+    partnership: a file of 250,000 people never holds more than one chunk's pairs."""
     people = _people(staff=staff, on=on, filters=filters)
+    read = [0]
+
+    def chunks():
+        while block := list(itertools.islice(people, chunk)):
+            scope = _only(staff, [person[0] for person in block])
+            by_person = {}
+            for pair in scoped_pairs(staff=scope, on=on, filters=filters):
+                by_person.setdefault(pair.staff_id, []).append(pair)
+            yield block, by_person
+            read[0] += len(block)
+
+    status = filters.status
     if kind == MATRIX:
         modules = list(_modules(filters))
-        return ExportTable(_matrix_headers(modules), _matrix_rows(people, by_person, modules, filters.status))
-    return ExportTable(LIST_HEADERS, _list_rows(people, by_person, filters.status))
+        rows = _matrix_rows(chunks(), modules, status)
+        return ExportTable(_matrix_headers(modules), rows, lambda: read[0])
+    return ExportTable(LIST_HEADERS, _list_rows(chunks(), status), lambda: read[0])
+
+
+def _only(staff, ids):
+    scope = staff if staff is not None else StaffMember.objects.all()
+    if connection.vendor == "postgresql":
+        # One array parameter rather than 10,000: psycopg's conversion of a long IN list, in each
+        # of the engine's queries, cost more than the queries themselves.
+        return scope.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    return scope.filter(pk__in=ids)
 
 
 def _people(*, staff, on, filters):
@@ -84,7 +117,7 @@ def _people(*, staff, on, filters):
         tier=filters.tier,
     )
     ordered = scope.order_by("agency__name", "last_name", "first_name", "staff_number")
-    return ordered.values_list(*PERSON_FIELDS).iterator(chunk_size=5_000)
+    return ordered.values_list(*PERSON_FIELDS).iterator(chunk_size=CHUNK)
 
 
 def _modules(filters):
@@ -101,9 +134,14 @@ def _matrix_headers(modules):
     return headers
 
 
-def _matrix_rows(people, by_person, modules, status):
-    for person in people:
-        pairs = by_person.get(person[0])
+def _each_person(chunks):
+    for block, by_person in chunks:
+        for person in block:
+            yield person, by_person.get(person[0], ())
+
+
+def _matrix_rows(chunks, modules, status):
+    for person, pairs in _each_person(chunks):
         if not pairs or (status is not None and all(pair.status is not status for pair in pairs)):
             continue
         by_module = {pair.module.id: pair for pair in pairs}
@@ -118,9 +156,9 @@ def _matrix_rows(people, by_person, modules, status):
         yield row
 
 
-def _list_rows(people, by_person, status):
-    for person in people:
-        pairs = sorted(by_person.get(person[0], ()), key=lambda pair: pair.module.code)
+def _list_rows(chunks, status):
+    for person, person_pairs in _each_person(chunks):
+        pairs = sorted(person_pairs, key=lambda pair: pair.module.code)
         for pair in pairs:
             if status is not None and pair.status is not status:
                 continue
@@ -141,8 +179,9 @@ def export_csv(table: ExportTable):
     return iter_csv(table.headers, table.rows)
 
 
-def export_xlsx(table: ExportTable, *, kind: str) -> bytes:
-    return write_xlsx(table.headers, table.rows, title=KINDS[kind].capitalize())
+def export_xlsx(table: ExportTable, *, kind: str, target):
+    """Write the workbook to `target` (a path or a binary file), row by row."""
+    xlsx_write(target, table.headers, table.rows, title=KINDS[kind].capitalize())
 
 
 def export_filename(*, kind: str, file_format: str, on: datetime.date, filters: ComplianceFilters) -> str:
@@ -155,3 +194,55 @@ def export_filename(*, kind: str, file_format: str, on: datetime.date, filters: 
         parts.append(filters.status.value.replace("_", "-"))
     parts.append(on.isoformat())
     return f"{'-'.join(parts)}.{file_format}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The compliance exports as kinds of the export engine (workforce.exports): streamed from the
+# dashboard, or written in the background when large. Registered by TrainingConfig.ready().
+# ---------------------------------------------------------------------------------------------
+
+ENGINE_KEYS = {MATRIX: "compliance-matrix", LIST: "compliance-list"}
+
+
+def filters_from(user, params) -> ComplianceFilters:
+    """The dashboard's filters from a query string, as the user may see them: naming an agency the
+    user may not see is a 404 (as on the pages), an invalid choice refuses the file."""
+    access.require_lead_or_hr(user)
+    slug = params.get("agency")
+    if slug:
+        access.get_visible_agency_or_404(user, slug=slug)
+    form = ComplianceFilterForm(params or None, user=user)
+    filters = form.filters()
+    if form.errors:
+        raise engine.ExportRefused(" ".join(error for errors in form.errors.values() for error in errors))
+    return filters
+
+
+def _size(user, params, today):
+    """The people in scope (one COUNT): the matrix's rows at most; the list has a few per person."""
+    filters = filters_from(user, params)
+    return current_staff(
+        on=today,
+        staff=access.visible_staff(user),
+        agency=filters.agency,
+        team=filters.team,
+        job_role=filters.job_role,
+        tier=filters.tier,
+    ).count()
+
+
+def _engine_kind(kind):
+    def table(user, params, today):
+        filters = filters_from(user, params)
+        built = compliance_table(kind=kind, staff=access.visible_staff(user), on=today, filters=filters)
+        name = export_filename(kind=kind, file_format="csv", on=today, filters=filters).removesuffix(".csv")
+        return engine.Table(
+            built.headers, built.rows, name=name, title=KINDS[kind].capitalize(), done=built.people_done
+        )
+
+    return engine.ExportKind(key=ENGINE_KEYS[kind], label=KINDS[kind].capitalize(), size=_size, table=table)
+
+
+def register_kinds():
+    for kind in KINDS:
+        engine.register(_engine_kind(kind))

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
 from . import rules
-from .models import Agency, StaffMember
+from .models import Agency, ExportJob, StaffMember
 
 LEAD_GROUP = "Partnership lead"
 AGENCY_HR_GROUP = "Agency HR"
@@ -101,6 +101,23 @@ def get_visible_agency_or_404(user, **lookup):
 
 def get_visible_staff_or_404(user, **lookup):
     return get_object_or_404(visible_staff(user).select_related("agency", "job_role", "team"), **lookup)
+
+
+def get_export_job_or_404(user, *, pk, today):
+    """A background export (workforce.exports) of the user who asked for it, while they may still
+    see what it holds (its kind's own scope check, asked again now); anyone else gets 404."""
+    from . import exports
+
+    require_lead_or_hr(user)
+    job = get_object_or_404(ExportJob, pk=pk, requested_by=user)
+    kind = exports.get(job.kind)
+    if kind is None:
+        raise Http404("No such export.")
+    try:
+        kind.size(user, exports.query_of(job.params), today)
+    except exports.ExportRefused:
+        pass  # a filter no longer valid (a module deleted) hides nothing: the job says why it failed
+    return job
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from .spreadsheets import write_csv, write_xlsx
+from .spreadsheets import iter_csv, xlsx_file
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -113,9 +113,20 @@ def _flip(field):
 
 
 def spreadsheet_response(*, headers, rows, name, file_format, title="Sheet1"):
-    """A download of `rows` under `headers` (every cell inert: workforce.spreadsheets)."""
-    data = write_csv(headers, rows) if file_format == "csv" else write_xlsx(headers, rows, title=title)
-    response = HttpResponse(data, content_type=CONTENT_TYPES[file_format])
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{file_format}")
+    """A download of `rows` under `headers` (every cell inert: workforce.spreadsheets), streamed:
+    a CSV goes out a line at a time as `rows` yields them, an XLSX is written row by row to a
+    temporary file that the response then streams, so memory stays flat however long the list
+    (give `rows` as a generator over `.iterator()` to keep it so)."""
+    filename = f"{name}.{file_format}"
+    if file_format == "csv":
+        response = StreamingHttpResponse(iter_csv(headers, rows), content_type=CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    else:
+        response = FileResponse(
+            xlsx_file(headers, rows, title=title),
+            as_attachment=True,
+            filename=filename,
+            content_type=CONTENT_TYPES["xlsx"],
+        )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -213,3 +213,51 @@ class SigninLink(models.Model):
 
     def __str__(self):
         return f"Sign-in link of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ExportJob(models.Model):
+    """A large export, built in the background (workforce.exports): who asked, what (the kind and
+    the query string of the page that asked), how far it has got, and the file when it is ready.
+    Only the person who asked may download it, and only while they may still see what it holds;
+    the file and the row go after EXPORT_KEEP_HOURS (workforce.services.export_jobs_purge)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Being written"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Could not be written"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    file_format = models.CharField(max_length=4, choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    params = models.JSONField(default=dict, blank=True)
+    description = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.description} ({self.file_format.upper()}, {self.get_status_display().lower()})"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def percent(self):
+        """Whole percent written (rows, or people: the kind's unit); 100 only once the file is ready."""
+        if self.status == self.Status.READY:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

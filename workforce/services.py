@@ -1,11 +1,20 @@
 """Every write to the workforce: one function per change of state."""
 
-from django.core.exceptions import ValidationError
+import datetime
+import secrets
+import tempfile
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
-from . import rules
-from .models import Agency, AgencyMembership, JobRole, StaffMember, Team
+from . import exports, rules
+from .models import Agency, AgencyMembership, ExportJob, JobRole, StaffMember, Team
 
 STAFF_FIELDS = (
     "staff_number",
@@ -195,3 +204,101 @@ def agency_membership_grant(*, user, agency, actor=None):
 
 def agency_create(*, actor=None, **fields):
     return save_validated(set_fields(Agency(), fields, AGENCY_FIELDS), actor=actor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Large exports, built in the background (workforce.exports)
+# ---------------------------------------------------------------------------------------------
+
+
+def export_job_request(*, user, kind, file_format, params, rows_total):
+    """Queue the file of `kind` for `user`, with the filters `params` (a query string as JSON);
+    the worker builds it on the reports queue (workforce.tasks.export_job_build_task)."""
+    from .tasks import export_job_build_task
+
+    now = timezone.now()
+    job = ExportJob.objects.create(
+        requested_by=user,
+        kind=kind.key,
+        file_format=file_format,
+        params=params,
+        description=kind.label,
+        rows_total=rows_total,
+        created_at=now,
+        expires_at=now + datetime.timedelta(hours=settings.EXPORT_KEEP_HOURS),
+    )
+    transaction.on_commit(lambda: export_job_build_task.delay(job_id=job.pk))
+    return job
+
+
+def export_job_build(*, job_id, today=None):
+    """Write the job's file into storage. Claimed by a conditional UPDATE, so a redelivered task or
+    a second worker does nothing; a job left running by a worker that died (longer than the task
+    time limit) may be claimed again. The table is built as the person who asked, with their
+    access as it is now: what they can no longer see fails the job, with the reason."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        ExportJob.objects.filter(pk=job_id)
+        .filter(Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, started_at__lt=stale))
+        .update(status=ExportJob.Status.RUNNING, started_at=now, rows_done=0)
+    )
+    if not claimed:
+        return
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    kind = exports.get(job.kind)
+    try:
+        if kind is None:
+            raise exports.ExportRefused(f"there is no export called {job.kind!r} any more")
+        table = kind.table(job.requested_by, exports.query_of(job.params), today or timezone.localdate())
+        stored = _export_file_store(job, table)
+    except (exports.ExportRefused, Http404, PermissionDenied) as refused:
+        message = (
+            str(refused)
+            if isinstance(refused, exports.ExportRefused)
+            else "you can no longer see these records"
+        )
+        _export_job_finish(
+            job_id, status=ExportJob.Status.FAILED, error=f"The file was not written: {message.rstrip('.')}."
+        )
+        return
+    except Exception:
+        _export_job_finish(
+            job_id,
+            status=ExportJob.Status.FAILED,
+            error="The file was not written because of a problem in the tracker. Ask for it again.",
+        )
+        raise
+    _export_job_finish(
+        job_id, status=ExportJob.Status.READY, file=stored, filename=f"{table.name}.{job.file_format}"
+    )
+
+
+def _export_file_store(job, table):
+    """Write the file to a temporary file (row by row, flat memory), then into storage."""
+
+    def progress(done):
+        ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
+
+    with tempfile.TemporaryFile() as scratch:
+        exports.write(table, job.file_format, scratch, progress=progress)
+        scratch.seek(0)
+        # A random part in the name: nothing under MEDIA_ROOT is served, but a name is no guide.
+        return default_storage.save(
+            f"exports/{job.pk}-{secrets.token_hex(8)}.{job.file_format}", File(scratch)
+        )
+
+
+def _export_job_finish(job_id, **fields):
+    ExportJob.objects.filter(pk=job_id).update(finished_at=timezone.now(), **fields)
+
+
+def export_jobs_purge(*, now=None) -> int:
+    """Delete the jobs past their time (EXPORT_KEEP_HOURS) and their files; returns how many."""
+    now = now or timezone.now()
+    due = list(ExportJob.objects.filter(expires_at__lte=now).values_list("pk", "file"))
+    for _, name in due:
+        if name:
+            default_storage.delete(name)
+    ExportJob.objects.filter(pk__in=[pk for pk, _ in due]).delete()
+    return len(due)

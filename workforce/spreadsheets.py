@@ -9,15 +9,15 @@ used by imports.reading), so a file exported and uploaded again round-trips unch
 import codecs
 import csv
 import datetime
+import decimal
 import io
 import itertools
 import re
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles import Font
+import xlsxwriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -76,63 +76,95 @@ def write_xlsx(headers, rows, *, title="Sheet1", extra_sheets=(), widths=None) -
     """A workbook whose first sheet holds `headers` and `rows`; dates become real date cells.
 
     `extra_sheets` is a sequence of (title, headers, rows) for reference sheets such as job roles.
+    The same workbook as `xlsx_file`, in memory: for the small files (templates, problem reports).
     """
-    workbook = Workbook(write_only=True)
-    _write_sheet(workbook, title, headers, rows, widths)
-    for extra_title, extra_headers, extra_rows in extra_sheets:
-        _write_sheet(workbook, extra_title, extra_headers, extra_rows, None)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    xlsx_write(buffer, headers, rows, title=title, extra_sheets=extra_sheets, widths=widths)
     return buffer.getvalue()
+
+
+def xlsx_file(headers, rows, *, title="Sheet1", extra_sheets=(), widths=None):
+    """`write_xlsx` into an anonymous temporary file, returned open and rewound (for a FileResponse,
+    which streams it out and closes it): memory stays flat however many rows there are."""
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    xlsx_write(target, headers, rows, title=title, extra_sheets=extra_sheets, widths=widths)
+    target.seek(0)
+    return target
+
+
+def xlsx_write(target, headers, rows, *, title="Sheet1", extra_sheets=(), widths=None):
+    """Write the workbook to `target` (a path or a binary file) one row at a time.
+
+    XlsxWriter in constant_memory mode flushes each row to a temporary file as soon as the next one
+    starts, so a 250,000-row export holds one row in memory (openpyxl's pure-Python XML writer was
+    about twice as slow). Every string is written with write_string, never `write`, so nothing
+    is ever a formula, a number or a link that the text merely looks like.
+    """
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    formats = _Formats(
+        bold=workbook.add_format({"bold": True}),
+        date=workbook.add_format({"num_format": "dd/mm/yyyy"}),
+    )
+    _write_sheet(workbook, formats, title, headers, rows, widths)
+    for extra_title, extra_headers, extra_rows in extra_sheets:
+        _write_sheet(workbook, formats, extra_title, extra_headers, extra_rows, None)
+    workbook.close()
+
+
+@dataclass(frozen=True)
+class _Formats:
+    bold: object
+    date: object
 
 
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _write_sheet(workbook, title, headers, rows, widths):
-    sheet = workbook.create_sheet(title=title[:31])
+def _write_sheet(workbook, formats, title, headers, rows, widths):
+    sheet = workbook.add_worksheet(title[:31])
     for index, header in enumerate(headers):
         width = (widths or {}).get(index) or max(12, min(40, len(str(header)) + 4))
-        sheet.column_dimensions[_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=_xlsx_value(header))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.set_column(index, index, width)
+    sheet.freeze_panes(1, 0)
+    for column, header in enumerate(headers):
+        _write_cell(sheet, 0, column, header, formats, formats.bold)
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            _write_cell(sheet, number, column, value, formats, None)
 
 
-def _xlsx_cell(sheet, value):
+def _write_cell(sheet, row, column, value, formats, cell_format):
     value = _xlsx_value(value)
-    if isinstance(value, datetime.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "dd/mm/yyyy"
-        return cell
-    if isinstance(value, str) and value in ERROR_CODES:
-        # openpyxl would store "#N/A" as an error value; a name or note is text, always.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(row, column, value, cell_format)
+    elif isinstance(value, datetime.date):
+        sheet.write_datetime(row, column, value, formats.date)
+    elif isinstance(value, int | float | decimal.Decimal):
+        sheet.write_number(row, column, value, cell_format)
+    else:
+        # Text, always: "#N/A" in a name or a note stays text, and so does "=SUM(A1)" (made inert).
+        sheet.write_string(
+            row, column, value if isinstance(value, str) else _xlsx_value(str(value)), cell_format
+        )
 
 
 def _xlsx_value(value):
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, str):
-        # Characters XML cannot hold would make Excel call the file damaged.
-        return inert(_ILLEGAL_XML.sub("", value))
+        # Characters XML cannot hold would make Excel call the file damaged. A carriage return is
+        # a line break, as XML reads it (XlsxWriter would escape it as _x000D_, which openpyxl and
+        # so our own uploads would keep as those seven characters).
+        text = inert(_ILLEGAL_XML.sub("", value))
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
     return value
-
-
-def _column_letter(index):
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from . import signin
+from . import services, signin
 
 
 @shared_task(
@@ -26,3 +26,16 @@ def signin_link_send_task(*, staff_ids, email):
 def signin_links_purge_task():
     """Delete sign-in links that can no longer be used (beat, daily)."""
     signin.signin_links_purge()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def export_job_build_task(*, job_id):
+    """Write a large export's file (the reports queue). Redelivered after a lost worker, it does
+    nothing unless the job was left running (workforce.services.export_job_build)."""
+    services.export_job_build(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def export_jobs_purge_task():
+    """Delete large exports past their time, and their files (beat, hourly)."""
+    services.export_jobs_purge()

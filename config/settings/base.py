@@ -379,6 +379,7 @@ CELERY_TASK_ROUTES = {
     "imports.tasks.*": {"queue": "imports"},  # checking and applying uploads
     "training.tasks.compliance_snapshot_task": {"queue": "reports"},
     "training.tasks.compliance_state_*": {"queue": "reports"},  # the nightly roll and check
+    "workforce.tasks.export_job_build_task": {"queue": "reports"},  # large exports
 }
 CELERY_QUEUE_NAMES = ("default", "reminders", "imports", "reports")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -534,6 +535,12 @@ SPECTACULAR_SETTINGS = {
 # Personal data as UK GDPR expects (PRODUCT.md section 13): how long each kind is kept, applied by
 # the nightly retention run (privacy.services.retention_run); the privacy notice page.
 INSTALLED_APPS += ["privacy"]
+# An export of more rows than this (people, or people and modules) is written in the background,
+# with a progress page and a download when ready, rather than streamed while the browser waits;
+# the file is kept EXPORT_KEEP_HOURS, for the person who asked.
+EXPORT_BACKGROUND_ROWS = env_or_fail("EXPORT_BACKGROUND_ROWS", env.int, default=20_000)
+EXPORT_KEEP_HOURS = env_or_fail("EXPORT_KEEP_HOURS", env.int, default=24)
+
 RETENTION_LEAVER_YEARS = env_or_fail("RETENTION_LEAVER_YEARS", env.int, default=6)
 RETENTION_UPLOAD_DAYS = env_or_fail("RETENTION_UPLOAD_DAYS", env.int, default=90)
 RETENTION_REFUSED_UPLOAD_DAYS = env_or_fail("RETENTION_REFUSED_UPLOAD_DAYS", env.int, default=30)

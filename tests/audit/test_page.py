@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit import actions
 from audit.models import AuditEvent
 from audit.services import audit_record
+from tests.downloads import file_bytes
 
 PAGE = reverse("audit_log")
 
@@ -136,7 +137,7 @@ def test_the_download_lists_the_filtered_events_and_is_itself_recorded(client, l
     client.force_login(lead)
     response = client.get(PAGE, {"actor": "mallory", "download": "csv"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(file_bytes(response).decode("utf-8-sig"))))
     assert rows[0][:3] == ["When", "Who", "Event"]
     assert [row[1] for row in rows[1:]] == ["mallory"]
     [download] = AuditEvent.objects.filter(action=actions.DOWNLOAD, user=lead)

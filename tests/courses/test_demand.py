@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from courses import selectors
 from tests import factories
+from tests.downloads import file_bytes
 from tests.training.records_fixtures import login
 from training.compliance import Status
 from training.models import Module
@@ -73,7 +74,7 @@ def test_hr_see_their_own_agency_and_another_agency_is_404(client, scene, hr_b, 
 
 def test_the_lead_downloads_the_figures_as_xlsx(client, scene, lead):
     response = login(client, lead).get(reverse("courses:demand"), {"download": "xlsx"})
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(file_bytes(response))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("Module", "Title", "People who need it", "Places scheduled")
     assert rows[1][0] == "HSB-202" and rows[1][5] == 1

@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests import factories
+from tests.downloads import file_bytes
 from tests.notifications.builders import person, role_requiring
 from tests.notifications.test_outbox_views import START, listed, plan, world  # noqa: F401 - fixture
 
@@ -44,9 +45,9 @@ def about(response):
 def downloaded(response, file_format="csv"):
     if file_format == "csv":
         assert response["Content-Type"].startswith("text/csv")
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+        rows = list(csv.reader(io.StringIO(file_bytes(response).decode("utf-8-sig"), newline="")))
     else:
-        sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+        sheet = load_workbook(io.BytesIO(file_bytes(response))).worksheets[0]
         rows = [
             ["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)
         ]
@@ -142,7 +143,7 @@ def test_pages_of_25_50_or_100_and_the_download_is_the_whole_list(client, lead, 
 def test_the_download_says_each_stage_in_words(client, lead, wider):
     client.force_login(lead)
     response = client.get(OUTBOX, {"q": "asha", "download": "csv"})
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    rows = list(csv.DictReader(io.StringIO(file_bytes(response).decode("utf-8-sig"), newline="")))
     assert [(row["When"], row["Stage code"], row["Counted from"]) for row in rows] == [
         ("2 weeks after the due date", "U+14", "due date")
     ]

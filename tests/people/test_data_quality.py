@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from notifications.models import ItemStatus, ReminderItem
 from tests import factories
+from tests.downloads import file_bytes
 
 PAGE = reverse("data_quality")
 
@@ -71,7 +72,7 @@ class TestDataQuality:
     def test_download_of_one_problem_is_scoped(self, client, hr_a, gaps):
         client.force_login(hr_a)
         response = client.get(PAGE, {"problem": "no_email", "download": "csv"})
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        rows = list(csv.reader(io.StringIO(file_bytes(response).decode("utf-8-sig"))))
         assert [row[0] for row in rows[1:]] == [gaps["no_email_a"].full_name]
 
     def test_stale_staff_lists_are_named(self, client, lead, agency_a):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
+from tests.downloads import file_bytes
 
 SEARCH = reverse("search")
 
@@ -58,7 +59,7 @@ class TestSearch:
     def test_the_download_is_exactly_the_list(self, client, hr_a, people):
         client.force_login(hr_a)
         response = client.get(SEARCH, {"q": "ash", "download": "csv"})
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        rows = list(csv.reader(io.StringIO(file_bytes(response).decode("utf-8-sig"))))
         assert rows[0][:3] == ["Name", "Staff number", "Agency"]
         assert [row[0] for row in rows[1:]] == ["Ashanti Brown", "Asha Patel"]
 

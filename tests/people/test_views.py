@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.downloads import file_bytes
 from training.models import CompletionSource, Verification
 from workforce import services
 
@@ -299,11 +300,11 @@ class TestAgencyStaffListControls:
         numbers = [person.staff_number for person in listed.context["page"].object_list]
         assert numbers == sorted(numbers, reverse=True) and len(numbers) == 25
         download = client.get(staff_url(agency_a, sort="-number", download="csv"))
-        lines = download.content.decode("utf-8-sig").splitlines()
+        lines = file_bytes(download).decode("utf-8-sig").splitlines()
         assert lines[0].startswith("Name,Staff number,Job role,Team,Email,Training")
         downloaded = [line.split(",")[1] for line in lines[1:]]
         assert downloaded[:25] == numbers and len(downloaded) == 30
-        assert "OTHER-1" not in download.content.decode()
+        assert "OTHER-1" not in file_bytes(download).decode("utf-8-sig")
 
     def test_another_agencys_download_is_not_found(self, client, hr_a, agency_b):
         factories.StaffMemberFactory(agency=agency_b, staff_number="SECRET-9")

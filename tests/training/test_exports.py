@@ -14,6 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests import factories
+from tests.downloads import file_bytes
 from tests.training.compliance_fixtures import more_staff, person
 from training.exports import LIST_HEADERS
 
@@ -174,7 +175,7 @@ def test_xlsx_download_has_real_dates_and_text(client, lead, scene):
     client.force_login(lead)
     response = client.get(export_url("list", "xlsx"), {"agency": scene.agency_a.slug})
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet, rows = read_xlsx(response.content)
+    sheet, rows = read_xlsx(file_bytes(response))
     assert rows[0] == LIST_HEADERS
     asha = next(row for row in rows[1:] if row[1] == "A001" and row[7] == "HSB-101")
     assert asha[11].date().isoformat() == "2028-01-10"  # a date cell, not text
@@ -212,7 +213,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_inert(client, lead, dangerou
 @pytest.mark.parametrize("kind", ["matrix", "list"])
 def test_xlsx_cells_are_text_never_formulas(client, lead, dangerous_people, kind):
     client.force_login(lead)
-    sheet, rows = read_xlsx(client.get(export_url(kind, "xlsx")).content)
+    sheet, rows = read_xlsx(file_bytes(client.get(export_url(kind, "xlsx"))))
     for row in sheet.iter_rows():
         for cell in row:
             assert cell.data_type != "f", cell.value

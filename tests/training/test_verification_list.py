@@ -11,6 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests import factories
+from tests.downloads import file_bytes
 from training.models import CompletionSource, Verification
 
 pytestmark = pytest.mark.django_db
@@ -68,12 +69,12 @@ def listed(response):
 
 def downloaded_csv(response):
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    rows = list(csv.reader(io.StringIO(file_bytes(response).decode("utf-8-sig"), newline="")))
     return rows[0], [(row[0].split()[0], row[5]) for row in rows[1:]]
 
 
 def downloaded_xlsx(response):
-    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    sheet = load_workbook(io.BytesIO(file_bytes(response))).worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     return rows[0], [(row[0].split()[0], row[5]) for row in rows[1:]]
 
@@ -189,7 +190,7 @@ class TestScope:
         )
         client.force_login(lead)
         response = client.get(QUEUE, {"download": "csv"})
-        assert "'=cmd() Evil" in response.content.decode("utf-8-sig")
+        assert "'=cmd() Evil" in file_bytes(response).decode("utf-8-sig")
 
 
 @pytest.mark.usefixtures("eager_tasks")

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.downloads import file_bytes
 from tests.training.compliance_fixtures import ON, more_staff
 from training.compliance import Status
 
@@ -294,12 +295,13 @@ def _downloaded_numbers(response, file_format):
     if file_format == "csv":
         import csv
 
-        rows = list(csv.reader(response.content.decode("utf-8-sig").splitlines()))
+        rows = list(csv.reader(file_bytes(response).decode("utf-8-sig").splitlines()))
     else:
         from io import BytesIO
 
         rows = [
-            list(row) for row in load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True)
+            list(row)
+            for row in load_workbook(BytesIO(file_bytes(response))).active.iter_rows(values_only=True)
         ]
     assert rows[0][:2] == ["Name", "Staff number"]
     return [str(row[1]) for row in rows[1:]]

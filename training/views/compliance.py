@@ -11,12 +11,13 @@ from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 
 from workforce import access
+from workforce import exports as export_engine
 from workforce.database import heavy_reads_view
 from workforce.lists import ListControls, Sort, spreadsheet_response
 from workforce.models import Tier
@@ -298,25 +299,12 @@ def people_listed(user, params, *, today) -> list[int]:
 @login_required
 @heavy_reads_view
 def export(request, kind, file_format):
-    """A compliance export of what the user may see, narrowed like the dashboard."""
+    """A compliance export of what the user may see, narrowed like the dashboard: streamed, or
+    above EXPORT_BACKGROUND_ROWS written in the background (workforce.exports)."""
     access.require_lead_or_hr(request.user)
     if kind not in exports.KINDS or file_format not in exports.FORMATS:
         raise Http404("No such export.")
-    form = filter_form(request)
-    filters = form.filters()
-    if form.errors:
-        message = " ".join(error for errors in form.errors.values() for error in errors)
-        return HttpResponseBadRequest(f"The download link is not valid: {message}", content_type="text/plain")
-    today = timezone.localdate()
-    table = exports.compliance_table(
-        kind=kind, staff=access.visible_staff(request.user), on=today, filters=filters
+    export_kind = export_engine.get(exports.ENGINE_KEYS[kind])
+    return export_engine.download_or_job(
+        request, kind=export_kind, file_format=file_format, today=timezone.localdate()
     )
-    filename = exports.export_filename(kind=kind, file_format=file_format, on=today, filters=filters)
-    content_type = exports.CONTENT_TYPES[file_format]
-    if file_format == "csv":
-        response = StreamingHttpResponse(exports.export_csv(table), content_type=content_type)
-    else:
-        response = HttpResponse(exports.export_xlsx(table, kind=kind), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response

@@ -49,7 +49,7 @@ class Command(TrackerCommand):
                     for chunk in exports.export_csv(table):
                         output.write(chunk)
             else:
-                target.write_bytes(exports.export_xlsx(table, kind=kind))
+                exports.export_xlsx(table, kind=kind, target=target)
         except OSError as exc:
             raise CommandError(
                 f"Cannot write {target}: {exc.strerror or exc}.", returncode=BAD_ARGUMENTS
