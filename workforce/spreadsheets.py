@@ -17,8 +17,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import xlsxwriter
-
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -100,6 +98,8 @@ def xlsx_write(target, headers, rows, *, title="Sheet1", extra_sheets=(), widths
     about twice as slow). Every string is written with write_string, never `write`, so nothing
     is ever a formula, a number or a link that the text merely looks like.
     """
+    import xlsxwriter  # where it is used: start-up (commands, the worker) does without it
+
     workbook = xlsxwriter.Workbook(
         target,
         {
