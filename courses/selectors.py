@@ -437,7 +437,8 @@ def demand_supply(*, today, agency=None):
 
 def board_figures(*, start: datetime.date, end: datetime.date, agency=None) -> dict:
     """Sessions delivered between `start` and `end` (the register confirmed) and their attendance,
-    for the board report: {delivered, attended, no_shows, responses}. With `agency`, only its
+    for the board report: {delivered, attended, no_shows, responses, and the mean confidence before
+    and after and usefulness of the answers (1 to 5; None without any)}. With `agency`, only its
     staff's attendance, and the sessions any of them attended or missed."""
     from .models import Booking, BookingStatus, SessionStatus, TrainingSession
 
@@ -452,8 +453,13 @@ def board_figures(*, start: datetime.date, end: datetime.date, agency=None) -> d
         attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
         no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
     )
-    responses = Feedback.objects.filter(booking__in=bookings.filter(status=BookingStatus.ATTENDED)).count()
-    return {"delivered": sessions.count(), **counts, "responses": responses}
+    answers = Feedback.objects.filter(booking__in=bookings.filter(status=BookingStatus.ATTENDED)).aggregate(
+        responses=Count("pk"),
+        confidence_before=Avg("confidence_before"),
+        confidence_after=Avg("confidence_after"),
+        usefulness=Avg("usefulness"),
+    )
+    return {"delivered": sessions.count(), **counts, **answers}
 
 
 # ---------------------------------------------------------------------------------------------

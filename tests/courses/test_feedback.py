@@ -330,10 +330,21 @@ def test_the_summary_reads_a_fixed_number_of_queries(
     assert len(selectors.feedback_summary(lead)["sessions"]) == 4
 
 
+def test_the_board_report_gives_the_evaluations_means(client, lead, answered):
+    client.force_login(lead)
+    page = client.get(reverse("reports:board")).content.decode()
+    assert "2 evaluation responses: confidence 2.5 before and 4.5 after, usefulness 4.5" in page
+
+
 def test_the_board_report_counts_evaluation_responses(answered):
     today = timezone.localdate()
     figures = selectors.board_figures(start=today - datetime.timedelta(days=30), end=today)
     assert figures["responses"] == 2
+    assert (figures["confidence_before"], figures["confidence_after"], figures["usefulness"]) == (
+        2.5,
+        4.5,
+        4.5,
+    )
 
 
 def test_anonymising_a_person_keeps_their_scores_and_removes_their_words(confirmed, people_a):
