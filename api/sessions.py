@@ -405,3 +405,44 @@ class SessionAttendance(APIView):
         except DjangoValidationError as error:
             _refused(error)
         return Response({"completions": result.completions})
+
+
+class FeedbackSerializer(serializers.Serializer):
+    attended = serializers.IntegerField(help_text="Attendees (for Agency HR: of their own agencies).")
+    responses = serializers.IntegerField(help_text="Attendees who gave feedback.")
+    response_rate = serializers.IntegerField(
+        allow_null=True, help_text="Whole percent, rounded down; null without attendees."
+    )
+    confidence_before = serializers.FloatField(
+        allow_null=True, help_text="Mean, 1 to 5. Null without answers, and for Agency HR (counts only)."
+    )
+    confidence_after = serializers.FloatField(allow_null=True, help_text="Mean, 1 to 5, as above.")
+    usefulness = serializers.FloatField(allow_null=True, help_text="Mean, 1 to 5, as above.")
+    comments = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The written answers, without names, oldest first; null for Agency HR.",
+    )
+
+
+@extend_schema(tags=["sessions"], responses={200: FeedbackSerializer})
+class SessionFeedback(APIView):
+    permission_classes = [IsLeadOrAgencyHR]
+
+    @extend_schema(summary="A session's evaluation: scores and answers (leads), counts (Agency HR)")
+    def get(self, request, pk):
+        session = selectors.get_visible_session_or_404(request.user, pk=pk)
+        figures, comments = selectors.session_feedback_for(request.user, session)
+        return Response(
+            FeedbackSerializer(
+                {
+                    "attended": figures.attended,
+                    "responses": figures.responses,
+                    "response_rate": figures.response_rate,
+                    "confidence_before": figures.confidence_before,
+                    "confidence_after": figures.confidence_after,
+                    "usefulness": figures.usefulness,
+                    "comments": comments,
+                }
+            ).data
+        )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("v1/sessions/<int:pk>/cancel/", sessions.SessionCancel.as_view(), name="session_cancel"),
     path("v1/sessions/<int:pk>/bookings/", sessions.SessionBookings.as_view(), name="session_bookings"),
     path("v1/sessions/<int:pk>/attendance/", sessions.SessionAttendance.as_view(), name="session_attendance"),
+    path("v1/sessions/<int:pk>/feedback/", sessions.SessionFeedback.as_view(), name="session_feedback"),
     path("v1/bookings/<int:pk>/cancel/", sessions.BookingCancel.as_view(), name="booking_cancel"),
     path("v1/bookings/<int:pk>/invite.ics", sessions.BookingInvite.as_view(), name="booking_invite"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -13,6 +13,9 @@ section 9 checked, the session's row locked, the history row written, the emails
 - spread over 20 sessions (requests for different sessions do not wait for each other).
 
 It prints bookings a second for each, and checks that no session holds more than its capacity.
+First it profiles one booking alone: its queries, how many of them run while the session's row
+is locked (from the SELECT ... FOR UPDATE of the session to the last statement before the
+commit), and that stretch's time, the median of 50 bookings.
 On SQLite (no DATABASE_URL) the clients queue for the one writer, so the figure is a floor.
 """
 
@@ -78,6 +81,7 @@ def _sessions(module, count, capacity):
                 parts=[services.Part(start, start + datetime.timedelta(hours=7))],
                 capacity=capacity,
                 venue="Benchmark hall",
+                delivery_mode="classroom",
             )
         )
     return sessions
@@ -119,6 +123,40 @@ def _run(pairs, clients):
     return time.perf_counter() - started, errors
 
 
+def _profile(module, role, agency, runs=50):
+    """One booking at a time: (queries, queries under the session's lock, ms under the lock)."""
+    import statistics
+
+    from django.db import connection
+
+    from courses import services
+
+    session = _sessions(module, 1, capacity=runs + 1)[0]
+    people = _people(runs, role, agency, "Profile")
+    counts, locked_counts, locked_ms = [], [], []
+    for person in people:
+        seen = {"n": 0, "locked": 0, "lock_at": None, "last_end": None}
+
+        def watch(execute, sql, params, many, context, seen=seen):
+            start = time.perf_counter()
+            if "FOR UPDATE" in sql and 'FROM "courses_trainingsession"' in sql and seen["lock_at"] is None:
+                seen["lock_at"] = start
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                seen["n"] += 1
+                if seen["lock_at"] is not None:
+                    seen["locked"] += 1
+                    seen["last_end"] = time.perf_counter()
+
+        with connection.execute_wrapper(watch):
+            services.booking_create(session=session, staff=person)
+        counts.append(seen["n"])
+        locked_counts.append(seen["locked"])
+        locked_ms.append((seen["last_end"] - seen["lock_at"]) * 1000)
+    return statistics.median(counts), statistics.median(locked_counts), round(statistics.median(locked_ms), 2)
+
+
 def measure(env, options):
     os.environ.update(env)
     os.environ["DJANGO_DEBUG"] = "false"
@@ -134,6 +172,14 @@ def measure(env, options):
     role = Requirement.objects.filter(module=module).select_related("job_role").first().job_role
     agency = Agency.objects.order_by("slug").first()
     figures = {"database": database_label(env), "clients": options.clients}
+    profiled = Module.objects.get(code="HSB-203")
+    Requirement.objects.get_or_create(
+        job_role=role, module=profiled, defaults={"starts_on": datetime.date(2020, 1, 1)}
+    )
+    queries, locked, locked_ms = _profile(profiled, role, agency)
+    figures["one booking: queries"] = queries
+    figures["one booking: queries under the session lock"] = locked
+    figures["one booking: ms under the session lock (median)"] = locked_ms
 
     one = _sessions(module, 1, capacity=options.people * 2 // 3)[0]
     people = _people(options.people, role, agency, "One")

@@ -26,3 +26,9 @@ class CoursesConfig(AppConfig):
         from .selectors import next_sessions_context
 
         sources.register_context_extension(next_sessions_context)
+        # A session's register uploaded as a spreadsheet: an import kind of the import engine.
+        from imports import kinds
+
+        from .register_kind import REGISTER
+
+        kinds.register(REGISTER)

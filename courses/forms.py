@@ -363,3 +363,40 @@ class FeedbackForm(forms.Form):
 
     def service_arguments(self):
         return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class RegisterUploadForm(forms.Form):
+    """A session's register as a spreadsheet (courses.register_kind): which session, and the file.
+    The sessions offered are those the person takes the register of that have started and whose
+    register is not confirmed yet."""
+
+    session = forms.ModelChoiceField(
+        queryset=None,
+        label="Session",
+        empty_label="Choose a session",
+        help_text="Sessions that have started and whose register is not confirmed yet.",
+        error_messages={
+            "required": "Choose the session this is the register of.",
+            "invalid_choice": "Choose one of the sessions in the list.",
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        from imports.forms import SpreadsheetField, limits_text
+
+        from .selectors import register_sessions
+
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = register_sessions(user, today=timezone.localdate())
+        self.fields["session"].label_from_instance = lambda session: (
+            f"{session.module.code} {session.module.title}, {timezone.localtime(session.starts_at):%-d %B %Y}"
+        )
+        self.fields["file"] = SpreadsheetField(label="Register spreadsheet", help_text=limits_text())
+
+    @property
+    def leading(self):
+        """Fields the upload page shows before the file."""
+        return [self["session"]]
+
+    def import_options(self):
+        return {"options": {"session": self.cleaned_data["session"].pk}}

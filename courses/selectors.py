@@ -437,7 +437,8 @@ def demand_supply(*, today, agency=None):
 
 def board_figures(*, start: datetime.date, end: datetime.date, agency=None) -> dict:
     """Sessions delivered between `start` and `end` (the register confirmed) and their attendance,
-    for the board report: {delivered, attended, no_shows, responses}. With `agency`, only its
+    for the board report: {delivered, attended, no_shows, responses, and the mean confidence before
+    and after and usefulness of the answers (1 to 5; None without any)}. With `agency`, only its
     staff's attendance, and the sessions any of them attended or missed."""
     from .models import Booking, BookingStatus, SessionStatus, TrainingSession
 
@@ -452,8 +453,13 @@ def board_figures(*, start: datetime.date, end: datetime.date, agency=None) -> d
         attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
         no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
     )
-    responses = Feedback.objects.filter(booking__in=bookings.filter(status=BookingStatus.ATTENDED)).count()
-    return {"delivered": sessions.count(), **counts, "responses": responses}
+    answers = Feedback.objects.filter(booking__in=bookings.filter(status=BookingStatus.ATTENDED)).aggregate(
+        responses=Count("pk"),
+        confidence_before=Avg("confidence_before"),
+        confidence_after=Avg("confidence_after"),
+        usefulness=Avg("usefulness"),
+    )
+    return {"delivered": sessions.count(), **counts, **answers}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,3 +557,34 @@ def session_feedback(session):
 
 def feedback_given(booking):
     return Feedback.objects.filter(booking=booking).exists()
+
+
+def register_sessions(user, *, today):
+    """Sessions whose register this user may take now: started by `today`, not cancelled, not
+    confirmed; the lead's every such session, a trainer's own."""
+    tz = timezone.get_current_timezone()
+    tomorrow = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    if access.is_lead(user):
+        sessions = TrainingSession.objects.all()
+    elif user.is_authenticated and user.is_active and _email(user):
+        sessions = TrainingSession.objects.filter(trainers__email=_email(user)).distinct()
+    else:
+        sessions = TrainingSession.objects.none()
+    return (
+        sessions.filter(
+            status=SessionStatus.SCHEDULED, starts_at__lt=tomorrow, register_confirmed_at__isnull=True
+        )
+        .select_related("module")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def session_feedback_for(user, session):
+    """(figures, comments) of a session as this user may see them: every score and the written
+    answers for the lead and its trainers; for Agency HR their own agencies' counts and None."""
+    if sees_feedback_scores(user, session):
+        return session_feedback(session)
+    attended = access.scope(
+        user, Booking.objects.filter(session=session, status=BookingStatus.ATTENDED), agency="staff__agency"
+    )
+    return _figures_by(attended, "session_id", scores=False).get(session.pk, FeedbackFigures(0, 0)), None

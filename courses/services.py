@@ -171,7 +171,9 @@ def session_create(
 
 
 def _locked(session):
-    return TrainingSession.objects.select_for_update().select_related("module").get(pk=session.pk)
+    """The session's row, locked; its module is read with it but not locked (`of`), so sessions
+    of one module do not queue behind each other."""
+    return TrainingSession.objects.select_for_update(of=("self",)).select_related("module").get(pk=session.pk)
 
 
 def session_update(*, session, actor=None, parts=None, trainers=None, holds=None, now=None, **changes):
@@ -287,7 +289,7 @@ def _agency_booked(session):
 
 def places_for(session, *, agency_id, today):
     """Places a person of `agency_id` may take on `session` now (holds for other agencies kept)."""
-    holds = list(session.held_places.values_list("agency_id", "places", "until"))
+    holds = list(session.held_places.order_by().values_list("agency_id", "places", "until"))
     return rules.free_places(
         capacity=session.capacity,
         booked=session.booked_count,
@@ -314,14 +316,20 @@ def _clashing(staff, session, *, exclude_session_ids=()):
     return {part.session for part in others if rules.parts_overlap(mine, [(part.starts_at, part.ends_at)])}
 
 
-def booking_check(*, session, staff, now, today):
-    """Raise the ValidationError with the rule's message that refuses this booking, if any."""
+def _session_open(session, *, now):
+    """The refusals that depend on the session's own state (checked again under its lock)."""
     if session.status == SessionStatus.CANCELLED:
         raise ValidationError("This session has been cancelled.")
     if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
         raise ValidationError("This session has already started.")
     if now > session.booking_closes_at:
         raise ValidationError(f"Booking for this session closed on {_long(session.booking_closes_at)}.")
+
+
+def _person_may_book(*, session, staff, today):
+    """The refusals that depend on the person: required, not exempt, not left, no live booking for
+    the module, no overlapping booked session. Only the person's own bookings change these, and
+    those are written under the person's row lock, which the caller holds."""
     if has_left(left_on=staff.left_on, on=today):
         raise ValidationError(f"{staff.full_name} has left {staff.agency}.")
     pair = next((p for p in person_pairs(staff=staff, today=today) if p.module.id == session.module_id), None)
@@ -337,6 +345,10 @@ def booking_check(*, session, staff, now, today):
             f"{staff.full_name} is already {word} {session.module.code} on "
             f"{_long(existing.session.starts_at)}. Cancel that booking first."
         )
+    _check_no_clash(staff, session)
+
+
+def _check_no_clash(staff, session):
     clash = _clashing(staff, session)
     if clash:
         other = min(clash, key=lambda s: s.starts_at)
@@ -349,34 +361,44 @@ def booking_check(*, session, staff, now, today):
 def booking_create(*, session, staff, actor=None, now=None, today=None):
     """Book `staff` on `session`: a place when one is free for their agency, else the next
     position on the waiting list. Refused (ValidationError, nothing written) by every rule of
-    PRODUCT.md section 9; the caller has checked that `actor` may book for `staff`."""
+    PRODUCT.md section 9; the caller has checked that `actor` may book for `staff`.
+
+    The session's row lock is held as briefly as can be, since every booking of the session
+    queues behind it: the person's checks (the compliance engine for one person, their bookings
+    and overlaps) run first, under the person's lock only; under the session's lock come its own
+    state, its free places, the insert and the count. A change of the session's times meanwhile
+    (its `sequence` moved) has the overlaps checked again under the lock. The emails are queued
+    once the transaction commits."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     with transaction.atomic():
         StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
+        # The caller's session, as read: a stale one only costs the overlaps again under the lock.
+        _session_open(session, now=now)
+        _person_may_book(session=session, staff=staff, today=today)
         locked = _locked(session)
-        booking_check(session=locked, staff=staff, now=now, today=today)
+        _session_open(locked, now=now)
+        if locked.sequence != session.sequence:
+            _check_no_clash(staff, locked)
         booking = Booking(
             session=locked, staff=staff, module=locked.module, booked_by=acting_user(actor), created_at=now
         )
         if places_for(locked, agency_id=staff.agency_id, today=today) > 0:
             booking.status = BookingStatus.BOOKED
             booking.booked_at = now
-            locked.booked_count = F("booked_count") + 1
+            counts = {"booked_count": F("booked_count") + 1}
         else:
             booking.status = BookingStatus.WAITLISTED
             booking.waitlist_position = locked.waitlist_count + 1
             booking.waitlisted_at = now
-            locked.waitlist_count = F("waitlist_count") + 1
+            counts = {"waitlist_count": F("waitlist_count") + 1}
         booking._history_user = acting_user(actor)
         try:
             with transaction.atomic():
                 booking.save()
         except IntegrityError as error:  # the constraint behind the check above, under a race
             raise ValidationError(f"{staff.full_name} already has a live booking for this module.") from error
-        TrainingSession.objects.filter(pk=locked.pk).update(
-            booked_count=locked.booked_count, waitlist_count=locked.waitlist_count
-        )
+        TrainingSession.objects.filter(pk=locked.pk).update(**counts)
         _notify("booked" if booking.status == BookingStatus.BOOKED else "waitlisted", booking_id=booking.pk)
     return booking
 

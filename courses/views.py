@@ -462,19 +462,33 @@ def demand(request):
 
 
 def _feedback_form(request, booking, *, template, context):
-    """The feedback form of `booking`: once given, the page says so and a second answer is
-    refused by the service with its message (nothing written)."""
+    """The feedback form of `booking`. Once given, the page thanks the person and a second answer
+    is refused with the service's message (nothing written): the form is no longer shown, so the
+    refusal stands in an error summary of its own."""
     form = FeedbackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    given = selectors.feedback_given(booking)
+    refusal = None
+    if request.method == "POST" and given:
+        refusal = services.ALREADY_GIVEN
+    elif request.method == "POST" and form.is_valid():
         try:
             services.feedback_record(booking=booking, **form.service_arguments())
         except ValidationError as error:
-            _errors(form, error)
+            if services.ALREADY_GIVEN not in error.messages:
+                _errors(form, error)
+            else:  # given meanwhile, from another tab or device
+                given, refusal = True, services.ALREADY_GIVEN
         else:
             messages.success(request, "Thank you. Your feedback has been sent to the trainers.")
             return redirect(request.path)
-    given = selectors.feedback_given(booking)
-    context = {**context, "form": form, "booking": booking, "session": booking.session, "given": given}
+    context = {
+        **context,
+        "form": None if given else form,
+        "refusal": refusal,
+        "booking": booking,
+        "session": booking.session,
+        "given": given,
+    }
     return render(request, template, context)
 
 

@@ -1,5 +1,6 @@
-"""Demo data for training sessions: past delivered sessions with confirmed registers, upcoming
-sessions with bookings (one full, with a waiting list), and one cancelled session.
+"""Demo data for training sessions: past delivered sessions with confirmed registers and
+evaluations (most attendees' feedback, some with a written answer), upcoming sessions with
+bookings (one full, with a waiting list), and one cancelled session.
 
 `seed_sessions_demo` is called at the end of seed_demo with demo staff. It runs once: when any
 session exists it changes nothing. Bookings go through courses.services, so every rule applies
@@ -18,6 +19,7 @@ from courses.models import Booking, BookingStatus, TrainingSession
 from training.compliance import Status
 from training.models import Module
 from training.selectors.engine import compliance_pairs
+from training.services import completion_check
 from workforce.models import Agency
 
 DAY = datetime.timedelta(days=1)
@@ -106,24 +108,62 @@ def _deliver(session, people, count, today):
         )
     TrainingSession.objects.filter(pk=session.pk).update(booked_count=len(marked))
     session.refresh_from_db()
-    try:
-        services.register_confirm(
-            session=session,
-            attended=[b.pk for b in marked[1:]],
-            no_show=[b.pk for b in marked[:1]],
-            today=today,
+    # Someone whose completion would clash with their history (a leaver, a completion that day)
+    # is marked a no-show, so that the register is always confirmed.
+    completed_on = timezone.localdate(session.ends_at)
+    attended, no_show = [], [marked[0]] if marked else []
+    for booking in marked[1:]:
+        try:
+            completion_check(
+                staff=booking.staff, module=session.module, completed_on=completed_on, today=today
+            )
+        except ValidationError:
+            no_show.append(booking)
+        else:
+            attended.append(booking)
+    services.register_confirm(
+        session=session,
+        attended=[b.pk for b in attended],
+        no_show=[b.pk for b in no_show],
+        today=today,
+        now=now,
+    )
+    return _evaluate(attended, now=now)
+
+
+COMMENTS = [
+    "The case studies made the continuum real. More time on them, please.",
+    "Useful to hear how the police and schools each respond. The AIM section went quickly.",
+    "I feel much clearer on when to refer. The room was cold.",
+    "Good session; I would like a follow-up on working with families.",
+]
+
+
+def _evaluate(attended, *, now):
+    """Feedback from three in four attendees, scores varied, every other one with a comment."""
+    given = 0
+    for index, booking in enumerate(attended):
+        if index % 4 == 3:
+            continue
+        before = 1 + index % 3
+        services.feedback_record(
+            booking=booking,
+            confidence_before=before,
+            confidence_after=min(5, before + 1 + index % 2),
+            usefulness=3 + index % 3,
+            comments=COMMENTS[index % len(COMMENTS)] if index % 2 == 0 else "",
             now=now,
         )
-    except ValidationError:
-        pass  # someone's completion clashes with their history: leave this register open
+        given += 1
+    return given
 
 
 def seed_sessions_demo(*, today):
     if TrainingSession.objects.exists():
-        return {"sessions": 0, "bookings": 0}
+        return {"sessions": 0, "bookings": 0, "feedback": 0}
     modules = {module.code: module for module in Module.objects.filter(code__startswith="HSB-")}
     taken = set()
-    made = 0
+    made = feedback = 0
     police = Agency.objects.filter(slug="northshire-police").first()
     for code, days, capacity, count in PLAN:
         module = modules.get(code)
@@ -136,7 +176,7 @@ def seed_sessions_demo(*, today):
         people = _people_needing(module, today, count, taken)
         taken.update(person.pk for person in people[:count])
         if days < 0:
-            _deliver(session, people, count, today)
+            feedback += _deliver(session, people, count, today)
         else:
             _book(session, people, count)
     code, days, capacity, count = CANCELLED
@@ -147,4 +187,4 @@ def seed_sessions_demo(*, today):
         services.session_cancel(
             session=session, actor=None, reason="The trainer is unwell; a new date follows."
         )
-    return {"sessions": made, "bookings": Booking.objects.count()}
+    return {"sessions": made, "bookings": Booking.objects.count(), "feedback": feedback}

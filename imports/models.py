@@ -87,6 +87,11 @@ class ImportRecord(models.Model):
     errors_count = models.PositiveIntegerField(default=0)
     preview = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The kind's own choices made at upload, as plain values (a register's session id).",
+    )
     message = models.TextField(blank=True, help_text="The outcome in a sentence, for the import history.")
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -92,7 +92,7 @@ def import_create(*, kind, actor, upload, agency=None, file_name=None, run_in_ba
     """Keep an upload as an import record of `kind` (a kind's value) and, by default, check it in
     the background. `options` are the kind's own choices made at upload (a complete staff list)."""
     import_kind = kinds.get(kind)
-    import_kind.check_access(actor=actor, agency=agency)
+    import_kind.check_access(actor=actor, agency=agency, options=options.get("options"))
     record = import_record_create(
         kind=import_kind.value, agency=agency, actor=actor, upload=upload, file_name=file_name, **options
     )
@@ -130,7 +130,7 @@ def import_request_commit(*, import_record, actor, **confirmation):
     confirm_mass_leavers): check it may be applied and apply it in the background."""
     import_record.refresh_from_db()
     kind = kinds.get(import_record.kind)
-    kind.check_access(actor=actor, agency=import_record.agency)
+    kind.check_access(actor=actor, agency=import_record.agency, options=import_record.options)
     _check_confirmable(kind, import_record, kind.preview_class.from_record(import_record), confirmation)
     from .tasks import import_commit_task
 
@@ -149,7 +149,7 @@ def import_commit(*, import_record, actor, today=None, **confirmation):
     """
     import_record.refresh_from_db()
     kind = kinds.get(import_record.kind)
-    kind.check_access(actor=actor, agency=import_record.agency)
+    kind.check_access(actor=actor, agency=import_record.agency, options=import_record.options)
     today = today or timezone.localdate()
     if import_record.status == Status.COMMITTED:
         return kind.preview_class.from_record(import_record)

@@ -76,7 +76,7 @@ def _kind_of(record):
 def upload(request, kind):
     kind = _kind(kind)
     kind.require_upload(request.user)
-    initial = {}
+    initial = kind.upload_initial(request.GET, user=request.user)
     if request.GET.get("agency"):
         initial["agency"] = access.get_visible_agency_or_404(request.user, slug=request.GET["agency"])
     form = kind.upload_form(*_bound(request), user=request.user, initial=initial)

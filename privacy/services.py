@@ -5,9 +5,9 @@ Anonymising keeps every row that a figure counts (the staff row with its agency,
 dates; completions with their dates and verification; exemptions; reminder items with their
 status; bookings with their session and attendance) and removes what names the person: name,
 email, staff number, line manager, job title, notes, certificate references and files, booking
-cancellation reasons, the bodies of emails about them, sign-in links, and the same fields in every
-history row. So compliance figures, trends and snapshots are the same before
-and after, and nothing left names them.
+cancellation reasons, feedback answers and feedback links, the bodies of emails about them,
+sign-in links, and the same fields in every history row. So compliance figures, trends and
+snapshots are the same before and after, and nothing left names them.
 """
 
 import logging
@@ -107,6 +107,7 @@ def staff_anonymise_many(*, staff_ids, kind, reason="", actor=None, now=None) ->
         _staff_rows(people, kind=kind, user=user, now=now)
         files = _training_rows(ids)
         _outbox_rows(ids, emails)
+        _feedback_rows(ids)
         SigninLink.objects.filter(Q(email__in=emails)).delete()
         DigestOptOut.objects.filter(email__in=emails).delete()
         Anonymisation.objects.bulk_create(
@@ -188,6 +189,17 @@ def _training_rows(ids):
         model.objects.filter(staff_id__in=ids).update(**{field: ""})
         get_history_model_for_model(model).objects.filter(staff_id__in=ids).update(**{field: ""})
     return sorted(files)
+
+
+def _feedback_rows(ids):
+    """Evaluations keep their scores (the summaries unchanged); what the person wrote goes, from
+    the history too, and so do the links to their feedback forms."""
+    from courses.models import Feedback, FeedbackLink
+
+    bookings = Booking.objects.filter(staff_id__in=ids)
+    FeedbackLink.objects.filter(booking__in=bookings).delete()
+    Feedback.objects.filter(booking__in=bookings).update(comments="")
+    Feedback.history.filter(booking_id__in=bookings.values("id")).update(comments="")
 
 
 def _outbox_rows(ids, emails):

@@ -2,8 +2,8 @@
 
 The zip holds `data.json` (every field of the staff record and every row about them: history,
 completions, exemptions, assignments, reminders, the emails sent to them, imports that changed
-them, sign-in links, bookings on training sessions), `index.html` (the same, readable) and
-`certificates/` (their files). Rows that are about several people (an email to a line manager
+them, sign-in links, bookings on training sessions and their feedback), `index.html` (the same,
+readable) and `certificates/` (their files). Rows that are about several people (an email to a line manager
 listing a team, an import's preview, a session's register) are given as far as they concern this
 person only: the zip must hold nobody else's data.
 """
@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from courses.models import Booking
+from courses.models import Booking, Feedback
 from imports.models import ImportRecord
 from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Assignment, Completion, Exemption
@@ -98,6 +98,7 @@ def subject_access_data(staff) -> dict:
         "assignment_history": _history(Assignment.history.filter(staff_id=staff.pk)),
         "bookings": [_booking(booking) for booking in _bookings(staff)],
         "booking_history": _history(Booking.history.filter(staff_id=staff.pk)),
+        "feedback": [_feedback(feedback) for feedback in _feedback_of(staff)],
         "reminders": [_row(item, exclude=("key", "series", "message", "agency", "staff")) for item in items],
         "emails_to_them": [_message(message, staff) for message in messages],
         "imports": [
@@ -135,6 +136,23 @@ def _booking(booking):
             "status": session.get_status_display(),
             "venue": session.venue,
         },
+    }
+
+
+def _feedback_of(staff):
+    return (
+        Feedback.objects.filter(booking__staff=staff)
+        .select_related("booking__session__module")
+        .order_by("submitted_at", "id")
+    )
+
+
+def _feedback(feedback):
+    """The person's evaluation of a session: their scores and their words."""
+    return {
+        **_row(feedback, exclude=("booking",)),
+        "booking_id": feedback.booking_id,
+        "session": f"{feedback.booking.session.module.code}, {feedback.booking.session.starts_at:%Y-%m-%d}",
     }
 
 

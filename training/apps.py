@@ -8,10 +8,11 @@ class TrainingConfig(AppConfig):
     def ready(self):
         from workforce.services import staff_listener_register
 
-        from . import exports
         from .state import staff_changed
 
         # The maintained compliance state follows every change to a person's record.
         staff_listener_register(staff_changed)
-        # The compliance matrix and list, as kinds of the export engine (workforce.exports).
+
+        from . import exports
+
         exports.register_kinds()

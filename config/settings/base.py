@@ -412,6 +412,10 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The file-system broker has no host, and kombu warns "No hostname was supplied" each time a
+    # task is queued (seed_demo's output, make run's log): nothing is wrong, so it is not said.
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
 
 # --- web shell ---
 # One way of rendering forms everywhere: GOV.UK markup from templates/forms/ (see config/forms.py).

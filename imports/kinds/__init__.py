@@ -3,7 +3,8 @@ registry of kinds.
 
 A kind is one class in a module of its own: staff lists (imports.kinds.staff) and providers'
 completion files (imports.kinds.completions) are registered by ImportsConfig.ready(); a feature
-higher up (an attendance register upload, say) registers its kind from its own AppConfig.ready().
+higher up registers its kind from its own AppConfig.ready() (courses: a session's register,
+courses.register_kind, whose session chosen at upload is kept in the record's `options`).
 The engine never names a kind: it claims the record's steps, reads the file, asks the kind to plan
 and preview, pins the preview by its fingerprint, and applies the plan in one transaction.
 
@@ -188,6 +189,9 @@ class ImportKind:
     has_agency = False  # each import is for one agency (whose HR may then upload it)
     done_word = "applied"  # "so nothing was applied"
     confirmation_fields = ()  # ImportRecord fields the person sets when confirming
+    # A file that can be applied once only (a session's register is confirmed once): uploading it
+    # again is refused, with nothing written, rather than changing nothing.
+    applies_once = False
 
     # --- access -------------------------------------------------------------------------------
 
@@ -205,10 +209,20 @@ class ImportKind:
         if not self.may_upload(user):
             raise Http404("No such page.")
 
-    def check_access(self, *, actor, agency):
+    def check_access(self, *, actor, agency, options=None):
         """Refuse (Http404 or PermissionDenied) an `actor` who may not import this kind into
-        `agency`. `actor` None is the command line, run by someone with access to the server."""
+        `agency` with these `options` (the record's). `actor` None is the command line, run by
+        someone with access to the server."""
         raise NotImplementedError
+
+    def visible_q(self, user):
+        """A Q of import records of this kind `user` may see beyond those of the agencies
+        workforce.access lets them see (a register's trainer), or None."""
+        return None
+
+    def upload_initial(self, query, *, user):
+        """The upload form's initial values from the page's query string (a session chosen)."""
+        return {}
 
     # --- reading, planning and applying -------------------------------------------------------
 

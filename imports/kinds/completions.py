@@ -195,7 +195,7 @@ class CompletionFileKind(ImportKind):
     leads_only = True
     done_word = "recorded"
 
-    def check_access(self, *, actor, agency):
+    def check_access(self, *, actor, agency, options=None):
         if actor is not None and not access.is_lead(actor):
             raise PermissionDenied("Only partnership leads can import completion files.")
 

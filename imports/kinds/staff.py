@@ -329,7 +329,7 @@ class StaffListKind(ImportKind):
     has_agency = True
     confirmation_fields = ("confirm_mass_leavers",)
 
-    def check_access(self, *, actor, agency):
+    def check_access(self, *, actor, agency, options=None):
         """Agency HR may import into their own agencies only, leads into any: another agency is a 404."""
         if actor is not None:
             access.get_visible_agency_or_404(actor, pk=agency.pk)

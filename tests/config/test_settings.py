@@ -149,7 +149,7 @@ def test_production_is_secure_by_default():
 
 def test_with_no_environment_at_all_the_embedded_defaults_need_no_server():
     values = show_settings(
-        ["DEBUG", "DATABASES", "CELERY_BROKER_URL", "CACHES", "EMAIL_BACKEND", "TIME_ZONE"],
+        ["DEBUG", "DATABASES", "CELERY_BROKER_URL", "CACHES", "EMAIL_BACKEND", "TIME_ZONE", "LOGGING"],
         settings_module="config.settings.local",
     )
 
@@ -164,6 +164,8 @@ def test_with_no_environment_at_all_the_embedded_defaults_need_no_server():
     # One INFO log line per email rather than the whole email (make run stays readable).
     assert values["EMAIL_BACKEND"] == "workforce.emails.LogEmailBackend"
     assert values["TIME_ZONE"] == "Europe/London"
+    # The file-system broker has no host: kombu's "No hostname was supplied" is not shown.
+    assert values["LOGGING"]["loggers"]["kombu.connection"] == {"level": "ERROR"}
 
 
 def test_check_deploy_is_clean_with_production_settings():

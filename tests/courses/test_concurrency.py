@@ -95,3 +95,42 @@ def test_one_person_booking_twice_at_once_gets_one_live_booking(make_session, pe
         thread.join(timeout=60)
     assert Booking.objects.filter(staff=person_a).count() == 1
     assert len(errors) == 1 and "already booked" in str(errors[0])
+
+
+def test_a_session_moved_onto_another_booking_while_the_person_is_checked_is_refused(
+    make_session, person_a, workshop, lead, monkeypatch
+):
+    """The person's checks run before the session's lock: a change of the session's times in that
+    gap (from another connection) is seen under the lock, and the overlap refuses the booking."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Needs a second connection at once: run on PostgreSQL.")
+    from tests.courses.conftest import at
+
+    other_module = factories.ModuleFactory(code="HSB-901", delivery_mode="classroom")
+    factories.RequirementFactory(job_role=person_a.job_role, module=other_module)
+    booked = make_session(days=20, module=other_module)
+    services.booking_create(session=booked, staff=person_a)
+    moving = make_session(days=40)
+    checked = services._person_may_book
+
+    def check_then_move(**kwargs):
+        checked(**kwargs)
+        day = booked.starts_at.date()
+
+        def move():
+            try:
+                services.session_update(
+                    session=moving, actor=lead, parts=[services.Part(at(day, 10), at(day, 12))]
+                )
+            finally:
+                connections.close_all()
+
+        mover = threading.Thread(target=move)
+        mover.start()
+        mover.join(timeout=60)
+
+    monkeypatch.setattr(services, "_person_may_book", check_then_move)
+    with pytest.raises(services.ValidationError, match="which overlaps this session"):
+        services.booking_create(session=moving, staff=person_a)
+    assert not Booking.objects.filter(session=moving).exists()
+    assert TrainingSession.objects.get(pk=moving.pk).starts_at.date() == booked.starts_at.date()

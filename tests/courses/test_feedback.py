@@ -110,7 +110,9 @@ def test_the_link_opens_the_form_without_signing_in_and_takes_one_answer(client,
     assert (feedback.usefulness, feedback.comments) == (5, "More case studies.")
     again = client.post(url, {**ANSWER, "usefulness": "1"})
     assert Feedback.objects.count() == 1 and Feedback.objects.get().usefulness == 5
-    assert "Thank you for your feedback" in again.content.decode()
+    text = again.content.decode()
+    assert "Thank you for your feedback" in text and services.ALREADY_GIVEN in text
+    assert 'class="govuk-error-summary"' in text and "<title>Error: " in text
 
 
 def test_a_second_answer_is_refused_with_a_message_and_nothing_written(confirmed, people_a):
@@ -328,7 +330,56 @@ def test_the_summary_reads_a_fixed_number_of_queries(
     assert len(selectors.feedback_summary(lead)["sessions"]) == 4
 
 
+def test_the_board_report_gives_the_evaluations_means(client, lead, answered):
+    client.force_login(lead)
+    page = client.get(reverse("reports:board")).content.decode()
+    assert "2 evaluation responses: confidence 2.5 before and 4.5 after, usefulness 4.5" in page
+
+
 def test_the_board_report_counts_evaluation_responses(answered):
     today = timezone.localdate()
     figures = selectors.board_figures(start=today - datetime.timedelta(days=30), end=today)
     assert figures["responses"] == 2
+    assert (figures["confidence_before"], figures["confidence_after"], figures["usefulness"]) == (
+        2.5,
+        4.5,
+        4.5,
+    )
+
+
+def test_anonymising_a_person_keeps_their_scores_and_removes_their_words(confirmed, people_a):
+    from privacy.models import Anonymisation
+    from privacy.services import staff_anonymise_many
+
+    booking = attended(confirmed, people_a[0])
+    feedback_links.feedback_token(booking)
+    services.feedback_record(
+        booking=booking, confidence_before=2, confidence_after=4, usefulness=5, comments="Asha here: great."
+    )
+    staff_anonymise_many(staff_ids=[people_a[0].pk], kind=Anonymisation.Kind.ERASURE, reason="Asked")
+    feedback = Feedback.objects.get()
+    assert (feedback.confidence_before, feedback.confidence_after, feedback.usefulness) == (2, 4, 5)
+    assert feedback.comments == "" and set(Feedback.history.values_list("comments", flat=True)) == {""}
+    assert not FeedbackLink.objects.filter(booking=booking).exists()
+
+
+def test_subject_access_gives_the_persons_own_feedback_only(confirmed, people_a, person_b):
+    from privacy.subject_access import subject_access_data
+
+    services.feedback_record(
+        booking=attended(confirmed, people_a[0]),
+        confidence_before=2,
+        confidence_after=4,
+        usefulness=5,
+        comments="Mine.",
+    )
+    services.feedback_record(
+        booking=attended(confirmed, person_b),
+        confidence_before=1,
+        confidence_after=1,
+        usefulness=1,
+        comments="Someone else's.",
+    )
+    [mine] = subject_access_data(people_a[0])["feedback"]
+    assert (mine["confidence_before"], mine["comments"], mine["session"][:7]) == (2, "Mine.", "HSB-202")
+    assert subject_access_data(people_a[1])["feedback"] == []

@@ -61,6 +61,12 @@ def test_an_attendee_gives_feedback_and_the_lead_reads_it(
         _fits(page, width)
         html.add(f"error-{width}", page.content())
 
+        # A second tab with the form still open.
+        other_tab = browser_page(width=width, height=900)
+        other_tab.set_default_timeout(SLOW_MACHINE_MS)
+        other_tab.goto(page.url)
+        other_tab.get_by_role("heading", name="Tell us how the session went").wait_for()
+
         page.locator("input[name=confidence_after][value='4']").check()
         page.get_by_role("button", name="Send feedback").click()
         page.get_by_role("heading", name="Thank you for your feedback").wait_for()
@@ -68,6 +74,15 @@ def test_an_attendee_gives_feedback_and_the_lead_reads_it(
         assert (feedback.confidence_before, feedback.confidence_after, feedback.usefulness) == (2, 4, 5)
         assert_accessible(page)
         html.add(f"thanks-{width}", page.content())
+
+        for name in ("confidence_before", "confidence_after", "usefulness"):
+            other_tab.locator(f"input[name={name}][value='1']").check()
+        other_tab.get_by_role("button", name="Send feedback").click()
+        other_tab.locator(".govuk-error-summary").wait_for()
+        assert services.ALREADY_GIVEN in other_tab.locator(".govuk-error-summary").inner_text()
+        assert services.Feedback.objects.get(booking=booked[person.pk]).usefulness == 5
+        assert_accessible(other_tab)
+        html.add(f"second-answer-{width}", other_tab.content())
 
         lead_page = browser_page(width=width, height=900)
         lead_page.set_default_timeout(SLOW_MACHINE_MS)

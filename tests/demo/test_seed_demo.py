@@ -15,9 +15,19 @@ from django.db.models import Count
 from django.utils import timezone
 
 from training.compliance import add_months, expiry_date
-from training.models import Assignment, Completion, Exemption, Module, PairState, Requirement, Verification
+from training.models import (
+    Assignment,
+    Completion,
+    ComplianceSnapshot,
+    Exemption,
+    Module,
+    PairState,
+    Requirement,
+    Verification,
+)
 from training.selectors.state import state_day, state_differences
 from training.services import completion_record
+from training.snapshots import compliance_snapshot_take
 from workforce.access import AGENCY_HR_GROUP, LEAD_GROUP
 from workforce.models import Agency, AgencyMembership, JobRole, StaffMember, Team
 from workforce.services import staff_create
@@ -167,6 +177,26 @@ def test_the_maintained_compliance_state_is_built_for_today_and_equals_the_rules
     assert state_day() == today
     assert PairState.objects.count() > STAFF
     assert state_differences(on=today) == []
+
+
+def test_todays_snapshots_are_the_figures_after_every_demo_write(seeded):
+    """The trend's last bar is the dashboard's own figure: the snapshots are taken after the
+    sessions' registers record their completions."""
+    today = timezone.localdate()
+    fields = (
+        "scope",
+        "agency_id",
+        "module_id",
+        "tier",
+        "compliant",
+        "expired",
+        "overdue",
+        "people_compliant",
+    )
+    taken = sorted(ComplianceSnapshot.objects.filter(taken_on=today).values_list(*fields), key=str)
+    assert taken
+    compliance_snapshot_take(on=today)
+    assert sorted(ComplianceSnapshot.objects.filter(taken_on=today).values_list(*fields), key=str) == taken
 
 
 def test_json_mode_keeps_messages_and_logins_off_stdout():

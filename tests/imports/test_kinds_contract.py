@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.template.loader import get_template
+from django.utils import timezone
 
 from imports import kinds
 from imports.models import ImportRecord
@@ -39,7 +40,38 @@ def partnership(db):
     return agency, lead
 
 
-def _upload(kind, partnership, data, name):
+def _register_scene(partnership):
+    """A session of a classroom module that ended yesterday, with the person of every template's
+    example row booked on it (the session register kind of courses)."""
+    from courses.models import Booking, SessionPart, TrainingSession
+    from training.models import Module
+
+    agency, _lead = partnership
+    person = StaffMember.objects.get(agency=agency, staff_number="E001234")
+    module = Module.objects.exclude(delivery_mode="e_learning").order_by("code").first()
+    ended = timezone.now() - datetime.timedelta(days=1)
+    session = TrainingSession.objects.create(
+        module=module,
+        delivery_mode="classroom",
+        venue="Hall",
+        capacity=10,
+        booked_count=1,
+        booking_closes_at=ended - datetime.timedelta(days=3),
+        starts_at=ended - datetime.timedelta(hours=6),
+        ends_at=ended,
+    )
+    SessionPart.objects.create(session=session, starts_at=session.starts_at, ends_at=session.ends_at)
+    Booking.objects.create(
+        session=session, staff=person, module=module, status="booked", created_at=ended, booked_at=ended
+    )
+    return {"options": {"session": session.pk}}
+
+
+# The things a kind's upload is for, beyond an agency: a kind needing more adds its scene here.
+SCENES = {"register": _register_scene}
+
+
+def _upload(kind, partnership, data, name, options=None):
     agency, lead = partnership
     return import_create(
         kind=kind.value,
@@ -48,6 +80,7 @@ def _upload(kind, partnership, data, name):
         upload=data,
         file_name=name,
         run_in_background=False,
+        **(options or {}),
     )
 
 
@@ -86,14 +119,20 @@ def test_the_template_is_read_back_with_every_column(db, value, file_format):
 def test_the_template_imports_and_a_second_upload_changes_nothing(partnership, value):
     kind = kinds.get(value)
     _, data = kind.template("csv")
+    options = SCENES[value](partnership) if value in SCENES else None
     if value != "staff":  # the partnership fixture has applied the staff template already
-        first = _upload(kind, partnership, data, "first.csv")
+        first = _upload(kind, partnership, data, "first.csv", options)
         checked = import_validate(import_record=first)
         assert checked.ok, checked.errors
         assert import_commit(import_record=first, actor=partnership[1]).committed
     before = _written()
-    again = _upload(kind, partnership, data, "again.csv")
+    again = _upload(kind, partnership, data, "again.csv", options)
     preview = import_validate(import_record=again)
+    if kind.applies_once:  # a second upload is refused, and writes nothing
+        again.refresh_from_db()
+        assert again.status == ImportRecord.Status.INVALID and not preview.ok
+        assert _written() == before
+        return
     assert preview.ok and preview.rows == 1
     assert preview.fingerprint == import_validate(import_record=again).fingerprint
     outcome = import_commit(import_record=again, actor=partnership[1])
@@ -107,8 +146,9 @@ def test_the_template_imports_and_a_second_upload_changes_nothing(partnership, v
 @pytest.mark.parametrize("value", KINDS)
 def test_an_empty_file_is_refused_and_writes_nothing(partnership, value):
     kind = kinds.get(value)
+    options = SCENES[value](partnership) if value in SCENES else None
     before = _written()
-    record = _upload(kind, partnership, b"", "empty.csv")
+    record = _upload(kind, partnership, b"", "empty.csv", options)
     preview = import_validate(import_record=record)
     record.refresh_from_db()
     assert record.status == ImportRecord.Status.INVALID

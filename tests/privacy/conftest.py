@@ -182,3 +182,18 @@ def scene(db, media, agency_a, agency_b):  # noqa: F811
         "messages": messages,
         "uploads": uploads,
     }
+
+
+def upcoming_session(module, *, days=20):
+    """A classroom session of `module` in `days` days, with places (courses.services)."""
+    from courses.services import Part, session_create
+
+    starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=days)
+    return session_create(
+        module=module,
+        parts=[Part(starts, starts + datetime.timedelta(hours=6))],
+        capacity=12,
+        delivery_mode="classroom",
+        venue="Northshire House, 1 High Street",
+        trainers=[("Tara Trainer", "tara@example.org")],
+    )

@@ -5,12 +5,11 @@ import datetime
 import pytest
 from django.test import TestCase
 from django.urls import reverse
-from django.utils import timezone
 
 from audit import actions
 from audit.models import AuditEvent
 from courses.models import Booking
-from courses.services import Part, booking_cancel, booking_create, session_create
+from courses.services import booking_cancel, booking_create
 from notifications import services
 from notifications.models import ReminderMessage
 from privacy.models import Anonymisation
@@ -18,7 +17,7 @@ from training.models import ComplianceSnapshot
 from training.selectors.report import build_report
 from workforce.models import StaffMember
 
-from .conftest import TODAY, message_with_item
+from .conftest import TODAY, message_with_item, upcoming_session
 
 pytestmark = pytest.mark.django_db
 
@@ -98,14 +97,7 @@ class TestErasure:
 
     def test_their_bookings_stay_without_the_reason_they_gave(self, client, lead, scene):
         person = scene["current"]
-        starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
-        session = session_create(
-            module=scene["module"],
-            parts=[Part(starts, starts + datetime.timedelta(hours=6))],
-            capacity=12,
-            delivery_mode="classroom",
-            venue="Northshire House",
-        )
+        session = upcoming_session(scene["module"])
         booking = booking_cancel(
             booking=booking_create(session=session, staff=person), reason="Priya Stillhere is on leave"
         )

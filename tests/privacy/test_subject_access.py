@@ -1,6 +1,5 @@
 """Subject access: the zip holds every record of the person and nobody else's."""
 
-import datetime
 import io
 import json
 import zipfile
@@ -9,18 +8,17 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from django.utils import timezone
 
 from audit import actions
 from audit.models import AuditEvent
 from courses.models import Booking
-from courses.services import Part, booking_cancel, booking_create, session_create
+from courses.services import booking_cancel, booking_create
 from imports.models import ImportRecord
 from notifications.models import DigestOptOut, ReminderItem, ReminderMessage
 from training.models import Completion
 from workforce.models import StaffMember
 
-from .conftest import TODAY, message_with_item
+from .conftest import TODAY, message_with_item, upcoming_session
 
 pytestmark = pytest.mark.django_db
 
@@ -57,15 +55,7 @@ def person(scene):
     message_with_item(staff=scene["gone"], module=scene["module"], day=TODAY, recipient=priya.email)
     DigestOptOut.objects.create(email=priya.email, kind="manager_digest")
     DigestOptOut.objects.create(email=scene["gone"].email, kind="manager_digest")
-    starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
-    session = session_create(
-        module=scene["module"],
-        parts=[Part(starts, starts + datetime.timedelta(hours=6))],
-        capacity=12,
-        delivery_mode="classroom",
-        venue="Northshire House, 1 High Street",
-        trainers=[("Tara Trainer", "tara@example.org")],
-    )
+    session = upcoming_session(scene["module"])
     booking_cancel(
         booking=booking_create(session=session, staff=priya), reason="Priya is on a course that day"
     )

@@ -55,7 +55,7 @@ def test_lead_filters_the_dashboard_and_opens_a_person(live_server, browser_page
     page.get_by_role("link", name="Doyle, Cara").click()
 
     page.get_by_role("heading", level=1, name="Cara Doyle").wait_for()
-    requirements = page.locator("#requirements + p + .app-table-scroll table")
+    requirements = page.locator("#requirements ~ .app-table-scroll table").first
     assert "HSB-101" in requirements.inner_text() and "Overdue" in requirements.inner_text()
 
 

@@ -77,8 +77,6 @@ class Command(TrackerCommand):
         # Every table was just filled: the reads below (and the first home page) need fresh
         # planner statistics where autovacuum has not run yet (workforce.database).
         analyze_all()
-        if staff:  # a year of compliance snapshots for the dashboard's trend (taken dates are skipped)
-            compliance_snapshot_backfill(months=12, today=today)
         elapsed = (timezone.now() - started).total_seconds()
 
         self._report(say, result, in_force_from, elapsed)
@@ -99,11 +97,16 @@ class Command(TrackerCommand):
             # waiting list, one cancelled. Once only, like the strategy.
             sessions = seed_sessions_demo(today=today)
             say(
-                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings."
+                f"Training sessions: added {sessions['sessions']} sessions, {sessions['bookings']} bookings, "
+                f"{sessions['feedback']} evaluations."
                 if sessions["sessions"]
                 else "Training sessions: already in place."
             )
         if staff:
+            # A year of compliance snapshots for the dashboard's trend (taken dates are skipped),
+            # once the sessions' registers have recorded their completions: today's bar is then
+            # the dashboard's own figure.
+            compliance_snapshot_backfill(months=12, today=today)
             # The demo's people were written in bulk, beside the services: the maintained
             # compliance state is built from them once, so the first dashboard reads it.
             pair_states_rebuild(today=today)
