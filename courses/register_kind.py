@@ -37,7 +37,9 @@ from imports.columns import (
     RowError,
     StaffNumberWidget,
     TextWidget,
+    agency_keys,
     cell_text,
+    lookup_key,
 )
 from imports.kinds import Headings, ImportKind, Preview, Section
 from imports.services import PREVIEW_LIMIT, ImportRefused, ParsedSheet, import_read_sheet
@@ -400,10 +402,7 @@ class _People:
             Q(email__in=emails) | Q(number_upper__in=numbers) | Q(pk__in=list(self.booked))
         )
         self.people = list(staff.select_related("agency"))
-        self.agency_ids = {}
-        for pk, slug, name in Agency.objects.values_list("id", "slug", "name"):
-            self.agency_ids[slug.casefold()] = pk
-            self.agency_ids[" ".join(name.split()).casefold()] = pk
+        self.agency_ids = agency_keys(Agency.objects.values_list("id", "slug", "name"))
 
     def _pick(self, pool):
         """Among several people: the one booked, else the one current today."""
@@ -423,7 +422,7 @@ class _People:
         elif staff_number:
             pool = [p for p in self.people if p.staff_number.upper() == staff_number.upper()]
             if agency_text:
-                agency_id = self.agency_ids.get(" ".join(agency_text.split()).casefold())
+                agency_id = self.agency_ids.get(lookup_key(agency_text))
                 if agency_id is None:
                     return None, RowError(
                         number, match.written.get("agency"), agency_text, "No agency has this name."

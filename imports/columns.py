@@ -438,6 +438,15 @@ def lookup_key(text):
     return " ".join(text.split()).casefold()
 
 
+def agency_keys(agencies):
+    """{lookup_key(slug or name): id} of (id, slug, name) rows: how a file may name an agency."""
+    keys = {}
+    for pk, slug, name in agencies:
+        keys[lookup_key(slug)] = pk
+        keys[lookup_key(name)] = pk
+    return keys
+
+
 class LookupWidget(widgets.Widget):
     """One of a catalogue's objects by one of its names, ignoring case and repeated spaces;
     `unknown(text)` says what to write instead. `names` is a sequence of functions, each giving an

@@ -35,6 +35,8 @@ from ..columns import (
     StaffNumberWidget,
     TextWidget,
     UKDateWidget,
+    agency_keys,
+    lookup_key,
     uk_date,
 )
 from ..services import PREVIEW_LIMIT, ParsedSheet, import_read_sheet
@@ -322,10 +324,7 @@ class _People:
         self.agencies = {
             pk: (slug, name) for pk, slug, name in Agency.objects.values_list("id", "slug", "name")
         }
-        self.agency_ids = {}
-        for pk, (slug, name) in self.agencies.items():
-            self.agency_ids[slug.casefold()] = pk
-            self.agency_ids[" ".join(name.split()).casefold()] = pk
+        self.agency_ids = agency_keys((pk, slug, name) for pk, (slug, name) in self.agencies.items())
         self.by_email, self.by_number = {}, {}
         fields = (
             "id",
@@ -349,7 +348,7 @@ class _People:
         """(person, None) or (None, RowError)."""
         agency_text, staff_number = values.get("agency", ""), values.get("staff_number", "")
         if agency_text and staff_number:
-            agency_id = self.agency_ids.get(" ".join(agency_text.split()).casefold())
+            agency_id = self.agency_ids.get(lookup_key(agency_text))
             if agency_id is None:
                 return None, RowError(
                     number, match.written["agency"], agency_text, "No agency has this name."
