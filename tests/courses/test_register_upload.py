@@ -29,7 +29,7 @@ def media(settings, tmp_path):
 @pytest.fixture
 def walk_in(agency_a, role):
     return factories.StaffMemberFactory(
-        agency=agency_a, job_role=role, first_name="Wanda", staff_number="W77"
+        agency=agency_a, job_role=role, first_name="Wanda", last_name="Walker", staff_number="W77"
     )
 
 
