@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import TestWorkController, start_worker
 from celery.worker import state as worker_state
+from pytest_django.fixtures import validate_django_db
 
 from config.celery_app import app as celery_app
 
@@ -70,6 +71,9 @@ def _forget_routing():
         celery_app.amqp.__dict__.pop(cached, None)
 
 
+_running = {}  # the session worker's queues, once it has started
+
+
 @pytest.fixture(scope="session")
 def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue, celery_broker_folders):
     """One real worker (solo pool, in a thread) for the whole test session: starting and stopping
@@ -103,8 +107,10 @@ def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue,
             shutdown_timeout=15,
             WorkController=BoundedWorkController,
         ) as worker:
+            _running["queues"] = queues
             yield worker
     finally:
+        _running.clear()
         (
             celery_app.conf.task_default_queue,
             celery_app.conf.broker_transport_options,
@@ -123,6 +129,30 @@ def celery_worker(celery_session_worker, transactional_db, celery_test_queue):
     yield celery_session_worker
     wait_until_idle()
     purge_queue(celery_test_queue)
+
+
+@pytest.fixture(autouse=True)
+def tasks_end_before_the_flush(request):
+    """Any transactional test can publish tasks (a booking's notices after its commit) without
+    asking for the worker; once the session's worker has started it takes them. After such a
+    test, drop what is still queued and wait for what runs, before the test's rows are flushed:
+    a task running beside the flush deadlocks with it, and one running after it finds the next
+    test's database. Asking for the database helper here makes the flush come after this."""
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if marker and validate_django_db(marker)[0]:
+        transactional = True
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    if _running:
+        for _ in range(2):  # a message taken off the queue just before the purge is waited for
+            for queue in _running["queues"]:
+                purge_queue(queue)
+            wait_until_idle()
+            time.sleep(0.02)
 
 
 def purge_queue(queue):
