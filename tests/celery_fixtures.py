@@ -11,7 +11,6 @@ worker thread has its own database connection and only sees committed rows.
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import TestWorkController, start_worker
@@ -47,16 +46,6 @@ class BoundedWorkController(TestWorkController):
 
 
 @pytest.fixture(scope="session")
-def celery_broker_folders():
-    """The file-system transport needs its folders before anything publishes; other transports
-    have no such options and this does nothing."""
-    options = celery_app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "control_folder"):
-        if options.get(key):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture(scope="session")
 def celery_test_queue():
     return f"tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
 
@@ -75,7 +64,7 @@ _running = {}  # the session worker's queues, once it has started
 
 
 @pytest.fixture(scope="session")
-def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue, celery_broker_folders):
+def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue):
     """One real worker (solo pool, in a thread) for the whole test session: starting and stopping
     one takes seconds. It consumes this process's own queues: the default queue and each routed
     queue (CELERY_TASK_ROUTES) renamed after this process, so every task published during the

@@ -357,6 +357,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
             "polling_interval": 0.1,
         }
     )
+    # The transport cannot publish into a folder that is not there: a command run on a fresh
+    # clone before `make run` (seed_demo's bookings queue their notices) would fail at its end.
+    for _folder in ("queue", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

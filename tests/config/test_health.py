@@ -27,11 +27,6 @@ def own_cache(settings):
     cache.delete(HEARTBEAT_KEY)
 
 
-@pytest.fixture(autouse=True)
-def broker_ready(celery_broker_folders):
-    """The file-system broker needs its folders; with Redis this does nothing."""
-
-
 def record_heartbeat(age_seconds):
     seen = timezone.now() - datetime.timedelta(seconds=age_seconds)
     cache.set(HEARTBEAT_KEY, seen.isoformat(), timeout=None)
