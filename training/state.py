@@ -24,6 +24,7 @@ import threading
 from django.db import connection, transaction
 from django.utils import timezone
 
+from workforce.database import analyze
 from workforce.models import StaffMember
 
 from .models import Assignment, Completion, ComplianceState, Exemption, PairState, Requirement, Verification
@@ -56,12 +57,18 @@ def pair_states_refresh(*, staff=None, modules=None, on: datetime.date | None = 
         if day is None:
             return 0
         if staff is None or not isinstance(staff, list | tuple | set | frozenset):
-            return _refresh(staff, modules, day)
-        ids = sorted(staff)
-        return sum(
-            _refresh(ids[start : start + IDS_PER_STATEMENT], modules, day)
-            for start in range(0, len(ids), IDS_PER_STATEMENT)
-        )
+            written = _refresh(staff, modules, day)
+        else:
+            ids = sorted(staff)
+            written = sum(
+                _refresh(ids[start : start + IDS_PER_STATEMENT], modules, day)
+                for start in range(0, len(ids), IDS_PER_STATEMENT)
+            )
+        # A rebuild, a roll or a large import replaces many rows: the next page's counts must be
+        # planned on the table as it now is (workforce.database). Without this, after seed_demo
+        # --staff 250000 the dashboard's count was planned for 7,000 pairs, not 573,000 (2.4 s).
+        analyze(PairState, rows=written)
+        return written
 
 
 def _refresh(staff, modules, day) -> int:

@@ -37,3 +37,23 @@ def test_a_large_write_refreshes_the_statistics_of_the_table_and_its_history():
 def test_a_small_write_leaves_the_statistics_alone():
     assert analyze(StaffMember, rows=ANALYZE_AFTER_ROWS - 1) is False
     assert analyze(StaffMember) is True  # no row count: always
+
+
+@postgres_only
+def test_a_rebuild_of_the_compliance_state_refreshes_its_statistics(monkeypatch):
+    """The maintained state is rebuilt after seed_demo's own ANALYZE: its estimate must be the rows
+    it now holds, or the dashboard's counts are planned for a table a hundredth of its size."""
+    import datetime
+
+    from tests import factories
+    from training import state
+    from training.models import PairState
+
+    monkeypatch.setattr("workforce.database.ANALYZE_AFTER_ROWS", 10)
+    role = factories.JobRoleFactory()
+    for _ in range(2):
+        factories.RequirementFactory(job_role=role, starts_on=datetime.date(2020, 1, 1))
+    factories.StaffMemberFactory.create_batch(10, job_role=role, start_date=datetime.date(2021, 1, 1))
+    written = state.pair_states_rebuild(today=datetime.date(2026, 6, 1))
+    assert written == 20 == PairState.objects.count()
+    assert estimated_rows(PairState) == 20
