@@ -110,14 +110,12 @@ def celery_session_worker(django_db_setup, django_db_blocker, celery_test_queue)
 
 @pytest.fixture
 def celery_worker(celery_session_worker, transactional_db, celery_test_queue):
-    """The session's worker, with an empty queue. After the test it waits (a while) for the worker
-    to finish what the test started, so that no task writes into the next test's database or
-    holds a lock while this test's rows are flushed. Celery's Django fixup closes the worker
-    thread's database connections after every task, so none outlives the test database."""
+    """The session's worker, with an empty queue. After the test, `tasks_end_before_the_flush`
+    (as after every transactional test) waits for what the test started. Celery's Django fixup
+    closes the worker thread's database connections after every task, so none outlives the test
+    database."""
     purge_queue(celery_test_queue)
-    yield celery_session_worker
-    wait_until_idle()
-    purge_queue(celery_test_queue)
+    return celery_session_worker
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,14 @@
 """Planner statistics are refreshed after bulk writes on PostgreSQL (workforce.database)."""
 
+import datetime
+
 import pytest
 from django.db import connection
 
 from notifications.models import ReminderItem
+from tests import factories
+from training import state
+from training.models import PairState
 from workforce.database import ANALYZE_AFTER_ROWS, analyze
 from workforce.models import StaffMember
 
@@ -43,12 +48,6 @@ def test_a_small_write_leaves_the_statistics_alone():
 def test_a_rebuild_of_the_compliance_state_refreshes_its_statistics(monkeypatch):
     """The maintained state is rebuilt after seed_demo's own ANALYZE: its estimate must be the rows
     it now holds, or the dashboard's counts are planned for a table a hundredth of its size."""
-    import datetime
-
-    from tests import factories
-    from training import state
-    from training.models import PairState
-
     monkeypatch.setattr("workforce.database.ANALYZE_AFTER_ROWS", 10)
     role = factories.JobRoleFactory()
     for _ in range(2):
