@@ -17,6 +17,9 @@ resident set, Django's start-up included: the "start-up" line gives that baselin
   the template; the median of --repeat renders after a warm-up): the dashboard, the largest
   agency's page, a person's page, the people behind a count (overdue);
 - `compliance_report --json` (the command's own work, in-process);
+- the same figures from the maintained state and from the engine on the same data: every pair's
+  status (the state's table against the engine's set-based query) and the dashboard's counts
+  (the state's counts against the engine's), with the time the engine takes;
 - the whole partnership's compliance matrix and list as CSV and XLSX, written as the worker
   writes a large export (workforce.services.export_job_build: rows read in chunks, the file
   written row by row to a temporary file, then into storage) (targets at 250,000 staff: CSV
@@ -51,6 +54,7 @@ MEASUREMENTS = (
     "person page",
     "people behind a count, overdue",
     "compliance_report",
+    "same figures",
     "matrix CSV",
     "matrix XLSX",
     "list CSV",
@@ -187,6 +191,8 @@ def _work(name, repeat):
         return lambda: _page(name, repeat)
     if name == "compliance_report":
         return _compliance_report
+    if name == "same figures":
+        return lambda: _same_figures(today)
     if name.startswith(("matrix", "list")):
         kind, file_format = name.split()
         return lambda: _export(kind, file_format.lower())
@@ -281,6 +287,27 @@ def _compliance_report():
     call_command("compliance_report", "--json", stdout=out)
     data = json.loads(out.getvalue())
     return f"{data['people']['total']:,} people, {sum(data['pairs'].values()):,} pairs"
+
+
+def _same_figures(today):
+    """The state against the engine on this database, today: raises if they differ."""
+    from training.models import PairState
+    from training.selectors.engine import compliance_counts, compliance_statuses
+    from training.selectors.state import maintained
+
+    if not maintained(today):
+        raise SystemExit("The compliance state is not on today: run compliance_state --roll first.")
+    found = set(PairState.objects.values_list("staff_id", "module_id", "status").iterator(20_000))
+    engine = {
+        (row.staff_id, row.module_id, row.status.value)
+        for row in compliance_statuses(on=today, include_inactive_agencies=True)
+    }
+    counts = compliance_counts(on=today, from_state=True) == compliance_counts(on=today)
+    if found != engine or not counts:
+        raise SystemExit(
+            f"The state differs from the engine: {len(found ^ engine):,} pairs, counts equal: {counts}"
+        )
+    return f"equal: {len(found):,} pairs and the dashboard's counts, state and engine"
 
 
 def _export(kind, file_format):

@@ -13,6 +13,7 @@ class TrainingConfig(AppConfig):
         # The maintained compliance state follows every change to a person's record.
         staff_listener_register(staff_changed)
 
-        from . import exports
+        from . import exports, receivers
 
         exports.register_kinds()
+        receivers.connect()  # deletes that bypass the services keep the state

@@ -362,16 +362,23 @@ class ComplianceState(models.Model):
 
 class PairState(models.Model):
     """The status of one (current staff member, required module) pair on ComplianceState.on,
-    kept by training.services.pair_states_refresh from the engine's own query (never written
+    kept by training.state.pair_states_refresh from the engine's own query (never written
     any other way), with its key date (training.compliance.key_date) and the first day its status
     may change by its own dates (training.compliance.status_changes_on). Pairs of every agency are
-    kept, active or not; readers narrow by agency as the engine does."""
+    kept, active or not; readers narrow by agency as the engine does.
+
+    The person's agency, team and job role are copied as they were when the pair was written: the
+    group the pair is counted under in StateCount, so that a refresh takes away exactly what it
+    added, whatever has changed on the person's record since."""
 
     staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=20, choices=STATUS_CHOICES)
     key_date = models.DateField(null=True, blank=True)
     changes_on = models.DateField(null=True, blank=True)
+    agency_id = models.BigIntegerField(help_text="The person's agency when the pair was written.")
+    team_id = models.BigIntegerField(null=True, blank=True, help_text="Their team then (none: no team).")
+    job_role_id = models.BigIntegerField(help_text="Their job role then.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["staff", "module"], name="pair_state_unique_pair")]
@@ -382,3 +389,34 @@ class PairState(models.Model):
 
     def __str__(self):
         return f"{self.staff_id}/{self.module_id}: {self.status}"
+
+
+class StateCount(models.Model):
+    """The maintained state (PairState) counted, so that a page of figures reads a few hundred rows
+    whatever the number of people: pairs by (agency, team, job role, module, status) and people by
+    (agency, team, job role, the set of their statuses), with the module 0 for a row of people.
+    `bits` is one bit per status (training.selectors.engine.STATUS_BITS): one bit for a row of
+    pairs, the bits of every status a person has for a row of people.
+
+    Kept by training.state in the same statements as PairState: every refresh takes away the
+    counts of the pairs it replaces and adds those of the pairs it writes, both read from PairState
+    itself, so this table is always PairState grouped (`compliance_state --check` compares it with
+    the rules' own pairs)."""
+
+    agency_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(help_text="0: people with no team.")
+    job_role_id = models.BigIntegerField()
+    module_id = models.BigIntegerField(help_text="0: a row of people.")
+    bits = models.PositiveSmallIntegerField()
+    total = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_id", "team_id", "job_role_id", "module_id", "bits"], name="state_count_unique"
+            )
+        ]
+
+    def __str__(self):
+        group = f"{self.agency_id}/{self.team_id}/{self.job_role_id}/{self.module_id}"
+        return f"{group}, bits {self.bits}: {self.total}"

@@ -27,8 +27,17 @@ from django.utils import timezone
 from workforce.database import analyze
 from workforce.models import StaffMember
 
-from .models import Assignment, Completion, ComplianceState, Exemption, PairState, Requirement, Verification
-from .selectors.engine import pair_state_query
+from .models import (
+    Assignment,
+    Completion,
+    ComplianceState,
+    Exemption,
+    PairState,
+    Requirement,
+    StateCount,
+    Verification,
+)
+from .selectors.engine import STATUS_BITS, pair_state_query
 
 STATE_ID = 1
 # A roll over more days than this rebuilds every pair (cheaper than finding what began on each day).
@@ -36,7 +45,7 @@ ROLL_REBUILD_AFTER_DAYS = 31
 # Ids per statement when a refresh is given a list (SQLite allows 999 parameters per statement).
 IDS_PER_STATEMENT = {"postgresql": 20_000}.get(connection.vendor, 500)
 
-_COLUMNS = "staff_id, module_id, status, key_date, changes_on"
+_COLUMNS = "staff_id, module_id, status, key_date, changes_on, agency_id, team_id, job_role_id"
 
 
 def _locked_day() -> datetime.date | None:
@@ -72,21 +81,118 @@ def pair_states_refresh(*, staff=None, modules=None, on: datetime.date | None = 
 
 
 def _refresh(staff, modules, day) -> int:
+    """Replace the pairs of `staff` (a list of ids, a queryset or None: everyone) and their counts.
+    The counts of these people are taken away before and added back after, both read from the
+    pairs themselves (a person's counts depend on every one of their pairs, so all of them are
+    counted whichever modules are refreshed); a refresh of everyone counts the table afresh."""
     people = StaffMember.objects.filter(pk__in=staff) if isinstance(staff, list) else staff
     stale = PairState.objects.all()
     if people is not None:
-        stale = stale.filter(staff__in=staff if isinstance(staff, list) else people.values("pk"))
+        ids = staff if isinstance(staff, list) else people.values("pk")
+        stale = stale.filter(staff__in=ids)
+        _count(-1, ids, tidy=False)
     if modules is not None:
         stale = stale.filter(module__in=list(modules))
     stale.delete()  # one DELETE: nothing depends on a PairState row
     query = pair_state_query(on=day, staff=people, module=list(modules) if modules is not None else None)
-    if query is None:
-        return 0
-    sql, params = query
-    table = connection.ops.quote_name(PairState._meta.db_table)
+    written = 0
+    if query is not None:
+        sql, params = query
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {_PAIRS} ({_COLUMNS}) {sql}", params)  # noqa: S608 - our own SQL
+            written = cursor.rowcount
+    if people is not None:
+        _count(+1, ids)
+    else:
+        _recount()
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# The counts (training.models.StateCount): the pairs grouped, kept beside them
+# ---------------------------------------------------------------------------------------------
+
+_PAIRS = connection.ops.quote_name(PairState._meta.db_table)
+_COUNTS = connection.ops.quote_name(StateCount._meta.db_table)
+
+
+def _bit_of(status: str) -> str:
+    whens = " ".join(f"WHEN '{each.value}' THEN {bit}" for each, bit in STATUS_BITS.items())
+    return f"CASE {status} {whens} END"
+
+
+# The statuses are this project's own identifiers (checked below), formatted in as the bits are.
+assert all(each.value.isidentifier() for each in STATUS_BITS)  # noqa: S101 - a guard on constants
+_PERSON_BITS = " + ".join(
+    f"MAX(CASE WHEN status = '{each.value}' THEN {bit} ELSE 0 END)" for each, bit in STATUS_BITS.items()
+)
+
+# Rows of pairs by (agency, team, job role, module, status) and rows of people (module 0) by
+# (agency, team, job role, their statuses' bits), each count times `sign`, added into the table.
+# A person's rows share one group (they are written together); MIN makes it one group even if not.
+_COUNT_SQL = f"""
+INSERT INTO {_COUNTS} (agency_id, team_id, job_role_id, module_id, bits, total)
+SELECT agency_id, team_id, job_role_id, module_id, bits, total FROM (
+    SELECT agency_id, COALESCE(team_id, 0) AS team_id, job_role_id, module_id,
+        {_bit_of("status")} AS bits, {{sign}} * COUNT(*) AS total
+    FROM {_PAIRS} WHERE {{where}}
+    GROUP BY agency_id, COALESCE(team_id, 0), job_role_id, module_id, status
+    UNION ALL
+    SELECT agency_id, team_id, job_role_id, 0, bits, {{sign}} * COUNT(*) FROM (
+        SELECT MIN(agency_id) AS agency_id, COALESCE(MIN(team_id), 0) AS team_id,
+            MIN(job_role_id) AS job_role_id, {_PERSON_BITS} AS bits
+        FROM {_PAIRS} WHERE {{where}} GROUP BY staff_id
+    ) people
+    GROUP BY agency_id, team_id, job_role_id, bits
+) counted
+WHERE total <> 0
+ON CONFLICT (agency_id, team_id, job_role_id, module_id, bits)
+DO UPDATE SET total = {_COUNTS}.total + excluded.total
+"""  # noqa: S608 - only this module's own names and constants are formatted in
+
+
+def _count(sign: int, staff, *, tidy: bool = True) -> None:
+    """Add the counts of the pairs of `staff` (ids, a queryset of ids, or None: every pair) times
+    `sign` (+1, -1) into the table and, with `tidy`, drop the groups left at zero (a refresh takes
+    away and adds back, and tidies once). One statement, two when tidying."""
+    if staff is None:
+        where, params = "1 = 1", []
+    elif isinstance(staff, list):
+        if not staff:
+            return
+        where, params = f"staff_id IN ({', '.join(['%s'] * len(staff))})", list(staff)
+    else:
+        subquery, params = staff.query.sql_with_params()
+        where, params = f"staff_id IN ({subquery})", list(params)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({_COLUMNS}) {sql}", params)  # noqa: S608 - our own SQL
-        return cursor.rowcount
+        cursor.execute(_COUNT_SQL.format(where=where, sign=int(sign)), [*params, *params])
+        if tidy:
+            cursor.execute(f"DELETE FROM {_COUNTS} WHERE total = 0")  # noqa: S608 - our own table
+
+
+def _recount() -> None:
+    StateCount.objects.all().delete()
+    _count(+1, None)
+
+
+def pair_counts_recount() -> None:
+    """Count every pair afresh (the repair of counts that differ), under the state's lock."""
+    with transaction.atomic():
+        if _locked_day() is not None:
+            _recount()
+
+
+def pair_states_forget(*, staff_ids) -> None:
+    """People are being deleted (training.receivers, before the delete): take their pairs and their
+    counts away now, while the pairs still say what was counted."""
+    ids = sorted(staff_ids)
+    with transaction.atomic():
+        if _locked_day() is None:
+            return
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            chunk = ids[start : start + IDS_PER_STATEMENT]
+            _count(-1, chunk)
+            PairState.objects.filter(staff_id__in=chunk).delete()
 
 
 def pair_states_rebuild(*, today: datetime.date) -> int:
@@ -95,7 +201,7 @@ def pair_states_rebuild(*, today: datetime.date) -> int:
     with transaction.atomic():
         _lock_or_create(today)
         PairState.objects.all().delete()
-        written = pair_states_refresh(on=today)
+        written = pair_states_refresh(on=today)  # everyone: the counts are counted afresh
         _set_day(today)
     return written
 
@@ -204,21 +310,33 @@ def _flush(staff_ids, module_ids):
             pair_states_refresh(modules=module_ids)
 
 
-def pair_states_repair(*, differences) -> int:
+def pair_states_repair(*, differences, counts=False) -> int:
     """Refresh the people of `differences` (training.selectors.state.state_differences) on the
-    state's day, so the table agrees with the rules again. Returns the pairs written."""
-    return pair_states_refresh(staff={difference.staff_id for difference in differences})
+    state's day, so the table agrees with the rules again; with `counts` (the counts differed),
+    also the people counted under a group no longer theirs. Then every pair is counted afresh: a
+    refresh takes away the counts of the pairs it replaces, which a corrupted pair never had.
+    Returns the pairs written."""
+    from .selectors.state import misgrouped_staff
+
+    with transaction.atomic():
+        people = {difference.staff_id for difference in differences}
+        if counts:
+            people |= misgrouped_staff()
+        written = pair_states_refresh(staff=people) if people else 0
+        pair_counts_recount()
+    return written
 
 
 def pair_states_check(*, repair: bool) -> int:
-    """Compare the state with a full run of the pure rules for its day and, with `repair`, fix what
-    differs (the nightly check). Returns how many pairs differed; 0 without a state."""
-    from .selectors.state import state_day, state_differences
+    """Compare the state and its counts with a full run of the pure rules for its day and, with
+    `repair`, fix what differs (the nightly check). Returns how many pairs and counts differed; 0
+    without a state."""
+    from .selectors.state import all_differences, state_day
 
     day = state_day()
     if day is None:
         return 0
-    differences = state_differences(on=day)
-    if differences and repair:
-        pair_states_repair(differences=differences)
-    return len(differences)
+    differences, counts = all_differences(on=day)
+    if (differences or counts) and repair:
+        pair_states_repair(differences=differences, counts=bool(counts))
+    return len(differences) + len(counts)

@@ -62,5 +62,5 @@ def compliance_state_check_task():
     differed = pair_states_check(repair=True)
     if differed:
         logging.getLogger(__name__).error(
-            "The compliance state differed from the rules in %s pairs; repaired.", differed
+            "The compliance state differed from the rules in %s pairs or counts; repaired.", differed
         )

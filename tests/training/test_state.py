@@ -13,12 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.celery_app import app as celery_app
+from tests import factories
 from tests.training.compliance_fixtures import ON
 from tests.training.test_selectors import _build, _day, histories
 from training import state, tasks
 from training.compliance import Status, status_changes_on
-from training.models import ComplianceState, PairState
-from training.selectors.state import StateRow, maintained, state_day, state_differences
+from training.models import ComplianceState, PairState, StateCount
+from training.selectors.engine import compliance_counts
+from training.selectors.state import StateRow, count_differences, maintained, state_day, state_differences
+from workforce import services as workforce_services
 
 D = datetime.date
 
@@ -152,7 +155,9 @@ def test_a_batch_refreshes_once_at_the_end_and_not_at_all_after_an_error(scene):
         state.pairs_changed(staff=[asha])
         state.pairs_changed(staff=[ben])
     statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(statements) == 5  # lock, modules, requirements, delete, insert: once for both
+    # lock, counts taken away, modules, requirements, delete, insert, counts added, zeros dropped:
+    # once for both
+    assert len(statements) == 8
     assert PairState.objects.get(staff=ben, module=scene.hsb101).status == Status.COMPLIANT
 
 
@@ -171,7 +176,14 @@ def _corrupt(scene):
     """A status changed, a pair missing and a pair that should not exist (a leaver's)."""
     PairState.objects.filter(staff=scene.people["asha"], module=scene.hsb101).update(status=Status.EXPIRED)
     PairState.objects.filter(staff=scene.people["ben"], module=scene.hsb201).delete()
-    PairState.objects.create(staff=scene.people["gail"], module=scene.hsb101, status=Status.OVERDUE)
+    gail = scene.people["gail"]
+    PairState.objects.create(
+        staff=gail,
+        module=scene.hsb101,
+        status=Status.OVERDUE,
+        agency_id=gail.agency_id,
+        job_role_id=gail.job_role_id,
+    )
 
 
 def test_check_finds_a_state_corrupted_on_purpose_and_writes_nothing(scene, capsys):
@@ -201,6 +213,61 @@ def test_repair_fixes_a_state_corrupted_on_purpose(scene, capsys):
     assert state_differences(on=ON) == []
     call_command("compliance_state", "--check")
     assert "agrees with the rules" in capsys.readouterr().out
+
+
+def test_check_finds_counts_corrupted_on_purpose_and_the_repair_counts_afresh(scene, capsys):
+    state.pair_states_rebuild(today=ON)
+    people = StateCount.objects.filter(module_id=0).order_by("pk").first()
+    StateCount.objects.filter(pk=people.pk).update(total=people.total + 5)
+    with pytest.raises(CommandError, match="1 counts differ: run with --repair to fix them."):
+        call_command("compliance_state", "--check")
+    out = capsys.readouterr().out
+    assert "1 counts differ from the rules' pairs on 04/03/2026:" in out
+    assert f"people with status bits {people.bits}: rules {people.total}, state {people.total + 5}" in out
+    assert StateCount.objects.get(pk=people.pk).total == people.total + 5  # a check writes nothing
+    call_command("compliance_state", "--check", "--repair")
+    assert "Repaired 1 counts: the state now agrees with the rules." in capsys.readouterr().out
+    assert count_differences(on=ON) == [] and state_differences(on=ON) == []
+
+
+def test_the_counts_equal_the_rules_after_a_rebuild_and_a_refresh(scene, on_day):
+    state.pair_states_rebuild(today=ON)
+    assert StateCount.objects.exists() and count_differences(on=ON) == []
+    team = factories.TeamFactory(agency=scene.agency_a)
+    workforce_services.staff_update(staff=scene.people["asha"], team=team)
+    assert count_differences(on=ON) == []
+    assert compliance_counts(on=ON, team=team, from_state=True) == compliance_counts(on=ON, team=team)
+    assert compliance_counts(on=ON, from_state=True) == compliance_counts(on=ON)
+
+
+def test_deletes_outside_the_services_keep_the_pairs_and_counts(scene, on_day):
+    """The admin deleting a person or a team (Django's cascades, no service write) leaves the
+    state and its counts equal to the rules."""
+    team = factories.TeamFactory(agency=scene.agency_a)
+    workforce_services.staff_update(staff=scene.people["asha"], team=team)
+    added = factories.StaffMemberFactory(
+        agency=scene.agency_a, job_role=scene.people["asha"].job_role, team=team
+    )
+    state.pair_states_rebuild(today=ON)
+    assert PairState.objects.filter(staff=added).exists()
+    added.delete()  # no completions: the admin may delete the record
+    assert state_differences(on=ON) == [] and count_differences(on=ON) == []
+    team.delete()  # its people lose their team (SET_NULL)
+    assert state_differences(on=ON) == [] and count_differences(on=ON) == []
+    assert not StateCount.objects.filter(team_id=team.pk).exists()
+
+
+def test_a_repair_of_counts_refreshes_people_counted_under_a_group_no_longer_theirs(scene, on_day):
+    state.pair_states_rebuild(today=ON)
+    team = factories.TeamFactory(agency=scene.agency_a)
+    # A change that bypasses the services (an UPDATE): the pairs are still counted without a team.
+    type(scene.people["asha"]).objects.filter(pk=scene.people["asha"].pk).update(team=team)
+    assert count_differences(on=ON) != []
+    assert state.pair_states_check(repair=True) > 0
+    assert count_differences(on=ON) == [] and state_differences(on=ON) == []
+    assert set(PairState.objects.filter(staff=scene.people["asha"]).values_list("team_id", flat=True)) == {
+        team.pk
+    }
 
 
 def test_differences_name_what_the_rules_and_the_table_say(scene):
@@ -249,9 +316,11 @@ def test_state_rolled_day_by_day_agrees_with_the_rules(history, steps):
             day += datetime.timedelta(days=step)
             state.pair_states_roll(today=day)
             assert state_differences(on=day) == [], day
+            assert count_differences(on=day) == [], day
         day -= datetime.timedelta(days=3)
         state.pair_states_roll(today=day)
         assert state_differences(on=day) == [], day
+        assert count_differences(on=day) == [], day
         transaction.set_rollback(True)
 
 
@@ -271,7 +340,7 @@ def test_the_check_task_repairs_and_logs_an_error(scene, caplog):
     _corrupt(scene)
     tasks.compliance_state_check_task()
     assert state_differences(on=ON) == []
-    assert "The compliance state differed from the rules in 3 pairs; repaired." in caplog.text
+    assert "The compliance state differed from the rules in 3 pairs or counts; repaired." in caplog.text
 
 
 def test_the_check_task_without_a_state_builds_nothing(db):

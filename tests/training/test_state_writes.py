@@ -25,7 +25,7 @@ from training.models import (
     Requirement,
     Verification,
 )
-from training.selectors.state import state_differences
+from training.selectors.state import count_differences, state_differences
 from training.state import pair_states_rebuild, pair_states_roll
 from workforce import services as workforce_services
 
@@ -191,6 +191,7 @@ def test_the_state_equals_the_rules_after_every_kind_of_write(scene, lead, on_da
     before = _rows()
     WRITES[write](scene, lead)
     assert state_differences(on=ON) == []
+    assert count_differences(on=ON) == []
     assert _rows() != before, "the write should have changed a pair"
 
 
@@ -215,6 +216,7 @@ def test_a_refused_write_changes_neither_the_records_nor_the_state(scene, lead, 
         )
     assert _rows() == before
     assert state_differences(on=ON) == []
+    assert count_differences(on=ON) == []
 
 
 def test_a_pending_declaration_and_a_rejection_leave_the_state_as_it_was(scene, lead, on_day):
@@ -229,6 +231,7 @@ def test_a_pending_declaration_and_a_rejection_leave_the_state_as_it_was(scene, 
     services.completion_reject(completion=_pending(scene), actor=lead, reason="Wrong course.")
     assert _rows() == before
     assert state_differences(on=ON) == []
+    assert count_differences(on=ON) == []
 
 
 # --- random sequences of writes and rolls ---------------------------------------------------
@@ -377,6 +380,7 @@ def test_random_writes_and_rolls_keep_the_state_equal_to_the_rules(scene, lead, 
         for operation in operations:
             world.run(operation)
             assert state_differences(on=world.day) == [], operation
+            assert count_differences(on=world.day) == [], operation
         transaction.set_rollback(True)
 
 

@@ -107,10 +107,11 @@ def scoped_pairs(*, staff, on: datetime.date, filters: ComplianceFilters) -> lis
     return compliance_pairs(on=on, staff=staff, **filters.scope())
 
 
-def scoped_counts(*, staff, on: datetime.date, filters: ComplianceFilters) -> ComplianceCounts:
-    """The pairs and people of `scoped_pairs`, counted by the database: from the maintained state
-    when it is on `on`, else by the engine."""
-    return compliance_counts(on=on, staff=staff, from_state=maintained(on), **filters.scope())
+def scoped_counts(*, agencies, on: datetime.date, filters: ComplianceFilters) -> ComplianceCounts:
+    """The pairs and people of `scoped_pairs` for the people of `agencies` (an Agency queryset such
+    as access.visible_agencies(user): the staff access.visible_staff gives), counted by the
+    database: from the maintained state's counts when it is on `on`, else by the engine."""
+    return compliance_counts(on=on, agencies=agencies, from_state=maintained(on), **filters.scope())
 
 
 def worst_statuses(*, staff, on: datetime.date, filters: ComplianceFilters, people) -> dict[int, Status]:
@@ -250,7 +251,7 @@ class Figures:
 
 def compliance_figures(*, user, on: datetime.date, filters: ComplianceFilters) -> Figures:
     """The figures of the pairs the user may see, narrowed by `filters`, counted by the database."""
-    counts = scoped_counts(staff=access.visible_staff(user), on=on, filters=filters)
+    counts = scoped_counts(agencies=access.visible_agencies(user), on=on, filters=filters)
     return figures_from_counts(counts, on, filters)
 
 

@@ -33,7 +33,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from workforce import rules
 from workforce.models import Agency, JobRole, StaffMember, Team
@@ -50,7 +50,16 @@ from ..compliance import (
     requirement_obligation,
     worst_status,
 )
-from ..models import Assignment, Completion, Exemption, Module, PairState, Requirement, Verification
+from ..models import (
+    Assignment,
+    Completion,
+    Exemption,
+    Module,
+    PairState,
+    Requirement,
+    StateCount,
+    Verification,
+)
 
 # Reference tables are read unordered (their default orderings would join and sort for nothing).
 # Rows are streamed in chunks so that a partnership-wide read never holds every raw row at once.
@@ -545,13 +554,14 @@ class ComplianceCounts:
     people: Mapping[tuple[AgencyRef, JobRoleRef, frozenset[Status]], int]
 
 
-_STATUS_BITS = {status: 1 << index for index, status in enumerate(Status)}
+STATUS_BITS = {status: 1 << index for index, status in enumerate(Status)}
 
 
 def compliance_counts(
     *,
     on: datetime.date,
     staff: QuerySet | None = None,
+    agencies: QuerySet | None = None,
     agency=None,
     team=None,
     job_role=None,
@@ -563,7 +573,24 @@ def compliance_counts(
     """The statuses of `compliance_statuses` (same scope, same pairs), counted by the database:
     five queries that return a few hundred rows whatever the number of people, for pages that show
     only figures (the dashboard, an agency's page). tests/training/test_figures_counted_in_sql.py checks
-    the figures against those of `compliance_pairs`. `from_state` as for `compliance_statuses`."""
+    the figures against those of `compliance_pairs`. `from_state` as for `compliance_statuses`.
+
+    `agencies` (an Agency queryset, such as workforce.access.visible_agencies(user)) narrows to the
+    people of those agencies. From the state, with no `staff` queryset and at most one module, the
+    figures are read from its counts (training.models.StateCount): one query of a few hundred rows
+    whatever the number of people, where counting the pairs reads every one of them."""
+    if from_state and staff is None and not isinstance(module, QuerySet | list | tuple | set | frozenset):
+        return _state_counts(
+            agencies=agencies,
+            agency=agency,
+            team=team,
+            job_role=job_role,
+            tier=tier,
+            module=module,
+            include_inactive_agencies=include_inactive_agencies,
+        )
+    if agencies is not None:
+        staff = (staff if staff is not None else StaffMember.objects.all()).filter(agency__in=agencies)
     query = (_state_query if from_state else _status_query)(
         on=on,
         staff=staff,
@@ -578,23 +605,60 @@ def compliance_counts(
         return ComplianceCounts(pairs={}, people={})
     sql, params, modules = query
     # The bits are small integers of this module's own, formatted in; the statuses are parameters.
-    bits = _STATUS_BITS.values()
+    bits = STATUS_BITS.values()
     whens = " ".join(f"WHEN %s THEN {bit}" for bit in bits)
     people_bits = " + ".join(f"MAX(CASE WHEN bit = {bit} THEN {bit} ELSE 0 END)" for bit in bits)
-    params = [*params, *(status.value for status in _STATUS_BITS)]
+    params = [*params, *(status.value for status in STATUS_BITS)]
     with connection.cursor() as cursor:
         cursor.execute(sql + _COUNTS_SQL.format(bits=whens, people_bits=people_bits), params)
         rows = cursor.fetchall()
     agencies, job_roles = _agency_refs(), _job_role_refs()
     pairs, people = {}, {}
     for agency_id, job_role_id, module_id, bits, count in rows:
-        statuses = frozenset(status for status, bit in _STATUS_BITS.items() if bits & bit)
+        statuses = frozenset(status for status, bit in STATUS_BITS.items() if bits & bit)
         if module_id is None:
             people[agencies[agency_id], job_roles[job_role_id], statuses] = count
         else:
             [status] = statuses
             pairs[agencies[agency_id], job_roles[job_role_id], modules[module_id], status] = count
     return ComplianceCounts(pairs=pairs, people=people)
+
+
+def _state_counts(*, agencies, agency, team, job_role, tier, module, include_inactive_agencies):
+    """`compliance_counts` read from the maintained state's counts, narrowed as `current_staff`
+    narrows people (the state holds only people current on its day). With one module, its people
+    are its pairs (one each). Three queries: modules, the counts, the agencies and job roles."""
+    modules = _module_refs(module)
+    if not modules:
+        return ComplianceCounts(pairs={}, people={})
+    rows = StateCount.objects.order_by()
+    if agencies is not None:
+        rows = rows.filter(agency_id__in=agencies.values("pk"))
+    rows = _filter(rows, "agency_id", agency)
+    rows = _filter(rows, "team_id", team)
+    rows = _filter(rows, "job_role_id", job_role)
+    if tier is not None:
+        rows = rows.filter(job_role_id__in=_filter(JobRole.objects.all(), "tier", tier).values("pk"))
+    if include_inactive_agencies is None:
+        include_inactive_agencies = agency is not None
+    if not include_inactive_agencies:
+        rows = rows.filter(agency_id__in=Agency.objects.filter(active=True).values("pk"))
+    one_module = module is not None
+    rows = rows.filter(module_id__in=[*modules] if one_module else [0, *modules])
+    counted = rows.values_list("agency_id", "job_role_id", "module_id", "bits").annotate(Sum("total"))
+    agencies_by_id, job_roles = _agency_refs(), _job_role_refs()
+    statuses = {bit: status for status, bit in STATUS_BITS.items()}
+    pairs, people = {}, defaultdict(int)
+    for agency_id, job_role_id, module_id, bits, total in counted:
+        agency_ref, job_role_ref = agencies_by_id[agency_id], job_roles[job_role_id]
+        if module_id:
+            pairs[agency_ref, job_role_ref, modules[module_id], statuses[bits]] = total
+            if one_module:
+                people[agency_ref, job_role_ref, frozenset([statuses[bits]])] += total
+        else:
+            found = frozenset(status for status, bit in STATUS_BITS.items() if bits & bit)
+            people[agency_ref, job_role_ref, found] = total
+    return ComplianceCounts(pairs=pairs, people=dict(people))
 
 
 def _status_query(
@@ -745,7 +809,7 @@ def _greatest(*expressions: str) -> str:
 # its own dates (training.compliance.status_changes_on), both restated here for the database.
 _STATE_ROWS_SQL = """
 , dated AS (
-    SELECT staff_id, module_id, status, window_days,
+    SELECT staff_id, module_id, status, window_days, agency_id, team_id, job_role_id,
         CASE WHEN status = 'exempt' THEN NULLIF(exempt_until, %s)
             WHEN status IN ('due', 'overdue') THEN due_on
             ELSE NULLIF(expires_on, %s) END AS key_date
@@ -756,15 +820,17 @@ SELECT staff_id, module_id, status, key_date,
         WHEN status = 'exempt' THEN {day_after}
         WHEN status IN ('due', 'renewal_due') THEN key_date
         WHEN status = 'compliant' THEN {window_opens}
-    END AS changes_on
+    END AS changes_on,
+    agency_id, team_id, job_role_id
 FROM dated
 """
 
 
 def pair_state_query(*, on: datetime.date, staff: QuerySet | None = None, module=None):
-    """The SQL and parameters selecting (staff_id, module_id, status, key_date, changes_on) of every
-    pair of `staff` (every agency, active or not) on `on`: what training.services.pair_states_refresh
-    writes into the maintained state. None when no module is active."""
+    """The SQL and parameters selecting (staff_id, module_id, status, key_date, changes_on, agency_id,
+    team_id, job_role_id) of every pair of `staff` (every agency, active or not) on `on`: what
+    training.state.pair_states_refresh writes into the maintained state. None when no module is
+    active."""
     query = _status_query(
         on=on,
         staff=staff,
