@@ -19,6 +19,7 @@ Words used here:
 
 import calendar
 import datetime
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -173,53 +174,84 @@ class Stage(NamedTuple):
     label: str
 
 
+@functools.cache
 def stage_label(letter: str, offset_days: int) -> str:
     return f"{letter}{offset_days:+d}"
 
 
+# A policy's stages are the same offsets for every pair: worked out once per policy (the planner's
+# first run after go-live makes two million stages), then moved to each pair's dates.
+
+
+@functools.lru_cache(maxsize=1024)
+def _due_offsets(policy: Policy):
+    soon = tuple(
+        (place, days * DAY, stage_label(DUE_CYCLE, -days))
+        for place, days in enumerate(sorted(policy.due_soon_days, reverse=True), start=1)
+    )
+    overdue = tuple(
+        (
+            100 + repeat,
+            repeat * policy.overdue_every_days * DAY,
+            stage_label(DUE_CYCLE, repeat * policy.overdue_every_days),
+        )
+        for repeat in range(policy.overdue_max)
+    )
+    return soon, overdue
+
+
+@functools.lru_cache(maxsize=1024)
+def _expiry_offsets(policy: Policy):
+    window = policy.renewal_window_days
+    stages = []
+    if window > 0:
+        stages.append((-window * DAY, 0, Kind.RENEWAL_OPEN, stage_label(EXPIRY_CYCLE, -window)))
+    for place, days in enumerate(sorted(policy.renewal_soon_days, reverse=True), start=1):
+        if 0 < days < window:
+            stages.append((-days * DAY, place, Kind.RENEWAL_SOON, stage_label(EXPIRY_CYCLE, -days)))
+    for repeat in range(policy.expired_max):
+        offset = repeat * policy.expired_every_days
+        stages.append((offset * DAY, 100 + repeat, Kind.EXPIRED, stage_label(EXPIRY_CYCLE, offset)))
+    return tuple(stages)
+
+
 def due_stages(
-    *, anchor: datetime.date, due_on: datetime.date, policy: Policy = DEFAULT_POLICY
+    *,
+    anchor: datetime.date,
+    due_on: datetime.date,
+    policy: Policy = DEFAULT_POLICY,
+    until: datetime.date = datetime.date.max,
 ) -> list[Stage]:
     """The staff member's series on U (never completed): assigned, due soon, overdue.
 
     `assigned` fires on the anchor date when U is still ahead. "Due soon" stages that would fall on
     or before the anchor are left out (the person was not yet required to do the module, and the
-    assignment email already gives the due date).
+    assignment email already gives the due date). `until`: only the stages triggering on or
+    before it (the planner needs no later ones).
     """
-    stages = []
-    if anchor < due_on:
-        stages.append(Stage(anchor, 0, Kind.ASSIGNED, "start"))
-    for place, days in enumerate(sorted(policy.due_soon_days, reverse=True), start=1):
-        trigger = due_on - days * DAY
-        if trigger > anchor:
-            stages.append(Stage(trigger, place, Kind.DUE_SOON, stage_label(DUE_CYCLE, -days)))
-    for repeat in range(policy.overdue_max):
-        offset = repeat * policy.overdue_every_days
-        stages.append(
-            Stage(due_on + offset * DAY, 100 + repeat, Kind.OVERDUE, stage_label(DUE_CYCLE, offset))
-        )
+    soon, overdue = _due_offsets(policy)
+    stages = [Stage(anchor, 0, Kind.ASSIGNED, "start")] if anchor < due_on and anchor <= until else []
+    for place, before, label in soon:
+        trigger = due_on - before
+        if anchor < trigger <= until:
+            stages.append(Stage(trigger, place, Kind.DUE_SOON, label))
+    for order, after, label in overdue:
+        trigger = due_on + after
+        if trigger <= until:
+            stages.append(Stage(trigger, order, Kind.OVERDUE, label))
     return sorted(stages)
 
 
-def expiry_stages(*, expires_on: datetime.date, policy: Policy = DEFAULT_POLICY) -> list[Stage]:
+def expiry_stages(
+    *, expires_on: datetime.date, policy: Policy = DEFAULT_POLICY, until: datetime.date = datetime.date.max
+) -> list[Stage]:
     """The staff member's series on X (the best completion's expiry): renewal open, renew soon,
-    expired."""
+    expired. `until` as for `due_stages`."""
     stages = []
-    window = policy.renewal_window_days
-    if window > 0:
-        stages.append(
-            Stage(expires_on - window * DAY, 0, Kind.RENEWAL_OPEN, stage_label(EXPIRY_CYCLE, -window))
-        )
-    for place, days in enumerate(sorted(policy.renewal_soon_days, reverse=True), start=1):
-        if 0 < days < window:
-            stages.append(
-                Stage(expires_on - days * DAY, place, Kind.RENEWAL_SOON, stage_label(EXPIRY_CYCLE, -days))
-            )
-    for repeat in range(policy.expired_max):
-        offset = repeat * policy.expired_every_days
-        stages.append(
-            Stage(expires_on + offset * DAY, 100 + repeat, Kind.EXPIRED, stage_label(EXPIRY_CYCLE, offset))
-        )
+    for offset, order, kind, label in _expiry_offsets(policy):
+        trigger = expires_on + offset
+        if trigger <= until:
+            stages.append(Stage(trigger, order, kind, label))
     return sorted(stages)
 
 
@@ -444,17 +476,25 @@ def policy_for(override, *, renewal_window_days: int) -> Policy:
     return Policy(**{**DEFAULT_POLICY.__dict__, **values})
 
 
-def pair_stages(pair, policy: Policy) -> tuple[str, datetime.date, list[Stage]] | None:
+def pair_stages(
+    pair, policy: Policy, *, until: datetime.date = datetime.date.max
+) -> tuple[str, datetime.date, list[Stage]] | None:
     """The cycle (letter, date) and the staff member's stages for one compliance pair (anything
     with the status, completion, due and anchor dates of the engine's pairs), or None when the
-    pair asks nothing (exempt, or a completion that never expires)."""
+    pair asks nothing (exempt, or a completion that never expires). `until`: only the stages
+    triggering on or before it."""
     if pair.status == "exempt":
         return None
     if pair.completion is None:
-        return DUE_CYCLE, pair.due_on, due_stages(anchor=pair.anchor_on, due_on=pair.due_on, policy=policy)
+        stages = due_stages(anchor=pair.anchor_on, due_on=pair.due_on, policy=policy, until=until)
+        return DUE_CYCLE, pair.due_on, stages
     if pair.expires_on is None:
         return None
-    return EXPIRY_CYCLE, pair.expires_on, expiry_stages(expires_on=pair.expires_on, policy=policy)
+    return (
+        EXPIRY_CYCLE,
+        pair.expires_on,
+        expiry_stages(expires_on=pair.expires_on, policy=policy, until=until),
+    )
 
 
 def nothing_due_yet(pair, policy: Policy, day: datetime.date) -> bool:

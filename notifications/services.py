@@ -86,7 +86,7 @@ def reminders_plan(
         )
     with heavy_reads():  # the read replica, when there is one: sending rechecks each item anyway
         plan = planning.reminder_plan(day=day, only=only)
-    with transaction.atomic():
+    with transaction.atomic(), planning.gc_paused():  # the first run writes a million rows
         if plan.superseded_ids:
             ReminderItem.objects.filter(id__in=plan.superseded_ids, status=ItemStatus.PENDING).update(
                 status=ItemStatus.SKIPPED, reason=planning.SUPERSEDED

@@ -367,7 +367,9 @@ class PairState(models.Model):
     may change by its own dates (training.compliance.status_changes_on). Pairs of every agency are
     kept, active or not; readers narrow by agency as the engine does.
 
-    The person's agency, team and job role are copied as they were when the pair was written: the
+    A pair never completed (due, overdue) also keeps its anchor, the day its due date counts from
+    (the planner's "assigned" stage). The person's agency, team and job role are copied as they
+    were when the pair was written: the
     group the pair is counted under in StateCount, so that a refresh takes away exactly what it
     added, whatever has changed on the person's record since."""
 
@@ -379,6 +381,9 @@ class PairState(models.Model):
     agency_id = models.BigIntegerField(help_text="The person's agency when the pair was written.")
     team_id = models.BigIntegerField(null=True, blank=True, help_text="Their team then (none: no team).")
     job_role_id = models.BigIntegerField(help_text="Their job role then.")
+    anchor_on = models.DateField(
+        null=True, blank=True, help_text="A due or overdue pair's anchor (training.compliance.anchor_date)."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["staff", "module"], name="pair_state_unique_pair")]

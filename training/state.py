@@ -45,7 +45,7 @@ ROLL_REBUILD_AFTER_DAYS = 31
 # Ids per statement when a refresh is given a list (SQLite allows 999 parameters per statement).
 IDS_PER_STATEMENT = {"postgresql": 20_000}.get(connection.vendor, 500)
 
-_COLUMNS = "staff_id, module_id, status, key_date, changes_on, agency_id, team_id, job_role_id"
+_COLUMNS = "staff_id, module_id, status, key_date, changes_on, agency_id, team_id, job_role_id, anchor_on"
 
 
 def _locked_day() -> datetime.date | None:

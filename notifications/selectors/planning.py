@@ -8,7 +8,9 @@ the number of people.
 """
 
 import datetime
+import gc
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,7 +19,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from training.models import Module
-from training.selectors.engine import compliance_pairs, current_staff
+from training.selectors.engine import compliance_pairs, current_staff, reminder_pairs
+from training.selectors.state import maintained
 
 from .. import rules, sources
 from ..models import ItemStatus, PlannerRun, ReminderItem, ReminderPolicy
@@ -77,6 +80,12 @@ class PlanningDay:
 
     @cached_property
     def pairs(self):
+        """The pairs the sources plan from. From the maintained state when it is on the planner's
+        day (the nightly roll runs before the planner): only the pairs that may ask for a reminder,
+        which is all the sources read (a compliant pair is "nothing due yet", an exempt one has no
+        stages, and neither needs a manager's attention). Otherwise every pair from the engine."""
+        if maintained(self.day):
+            return reminder_pairs(on=self.day)
         return compliance_pairs(on=self.day)
 
     @cached_property
@@ -119,7 +128,29 @@ class Plan:
         return counts
 
 
+@contextmanager
+def gc_paused():
+    """Python's cycle collector paused for the block: the planner makes millions of small objects
+    (pairs, stages, items) that hold no cycles, and the collector, walking every live object each
+    time enough of them pile up, took half the planner's time at 250,000 staff (9.5 s against
+    4.9 s for the next day's plan). Restored after, as it was; what the block left is then
+    collected as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def reminder_plan(*, day: datetime.date, only=None) -> Plan:
+    """What the planner run for `day` would write (a read: nothing is written here)."""
+    with gc_paused():
+        return _reminder_plan(day=day, only=only)
+
+
+def _reminder_plan(*, day: datetime.date, only=None) -> Plan:
     """What the planner run for `day` would write (a read: nothing is written here).
 
     Catch-up: each series contributes its latest stage due on `day`, unless that stage is already

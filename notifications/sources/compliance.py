@@ -64,7 +64,7 @@ class ComplianceReminders(ReminderSource):
             policy = policy_of(policies, pair.module)
             if rules.nothing_due_yet(pair, policy, day):
                 continue
-            cycle = rules.pair_stages(pair, policy)
+            cycle = rules.pair_stages(pair, policy, until=day)  # the stages due: all a series reads
             if cycle is None:
                 continue
             letter, cycle_date, stages = cycle

@@ -6,6 +6,7 @@ from tests.notifications.fixtures import (  # noqa: F401 - the reminder engine's
     smtp_server,
     smtp_settings,
 )
+from tests.training.compliance_fixtures import scene  # noqa: F401 - the planner against the state
 
 
 @pytest.fixture(autouse=True)

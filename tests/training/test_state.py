@@ -274,8 +274,8 @@ def test_differences_name_what_the_rules_and_the_table_say(scene):
     state.pair_states_rebuild(today=ON)
     PairState.objects.filter(staff=scene.people["dan"], module=scene.hsb101).update(changes_on=None)
     [difference] = state_differences(on=ON)
-    assert difference.expected == StateRow(Status.DUE, D(2026, 5, 2), D(2026, 5, 2))
-    assert difference.found == StateRow(Status.DUE, D(2026, 5, 2), None)
+    assert difference.expected == StateRow(Status.DUE, D(2026, 5, 2), D(2026, 5, 2), D(2026, 2, 1))
+    assert difference.found == StateRow(Status.DUE, D(2026, 5, 2), None, D(2026, 2, 1))
 
 
 def test_check_without_a_state_says_how_to_build_it(db):

@@ -35,6 +35,15 @@ class Migration(migrations.Migration):
             field=models.BigIntegerField(default=0, help_text="Their job role then."),
             preserve_default=False,
         ),
+        migrations.AddField(
+            model_name="pairstate",
+            name="anchor_on",
+            field=models.DateField(
+                blank=True,
+                help_text="A due or overdue pair's anchor (training.compliance.anchor_date).",
+                null=True,
+            ),
+        ),
         migrations.CreateModel(
             name="StateCount",
             fields=[

@@ -410,7 +410,7 @@ WITH staff AS NOT MATERIALIZED ({scope}),
 cutoffs (requirement_id, cutoff, within_days) AS (VALUES {cutoffs}),
 windows (module_id, renewal_from, window_days) AS (VALUES {windows}),
 assigned AS (
-    SELECT a.staff_id, a.module_id, a.due_on FROM training_assignment a
+    SELECT a.staff_id, a.module_id, a.due_on, a.assigned_on AS anchor_on FROM training_assignment a
     JOIN windows w ON w.module_id = a.module_id
     WHERE a.assigned_on <= %s
 ),
@@ -419,13 +419,13 @@ pairs AS (
         CASE WHEN r.starts_on <= c.cutoff
                 AND (s.start_date IS NULL OR s.start_date <= c.cutoff)
                 AND (s.role_since IS NULL OR s.role_since <= c.cutoff) THEN 1 ELSE 0 END AS past_due,
-        {due_on} AS due_on
+        {due_on} AS due_on, {anchor} AS anchor_on
     FROM staff s
     JOIN training_requirement r ON r.job_role_id = s.job_role_id
     JOIN cutoffs c ON c.requirement_id = r.id
     UNION ALL
     SELECT s.id, s.agency_id, s.team_id, s.job_role_id, a.module_id,
-        CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END, a.due_on
+        CASE WHEN a.due_on <= %s THEN 1 ELSE 0 END, a.due_on, a.anchor_on
     FROM assigned a
     JOIN staff s ON s.id = a.staff_id
     WHERE NOT EXISTS (
@@ -462,6 +462,7 @@ statuses AS (
             ELSE 'compliant'
         END AS status,
         CASE WHEN ad.due_on < p.due_on THEN ad.due_on ELSE p.due_on END AS due_on,
+        CASE WHEN ad.due_on < p.due_on THEN ad.anchor_on ELSE p.anchor_on END AS anchor_on,
         b.expires_on,
         CASE WHEN eo.ends_on IS NULL OR ea.ends_on > eo.ends_on THEN ea.ends_on ELSE eo.ends_on END
             AS exempt_until,
@@ -701,6 +702,7 @@ def _status_query(
         cutoffs=", ".join(["(%s, %s, %s)"] * len(cutoffs)),
         windows=", ".join(["(%s, %s, %s)"] * len(windows)),
         due_on=plus_days(anchor, "c.within_days"),
+        anchor=anchor,
     )
     params = [
         *scope_params,
@@ -790,6 +792,55 @@ def state_pairs(
     return pairs, modules
 
 
+class ReminderPair(NamedTuple):
+    """A pair as the reminder planner reads it from the maintained state: what notifications.rules
+    asks of the engine's pairs (status, due, anchor and expiry dates, whether it was ever
+    completed), without how it was met. `completion` is None for a pair never completed (due,
+    overdue) and True otherwise: the planner asks only whether there is one."""
+
+    staff_id: int
+    agency: AgencyRef
+    module: ModuleRef
+    status: Status
+    due_on: datetime.date | None
+    anchor_on: datetime.date | None
+    expires_on: datetime.date | None
+    completion: bool | None
+
+
+# The statuses that may ask for a reminder: a compliant pair's renewal has not opened yet (its
+# status would be renewal due), an exempt pair asks nothing.
+_REMINDING = (Status.DUE, Status.OVERDUE, Status.EXPIRED, Status.RENEWAL_DUE)
+
+
+def reminder_pairs(*, on: datetime.date) -> list[ReminderPair]:
+    """The pairs of `compliance_pairs(on=on)` (current staff of active agencies, active modules)
+    whose status may ask for a reminder, read from the maintained state: two queries and about 40%
+    of the pairs, where the engine works out every pair. The caller may ask only when the state is
+    on `on` (training.selectors.state.maintained); tests/notifications checks the plan equals the
+    engine's."""
+    pairs, modules = state_pairs(on=on)
+    agencies = _agency_refs()
+    rows = pairs.filter(status__in=[status.value for status in _REMINDING]).values_list(
+        "staff_id", "agency_id", "module_id", "status", "key_date", "anchor_on"
+    )
+    statuses = {status.value: status for status in Status}
+    found = []
+    for staff_id, agency_id, module_id, status, day, anchor_on in rows.iterator(CHUNK_SIZE):
+        status = statuses[status]
+        if status in (Status.DUE, Status.OVERDUE):
+            found.append(
+                ReminderPair(
+                    staff_id, agencies[agency_id], modules[module_id], status, day, anchor_on, None, None
+                )
+            )
+        else:
+            found.append(
+                ReminderPair(staff_id, agencies[agency_id], modules[module_id], status, None, None, day, True)
+            )
+    return found
+
+
 def plus_days(date_sql: str, days_sql: str) -> str:
     """SQL for a date `days_sql` days after `date_sql` (negative: before), on either database.
     Both arguments are SQL expressions of this module's own, never values."""
@@ -810,6 +861,7 @@ def _greatest(*expressions: str) -> str:
 _STATE_ROWS_SQL = """
 , dated AS (
     SELECT staff_id, module_id, status, window_days, agency_id, team_id, job_role_id,
+        CASE WHEN status IN ('due', 'overdue') THEN anchor_on END AS anchor_on,
         CASE WHEN status = 'exempt' THEN NULLIF(exempt_until, %s)
             WHEN status IN ('due', 'overdue') THEN due_on
             ELSE NULLIF(expires_on, %s) END AS key_date
@@ -821,14 +873,14 @@ SELECT staff_id, module_id, status, key_date,
         WHEN status IN ('due', 'renewal_due') THEN key_date
         WHEN status = 'compliant' THEN {window_opens}
     END AS changes_on,
-    agency_id, team_id, job_role_id
+    agency_id, team_id, job_role_id, anchor_on
 FROM dated
 """
 
 
 def pair_state_query(*, on: datetime.date, staff: QuerySet | None = None, module=None):
     """The SQL and parameters selecting (staff_id, module_id, status, key_date, changes_on, agency_id,
-    team_id, job_role_id) of every pair of `staff` (every agency, active or not) on `on`: what
+    team_id, job_role_id, anchor_on) of every pair of `staff` (every agency, active or not) on `on`: what
     training.state.pair_states_refresh writes into the maintained state. None when no module is
     active."""
     query = _status_query(

@@ -30,6 +30,10 @@ class StateRow(NamedTuple):
     status: Status
     key_date: datetime.date | None
     changes_on: datetime.date | None
+    anchor_on: datetime.date | None = None  # a due or overdue pair's only
+
+
+_UNCOMPLETED = (Status.DUE, Status.OVERDUE)
 
 
 class Difference(NamedTuple):
@@ -55,16 +59,19 @@ def expected_state(*, on: datetime.date, pairs=None) -> dict[tuple[int, int], St
             status_changes_on(
                 pair.status, key_date=pair.key_date, renewal_window_days=pair.module.renewal_window_days
             ),
+            pair.anchor_on if pair.status in _UNCOMPLETED else None,
         )
         for pair in pairs
     }
 
 
 def found_state() -> dict[tuple[int, int], StateRow]:
-    rows = PairState.objects.values_list("staff_id", "module_id", "status", "key_date", "changes_on")
+    rows = PairState.objects.values_list(
+        "staff_id", "module_id", "status", "key_date", "changes_on", "anchor_on"
+    )
     return {
-        (staff_id, module_id): StateRow(Status(status), key_date, changes_on)
-        for staff_id, module_id, status, key_date, changes_on in rows.iterator(5000)
+        (staff_id, module_id): StateRow(Status(status), key_date, changes_on, anchor_on)
+        for staff_id, module_id, status, key_date, changes_on, anchor_on in rows.iterator(5000)
     }
 
 

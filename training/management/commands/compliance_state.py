@@ -104,4 +104,5 @@ def _describe(row):
         return "no pair"
     key = row.key_date.isoformat() if row.key_date else "none"
     changes = row.changes_on.isoformat() if row.changes_on else "never"
-    return f"{row.status.value} (key date {key}, changes {changes})"
+    anchor = f", anchor {row.anchor_on.isoformat()}" if row.anchor_on else ""
+    return f"{row.status.value} (key date {key}, changes {changes}{anchor})"
