@@ -16,10 +16,8 @@ a double click never runs a step twice. A step whose worker died is claimable ag
 older than the hard task time limit (after which the first worker is certainly gone).
 """
 
-import contextlib
 import dataclasses
 import datetime
-import gc
 import hashlib
 import json
 import pathlib
@@ -31,6 +29,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from workforce.database import gc_paused
 from workforce.services import acting_user
 from workforce.spreadsheets import write_csv, write_xlsx
 
@@ -350,22 +349,6 @@ def import_not_waiting(import_record):
     return ImportRefused(
         f"This import is not waiting for confirmation ({import_record.get_status_display().lower()})."
     )
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector while a file is read and checked.
-
-    A large file becomes hundreds of thousands of small objects that all live until the end; the
-    collector would walk them again and again and free nothing (there are no cycles to find).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Progress:

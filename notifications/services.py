@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from workforce.database import analyze, heavy_reads
+from workforce.database import analyze, gc_paused, heavy_reads
 from workforce.services import acting_user
 
 from . import emails, notify, rules, sources
@@ -86,7 +86,7 @@ def reminders_plan(
         )
     with heavy_reads():  # the read replica, when there is one: sending rechecks each item anyway
         plan = planning.reminder_plan(day=day, only=only)
-    with transaction.atomic(), planning.gc_paused():  # the first run writes a million rows
+    with transaction.atomic(), gc_paused():  # the first run writes a million rows
         if plan.superseded_ids:
             ReminderItem.objects.filter(id__in=plan.superseded_ids, status=ItemStatus.PENDING).update(
                 status=ItemStatus.SKIPPED, reason=planning.SUPERSEDED

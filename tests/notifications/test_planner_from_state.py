@@ -4,14 +4,13 @@ data the plan is the same either way, item for item (random histories and days, 
 line managers, assignments and exemptions)."""
 
 import datetime
-import gc
 
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifications.selectors.planning import PlanningDay, gc_paused, reminder_plan
+from notifications.selectors.planning import PlanningDay, reminder_plan
 from tests.training.compliance_fixtures import ON
 from tests.training.test_selectors import _build, _day, histories
 from training.models import ComplianceState
@@ -57,18 +56,3 @@ def test_the_plan_from_the_state_is_the_engines_on_random_histories(history, off
             from_state, from_engine = _plans(_day(day) + datetime.timedelta(days=offset))
             _same(from_state, from_engine)
         transaction.set_rollback(True)
-
-
-def test_the_planner_pauses_the_cycle_collector_and_leaves_it_as_it_was():
-    assert gc.isenabled()
-    with pytest.raises(ValueError), gc_paused():
-        assert not gc.isenabled()
-        raise ValueError("a failed plan")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # it was off: it stays off
-    finally:
-        gc.enable()

@@ -1,6 +1,7 @@
 """Planner statistics are refreshed after bulk writes on PostgreSQL (workforce.database)."""
 
 import datetime
+import gc
 
 import pytest
 from django.db import connection
@@ -9,7 +10,7 @@ from notifications.models import ReminderItem
 from tests import factories
 from training import state
 from training.models import PairState
-from workforce.database import ANALYZE_AFTER_ROWS, analyze
+from workforce.database import ANALYZE_AFTER_ROWS, analyze, gc_paused
 from workforce.models import StaffMember
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +57,18 @@ def test_a_rebuild_of_the_compliance_state_refreshes_its_statistics(monkeypatch)
     written = state.pair_states_rebuild(today=datetime.date(2026, 6, 1))
     assert written == 20 == PairState.objects.count()
     assert estimated_rows(PairState) == 20
+
+
+def test_bulk_work_pauses_the_cycle_collector_and_leaves_it_as_it_was():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), gc_paused():
+        assert not gc.isenabled()
+        raise ValueError("a refused file")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()
