@@ -460,11 +460,12 @@ class PeopleList:
     engine's stable sort leaves ties), or none for most urgent first; `descending` reverses the
     fields (or, by urgency, the whole order)."""
 
-    def __init__(self, *, pairs, modules, order=(), descending=False):
+    def __init__(self, *, pairs, modules, order=(), descending=False, total=None):
         self.pairs = pairs
         self.modules = modules
         self.order = tuple(order)
         self.descending = descending
+        self._total = total  # a callable giving count() from the state's counts, when it can
 
     def _ordering(self):
         soonest, staff_id = F("soonest"), F("staff_id")
@@ -484,6 +485,8 @@ class PeopleList:
         )
 
     def count(self) -> int:
+        if self._total is not None:
+            return self._total()
         return self.pairs.values("staff_id").distinct().count()
 
     def __len__(self):
@@ -531,11 +534,27 @@ def _in_order(pairs):
     return sorted(pairs, key=lambda pair: (-_SEVERITY[pair.status], _urgency(pair), pair.module.code))
 
 
-def people_list(*, staff, on: datetime.date, filters: ComplianceFilters, order=(), descending=False):
+def people_list(
+    *, staff, on: datetime.date, filters: ComplianceFilters, order=(), descending=False, agencies=None
+):
     """The people behind a count of `staff` (a queryset: the user's scope, searched) on `on`, from
-    the maintained state, which the caller may ask only when it is on `on` (`maintained(on)`)."""
-    pairs, modules = state_pairs(on=on, staff=staff, status=filters.status, **filters.scope())
-    return PeopleList(pairs=pairs, modules=modules, order=order, descending=descending)
+    the maintained state, which the caller may ask only when it is on `on` (`maintained(on)`).
+
+    `agencies`, for a list that is not searched: the user's visible agencies (access.
+    visible_agencies, whose people `staff` is). The pairs are then narrowed by the groups they keep
+    and the total read from the state's counts, so neither reads the staff table (at 250,000 staff,
+    each of those two reads hashed 230,000 people)."""
+    if agencies is None:
+        pairs, modules = state_pairs(on=on, staff=staff, status=filters.status, **filters.scope())
+        return PeopleList(pairs=pairs, modules=modules, order=order, descending=descending)
+    pairs, modules = state_pairs(on=on, agencies=agencies, status=filters.status, **filters.scope())
+
+    def total():
+        counts = compliance_counts(on=on, agencies=agencies, from_state=True, **filters.scope())
+        wanted = filters.status
+        return sum(n for (_, _, found), n in counts.people.items() if wanted is None or wanted in found)
+
+    return PeopleList(pairs=pairs, modules=modules, order=order, descending=descending, total=total)
 
 
 @dataclass(frozen=True)

@@ -632,18 +632,15 @@ def _state_counts(*, agencies, agency, team, job_role, tier, module, include_ina
     modules = _module_refs(module)
     if not modules:
         return ComplianceCounts(pairs={}, people={})
-    rows = StateCount.objects.order_by()
-    if agencies is not None:
-        rows = rows.filter(agency_id__in=agencies.values("pk"))
-    rows = _filter(rows, "agency_id", agency)
-    rows = _filter(rows, "team_id", team)
-    rows = _filter(rows, "job_role_id", job_role)
-    if tier is not None:
-        rows = rows.filter(job_role_id__in=_filter(JobRole.objects.all(), "tier", tier).values("pk"))
-    if include_inactive_agencies is None:
-        include_inactive_agencies = agency is not None
-    if not include_inactive_agencies:
-        rows = rows.filter(agency_id__in=Agency.objects.filter(active=True).values("pk"))
+    rows = _pairs_narrowed(
+        StateCount.objects.order_by(),
+        agencies=agencies,
+        agency=agency,
+        team=team,
+        job_role=job_role,
+        tier=tier,
+        include_inactive_agencies=include_inactive_agencies,
+    )
     one_module = module is not None
     rows = rows.filter(module_id__in=[*modules] if one_module else [0, *modules])
     counted = rows.values_list("agency_id", "job_role_id", "module_id", "bits").annotate(Sum("total"))
@@ -660,6 +657,24 @@ def _state_counts(*, agencies, agency, team, job_role, tier, module, include_ina
             found = frozenset(status for status, bit in STATUS_BITS.items() if bits & bit)
             people[agency_ref, job_role_ref, found] = total
     return ComplianceCounts(pairs=pairs, people=dict(people))
+
+
+def _pairs_narrowed(rows, *, agencies, agency, team, job_role, tier, include_inactive_agencies):
+    """Rows of the maintained state (PairState, StateCount) narrowed by the groups they keep, as
+    `current_staff` narrows people: the agencies, agency, team, job role and job-role tier, and
+    inactive agencies left out unless an agency is named (or `include_inactive_agencies`)."""
+    if agencies is not None:
+        rows = rows.filter(agency_id__in=agencies.values("pk"))
+    rows = _filter(rows, "agency_id", agency)
+    rows = _filter(rows, "team_id", team)
+    rows = _filter(rows, "job_role_id", job_role)
+    if tier is not None:
+        rows = rows.filter(job_role_id__in=_filter(JobRole.objects.all(), "tier", tier).values("pk"))
+    if include_inactive_agencies is None:
+        include_inactive_agencies = agency is not None
+    if not include_inactive_agencies:
+        rows = rows.filter(agency_id__in=Agency.objects.filter(active=True).values("pk"))
+    return rows
 
 
 def _status_query(
@@ -764,6 +779,7 @@ def state_pairs(
     *,
     on: datetime.date,
     staff: QuerySet | None = None,
+    agencies: QuerySet | None = None,
     agency=None,
     team=None,
     job_role=None,
@@ -775,18 +791,34 @@ def state_pairs(
     """The maintained state's pairs (training.models.PairState) of the scope of `compliance_pairs`,
     in `status` when one is given, as an unordered queryset for the database to filter, sort and
     page, and the modules in scope ({id: ModuleRef}). One query (modules); the caller may ask only
-    when the state is on `on` (training.selectors.state.maintained)."""
-    scope = current_staff(
-        on=on,
-        staff=staff,
-        agency=agency,
-        team=team,
-        job_role=job_role,
-        tier=tier,
-        include_inactive_agencies=include_inactive_agencies,
-    )
+    when the state is on `on` (training.selectors.state.maintained).
+
+    Without a `staff` queryset the pairs are narrowed by their own columns (the agency, team and
+    job role each pair keeps; `agencies`: an Agency queryset such as the user's visible agencies),
+    as `_state_counts` narrows the counts: the state holds only people current on its day, so the
+    staff table is not read at all. A `staff` queryset (a search) is read as the engine reads it."""
     modules = _module_refs(module)
-    pairs = PairState.objects.order_by().filter(staff__in=scope.values("id"), module_id__in=list(modules))
+    if staff is None:
+        pairs = _pairs_narrowed(
+            PairState.objects.order_by(),
+            agencies=agencies,
+            agency=agency,
+            team=team,
+            job_role=job_role,
+            tier=tier,
+            include_inactive_agencies=include_inactive_agencies,
+        ).filter(module_id__in=list(modules))
+    else:
+        scope = current_staff(
+            on=on,
+            staff=staff if agencies is None else staff.filter(agency__in=agencies),
+            agency=agency,
+            team=team,
+            job_role=job_role,
+            tier=tier,
+            include_inactive_agencies=include_inactive_agencies,
+        )
+        pairs = PairState.objects.order_by().filter(staff__in=scope.values("id"), module_id__in=list(modules))
     if status is not None:
         pairs = pairs.filter(status=status.value)
     return pairs, modules

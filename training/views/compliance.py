@@ -205,7 +205,12 @@ def people(request):
     file_format = controls.wants_download()
     if maintained(today):
         listed = compliance_selectors.people_list(
-            staff=staff, on=today, filters=filters, order=controls.sort.fields, descending=controls.descending
+            staff=staff,
+            on=today,
+            filters=filters,
+            order=controls.sort.fields,
+            descending=controls.descending,
+            agencies=None if query else access.visible_agencies(request.user),
         )
         if file_format:
             return _people_download(listed.with_details(), filters, today, file_format)
@@ -290,9 +295,12 @@ def people_listed(user, params, *, today) -> list[int]:
     if slug:
         access.get_visible_agency_or_404(user, slug=slug)
     form = PeopleFilterForm(params or None, user=user)
-    filters, _query, staff = _people_scope(user, form)
+    filters, query, staff = _people_scope(user, form)
     if maintained(today):
-        return compliance_selectors.people_list(staff=staff, on=today, filters=filters).staff_ids()
+        agencies = None if query else access.visible_agencies(user)
+        return compliance_selectors.people_list(
+            staff=staff, on=today, filters=filters, agencies=agencies
+        ).staff_ids()
     return [entry.staff_id for entry in _people_entries(staff, filters, today, details=False)]
 
 
