@@ -72,3 +72,23 @@ def test_bulk_work_pauses_the_cycle_collector_and_leaves_it_as_it_was():
         assert not gc.isenabled()  # it was off: it stays off
     finally:
         gc.enable()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_a_search_of_staff_can_use_the_trigram_indexes(db):
+    """The indexes' expressions are the ones Django's icontains writes (UPPER(column::text) LIKE):
+    with sequential scans priced out, the planner answers a search from them."""
+    from workforce.selectors import staff_matching
+
+    factories.StaffMemberFactory(last_name="Smith")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'workforce_staffmember'")
+        names = {row[0] for row in cursor.fetchall()}
+        assert {
+            f"staff_{column}_trgm" for column in ("first_name", "last_name", "staff_number", "email")
+        } <= names
+        sql, params = staff_matching(StaffMember.objects.all(), "smith").query.sql_with_params()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)  # noqa: S608 - Django's own SQL
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "staff_last_name_trgm" in plan and "staff_email_trgm" in plan, plan
