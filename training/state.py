@@ -4,7 +4,8 @@ figures and lists read a table instead of running the engine.
 
 The engine stays the one definition. Every row is written by `pair_states_refresh`, which runs the
 engine's own set-based query (training.selectors.engine.pair_state_query) for the pairs a write may
-have changed and replaces them, in the writer's transaction. The services that write what a status
+have changed and replaces them, in the writer's transaction, taking their counts
+(training.models.StateCount) away before and adding them back after. The services that write what a status
 depends on (completions, staff, requirements, assignments, exemptions, modules, imports) call
 `pairs_changed`; several writes in one service collect their pairs in `pair_states_batch` and
 refresh once at the end. `pair_states_roll` (nightly) moves the state to a new day, refreshing the
