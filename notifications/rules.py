@@ -497,6 +497,12 @@ def pair_stages(
     )
 
 
+# The statuses whose pairs may ask for a reminder or a manager's attention: a compliant pair is
+# "nothing due yet" (its renewal window, the policy's, has not opened: it would be renewal due),
+# an exempt pair has no stages. The planner reads only these from the maintained state.
+REMINDING_STATUSES = ("due", "overdue", "expired", "renewal_due")
+
+
 def nothing_due_yet(pair, policy: Policy, day: datetime.date) -> bool:
     """Most pairs are completed and far from expiry: no stage of theirs (renewal opens first) is
     due, and working out their stages would be most of the planner's work."""

@@ -76,6 +76,11 @@ class Status(enum.StrEnum):
         return _LABELS[self]
 
     @property
+    def never_completed(self) -> bool:
+        """Due or overdue: the pair has no counted completion (its key date is the due date)."""
+        return self in (Status.DUE, Status.OVERDUE)
+
+    @property
     def is_valid(self) -> bool:
         """Counts as valid in the compliance rate (the numerator)."""
         return self in (Status.COMPLIANT, Status.RENEWAL_DUE)
@@ -175,7 +180,7 @@ def key_date(status: Status, *, due_on, completion, exemption) -> datetime.date 
     open-ended)."""
     if status is Status.EXEMPT:
         return exemption.ends_on
-    if status in (Status.DUE, Status.OVERDUE):
+    if status.never_completed:
         return due_on
     return completion.expires_on
 

@@ -162,7 +162,7 @@ def _list_rows(chunks, status):
         for pair in pairs:
             if status is not None and pair.status is not status:
                 continue
-            never_completed = pair.status in (Status.DUE, Status.OVERDUE)
+            never_completed = pair.status.never_completed
             yield [
                 *person[1:],
                 pair.module.code,

@@ -58,7 +58,7 @@ def event_for_pair(*, staff_id, pair, host, record_url):
     (exempt, or completed training that never expires)."""
     module = pair.module
     name = f"{module.code} {module.title}"
-    if pair.status in (Status.DUE, Status.OVERDUE):
+    if pair.status.never_completed:
         day = pair.due_on
         summary = f"HSB training due: {name}"
         description = f"Complete {name} by {_long(day)}."

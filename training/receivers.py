@@ -12,10 +12,6 @@ from .models import Module
 from .state import pair_counts_recount, pair_states_forget, pairs_changed
 
 
-def connect():
-    """Nothing to do: importing this module connects the receivers (called from ready())."""
-
-
 @receiver(pre_delete, sender=StaffMember, dispatch_uid="training.state.staff_deleted")
 def _staff_deleted(sender, instance, **kwargs):
     pair_states_forget(staff_ids=[instance.pk])

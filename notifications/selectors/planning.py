@@ -84,7 +84,7 @@ class PlanningDay:
         which is all the sources read (a compliant pair is "nothing due yet", an exempt one has no
         stages, and neither needs a manager's attention). Otherwise every pair from the engine."""
         if maintained(self.day):
-            return reminder_pairs(on=self.day)
+            return reminder_pairs(on=self.day, statuses=rules.REMINDING_STATUSES)
         return compliance_pairs(on=self.day)
 
     @cached_property

@@ -558,6 +558,11 @@ class ComplianceCounts:
 STATUS_BITS = {status: 1 << index for index, status in enumerate(Status)}
 
 
+def statuses_of(bits: int) -> frozenset[Status]:
+    """The statuses whose STATUS_BITS are set in `bits` (a person's row of counts)."""
+    return frozenset(status for status, bit in STATUS_BITS.items() if bits & bit)
+
+
 def compliance_counts(
     *,
     on: datetime.date,
@@ -616,7 +621,7 @@ def compliance_counts(
     agencies, job_roles = _agency_refs(), _job_role_refs()
     pairs, people = {}, {}
     for agency_id, job_role_id, module_id, bits, count in rows:
-        statuses = frozenset(status for status, bit in STATUS_BITS.items() if bits & bit)
+        statuses = statuses_of(bits)
         if module_id is None:
             people[agencies[agency_id], job_roles[job_role_id], statuses] = count
         else:
@@ -645,17 +650,16 @@ def _state_counts(*, agencies, agency, team, job_role, tier, module, include_ina
     rows = rows.filter(module_id__in=[*modules] if one_module else [0, *modules])
     counted = rows.values_list("agency_id", "job_role_id", "module_id", "bits").annotate(Sum("total"))
     agencies_by_id, job_roles = _agency_refs(), _job_role_refs()
-    statuses = {bit: status for status, bit in STATUS_BITS.items()}
+    by_bit = {bit: status for status, bit in STATUS_BITS.items()}
     pairs, people = {}, defaultdict(int)
     for agency_id, job_role_id, module_id, bits, total in counted:
         agency_ref, job_role_ref = agencies_by_id[agency_id], job_roles[job_role_id]
         if module_id:
-            pairs[agency_ref, job_role_ref, modules[module_id], statuses[bits]] = total
+            pairs[agency_ref, job_role_ref, modules[module_id], by_bit[bits]] = total
             if one_module:
-                people[agency_ref, job_role_ref, frozenset([statuses[bits]])] += total
+                people[agency_ref, job_role_ref, frozenset([by_bit[bits]])] += total
         else:
-            found = frozenset(status for status, bit in STATUS_BITS.items() if bits & bit)
-            people[agency_ref, job_role_ref, found] = total
+            people[agency_ref, job_role_ref, statuses_of(bits)] = total
     return ComplianceCounts(pairs=pairs, people=dict(people))
 
 
@@ -840,27 +844,22 @@ class ReminderPair(NamedTuple):
     completion: bool | None
 
 
-# The statuses that may ask for a reminder: a compliant pair's renewal has not opened yet (its
-# status would be renewal due), an exempt pair asks nothing.
-_REMINDING = (Status.DUE, Status.OVERDUE, Status.EXPIRED, Status.RENEWAL_DUE)
-
-
-def reminder_pairs(*, on: datetime.date) -> list[ReminderPair]:
+def reminder_pairs(*, on: datetime.date, statuses) -> list[ReminderPair]:
     """The pairs of `compliance_pairs(on=on)` (current staff of active agencies, active modules)
-    whose status may ask for a reminder, read from the maintained state: two queries and about 40%
-    of the pairs, where the engine works out every pair. The caller may ask only when the state is
-    on `on` (training.selectors.state.maintained); tests/notifications checks the plan equals the
-    engine's."""
+    in `statuses` (those the planner says may ask for a reminder, notifications.rules), read from
+    the maintained state: two queries and about 40% of the pairs, where the engine works out every
+    pair. The caller may ask only when the state is on `on` (training.selectors.state.maintained);
+    tests/notifications checks the plan equals the engine's."""
     pairs, modules = state_pairs(on=on)
     agencies = _agency_refs()
-    rows = pairs.filter(status__in=[status.value for status in _REMINDING]).values_list(
+    rows = pairs.filter(status__in=[str(status) for status in statuses]).values_list(
         "staff_id", "agency_id", "module_id", "status", "key_date", "anchor_on"
     )
-    statuses = {status.value: status for status in Status}
+    by_value = {status.value: status for status in Status}
     found = []
     for staff_id, agency_id, module_id, status, day, anchor_on in rows.iterator(CHUNK_SIZE):
-        status = statuses[status]
-        if status in (Status.DUE, Status.OVERDUE):
+        status = by_value[status]
+        if status.never_completed:
             found.append(
                 ReminderPair(
                     staff_id, agencies[agency_id], modules[module_id], status, day, anchor_on, None, None

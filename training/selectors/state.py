@@ -33,9 +33,6 @@ class StateRow(NamedTuple):
     anchor_on: datetime.date | None = None  # a due or overdue pair's only
 
 
-_UNCOMPLETED = (Status.DUE, Status.OVERDUE)
-
-
 class Difference(NamedTuple):
     """A pair where the state and the rules disagree: `expected` is what the rules say (None: no
     such pair), `found` what the table holds (None: missing)."""
@@ -59,7 +56,7 @@ def expected_state(*, on: datetime.date, pairs=None) -> dict[tuple[int, int], St
             status_changes_on(
                 pair.status, key_date=pair.key_date, renewal_window_days=pair.module.renewal_window_days
             ),
-            pair.anchor_on if pair.status in _UNCOMPLETED else None,
+            pair.anchor_on if pair.status.never_completed else None,
         )
         for pair in pairs
     }
