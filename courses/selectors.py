@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from training.models import DeliveryMode
 from workforce import access
 
 from . import rules
@@ -288,13 +289,49 @@ NEXT_SESSIONS = 3
 NEXT_SESSION_KINDS = ("due_soon", "overdue", "expired")
 
 
-def _open_sessions_by_module(today):
-    """Every session open for booking, by module: read once per message (a fixed number of
-    queries however many items the message has)."""
-    rows = session_rows(upcoming_sessions(module_ids=None, now=timezone.now()), user=_NOBODY, today=today)
+@dataclass(frozen=True)
+class _OpenSession:
+    """What a reminder says of a session open for booking (no parts, trainers or bookings)."""
+
+    pk: int
+    module_id: int
+    starts_at: datetime.datetime
+    delivery_mode: str
+    venue: str
+    capacity: int
+    booked: int
+    holds: tuple  # (agency id, places, until)
+    booked_by_agency: dict
+
+
+def _open_sessions_by_module(module_ids, *, now):
+    """The sessions of these modules open for booking, by module, soonest first: read once per
+    message, in at most three queries (none more when there are none), whatever its items."""
+    sessions = list(
+        upcoming_sessions(module_ids=module_ids, now=now).values_list(
+            "pk", "module_id", "starts_at", "delivery_mode", "venue", "capacity", "booked_count"
+        )
+    )
+    if not sessions:
+        return {}
+    ids = [row[0] for row in sessions]
+    holds, counts = {}, {}
+    for session_id, agency_id, places, until in HeldPlaces.objects.filter(session__in=ids).values_list(
+        "session_id", "agency_id", "places", "until"
+    ):
+        holds.setdefault(session_id, []).append((agency_id, places, until))
+    for session_id, agency_id, count in (
+        Booking.objects.filter(session__in=ids, status=BookingStatus.BOOKED)
+        .values_list("session_id", "staff__agency_id")
+        .annotate(n=Count("id"))
+        .values_list("session_id", "staff__agency_id", "n")
+        .order_by()
+    ):
+        counts.setdefault(session_id, {})[agency_id] = count
     by_module = {}
-    for row in rows:
-        by_module.setdefault(row.session.module_id, []).append(row)
+    for pk, module_id, *details in sessions:
+        row = _OpenSession(pk, module_id, *details, tuple(holds.get(pk, ())), counts.get(pk, {}))
+        by_module.setdefault(module_id, []).append(row)
     return by_module
 
 
@@ -302,44 +339,40 @@ def next_sessions_context(item, facts):
     """Up to three sessions of the reminder's module with free places for the person's agency,
     each with a link that signs them in to the booking page of that session, where they confirm
     the place with a POST (a reminder's context extension, notifications.sources). The sessions
-    are read once per message and one sign-in link made per person."""
+    of the message's modules are read once per message; every link of the email shares the one
+    sign-in link made for the person (notifications.emails.person_signin_link)."""
     from django.conf import settings
     from django.urls import reverse
 
-    from workforce.signin import signin_url_for_staff
+    from notifications.emails import person_signin_link
 
     if item.kind not in NEXT_SESSION_KINDS or item.staff_id is None or item.module_id is None:
         return {}
     cache = facts.__dict__.setdefault("courses_next_sessions", {})
     if "sessions" not in cache:
-        cache["sessions"] = _open_sessions_by_module(facts.today)
-        cache["links"] = {}
+        cache["sessions"] = _open_sessions_by_module(facts.module_ids, now=timezone.now())
     candidates = cache["sessions"].get(item.module_id, [])
     if not candidates:
         return {}
     agency_id = item.staff.agency_id
     listed = []
-    for row in candidates:
-        session = row.session
-        holds = [(h.agency_id, h.places, h.until) for h in session.held_places.all()]
+    for session in candidates:
         free = rules.free_places(
             capacity=session.capacity,
-            booked=session.booked_count,
-            holds=holds,
-            booked_by_agency=row.by_agency,
+            booked=session.booked,
+            holds=session.holds,
+            booked_by_agency=session.booked_by_agency,
             agency_id=agency_id,
             today=facts.today,
         )
         if free <= 0:
             continue
-        if item.staff_id not in cache["links"]:
-            cache["links"][item.staff_id] = signin_url_for_staff(item.staff, today=facts.today)
-        link = cache["links"][item.staff_id]
+        link = person_signin_link(item.staff, facts)
         page = reverse("courses:my_book", kwargs={"pk": item.staff_id, "session_pk": session.pk})
         start = timezone.localtime(session.starts_at)
         where = ""
         if session.delivery_mode == "live_online":
-            where = session.get_delivery_mode_display()
+            where = DeliveryMode(session.delivery_mode).label
         elif session.venue:
             where = session.venue.splitlines()[0][:80]
         listed.append(
@@ -353,14 +386,6 @@ def next_sessions_context(item, facts):
         if len(listed) == NEXT_SESSIONS:
             break
     return {"next_sessions": listed} if listed else {}
-
-
-class _Nobody:
-    is_authenticated = False
-    is_active = False
-
-
-_NOBODY = _Nobody()
 
 
 # ---------------------------------------------------------------------------------------------

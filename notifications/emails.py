@@ -24,12 +24,23 @@ from workforce.emails import privacy_notice_url, subject_render
 from . import sources
 
 
-def person_record_url(staff, *, today=None) -> str:
-    """Where a person opens their own record: a fresh sign-in link (workforce.signin, valid for a
-    week), or the site's address when none can be made. Every reminder gets the link from here."""
+def person_signin_link(staff, facts) -> str | None:
+    """The one sign-in link (workforce.signin: single use, valid for a week) that every link of a
+    person's email carries, made on first use and kept with the message's `facts`; None when the
+    person cannot be reached. Once it is used, its other links open while that browser's staff
+    session lasts (workforce.views.signin_open)."""
     from workforce.signin import signin_url_for_staff  # workforce owns sign-in
 
-    return signin_url_for_staff(staff, today=today) or f"{settings.SITE_URL}/"
+    links = facts.__dict__.setdefault("signin_links", {})
+    if staff.pk not in links:
+        links[staff.pk] = signin_url_for_staff(staff, today=facts.today)
+    return links[staff.pk]
+
+
+def person_record_url(staff, facts) -> str:
+    """Where a person opens their own record: their sign-in link, or the site's address when none
+    can be made. Every reminder gets the link from here."""
+    return person_signin_link(staff, facts) or f"{settings.SITE_URL}/"
 
 
 def preferences_url(*, email: str, kind: str) -> str:
@@ -113,7 +124,7 @@ def message_render(*, recipient: str, items: list, facts, today) -> RenderedEmai
     context = {
         "sections": sections,
         "person": person,
-        "record_url": person_record_url(person, today=today) if person is not None else settings.SITE_URL,
+        "record_url": person_record_url(person, facts) if person is not None else settings.SITE_URL,
         # Each kind's own line, once: why the recipient gets this email (sources.ReminderKind.footer).
         "footers": list(dict.fromkeys(filter(None, (sources.kind_footer(s.kind) for s in sections)))),
         "subject": subject,

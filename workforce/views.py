@@ -44,13 +44,17 @@ def signin_request(request):
 @require_http_methods(["GET", "POST"])
 def signin_open(request, token):
     """GET shows a "Continue to your record" button and signs no one in (mail scanners fetch
-    links); its POST uses the link up and starts the staff session."""
+    links); its POST uses the link up and starts the staff session. A used link opened again in
+    the browser that used it (every link of one reminder shares one sign-in link) goes on to its
+    page while that browser's staff session lasts."""
     try:
         if request.method == "POST":
             staff = signin.signin_link_use(token)
         else:
             staff = signin.staff_for_token(token)
     except signin.LinkRefused as refused:
+        if refused.reason == signin.USED and _signed_in_as(request, refused.email):
+            return redirect(_own_page(request) or "staff_home")
         context = {
             "reason": refused.reason,
             "form": SigninLinkRequestForm(initial={"email": refused.email}),
@@ -77,6 +81,11 @@ def signin_open(request, token):
     # Straight on to a page without the token in its address (history, referrers): the record, or
     # the page of it the link named (a reminder's "Book a place" on a session).
     return redirect(_own_page(request) or "staff_home")
+
+
+def _signed_in_as(request, email):
+    """Whether this browser's staff session already opens a record with this address."""
+    return bool(email) and access.signed_in_staff(request).filter(email__iexact=email).exists()
 
 
 def _own_page(request):

@@ -12,17 +12,20 @@ from .planning import SUPERSEDED
 @dataclass
 class MessageFacts:
     """What the sender learns about a message's items on the day of sending: why some no longer
-    hold (`reasons`, by item id) and what each item's email needs (`contents`, by item id)."""
+    hold (`reasons`, by item id), what each item's email needs (`contents`, by item id) and the
+    modules its items are about (`module_ids`: a context extension reads what concerns them once
+    per message)."""
 
     today: datetime.date
     reasons: dict[int, str] = field(default_factory=dict)
     contents: dict[int, object] = field(default_factory=dict)
+    module_ids: frozenset = frozenset()
 
 
 def message_facts(items, *, today: datetime.date) -> MessageFacts:
     """Re-check a message's items before sending. Items need `staff`, `staff__agency`, `module`
     and `agency` loaded."""
-    facts = MessageFacts(today)
+    facts = MessageFacts(today, module_ids=frozenset(item.module_id for item in items if item.module_id))
     # Two stages of one series in one message (one was waiting when the next fell due): only the
     # later one is news. The planner supersedes across messages; this covers the rest.
     latest = {}

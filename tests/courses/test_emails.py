@@ -210,6 +210,75 @@ def test_an_overdue_reminder_lists_up_to_three_sessions_with_free_places(
     assert Booking.objects.get(staff=person_a).session == sessions[0]
 
 
+def test_every_link_of_one_reminder_shares_one_sign_in_link_that_goes_on_in_its_own_browser(
+    client, make_session, person_a
+):
+    from django.test import Client
+
+    from workforce import access
+    from workforce.models import SigninLink
+
+    first, second = make_session(days=10), make_session(days=20)
+    outbox.reminders_plan(day=timezone.localdate(), queue=False)
+    mail.outbox.clear()
+    before = SigninLink.objects.count()
+    send()
+    [message] = [m for m in mail.outbox if m.to == [person_a.email]]
+    assert SigninLink.objects.count() == before + 1  # one link for the whole email
+    books = [line.split("Book: ")[1] for line in message.body.splitlines() if "Book: " in line]
+    assert len(books) == 2 and len({link.split("?")[0] for link in books}) == 1
+    record = books[0].split("?")[0]
+    assert f"Open your training record: {record}\n" in message.body  # the same link
+
+    paths = [link.removeprefix(django_settings.SITE_URL) for link in books]
+    assert client.post(paths[0])["Location"].endswith(f"/sessions/{first.pk}/book/")
+    # Used, in the browser that used it: straight on to the second session's page, GET or POST.
+    assert client.get(paths[1])["Location"].endswith(f"/sessions/{second.pk}/book/")
+    assert client.post(paths[1])["Location"].endswith(f"/sessions/{second.pk}/book/")
+    # Anyone else (a forwarded email, another browser) meets the used link's page.
+    stranger = Client()
+    refused = stranger.post(paths[1])
+    assert refused.status_code != 302
+    assert "This sign-in link has been used" in refused.content.decode()
+    assert access.STAFF_SESSION_KEY not in stranger.session
+
+
+def test_a_reminder_counts_the_places_held_for_other_agencies(make_session, person_a, agency_b):
+    until = timezone.localdate() + datetime.timedelta(days=30)
+    make_session(days=10, capacity=2, holds=[services.Hold(agency_b, 2, until)])
+    open_ = make_session(days=20, capacity=3, holds=[services.Hold(agency_b, 1, until)])
+    outbox.reminders_plan(day=timezone.localdate(), queue=False)
+    mail.outbox.clear()
+    send()
+    [message] = [m for m in mail.outbox if m.to == [person_a.email]]
+    assert message.body.count("Book: ") == 1
+    assert f"/sessions/{open_.pk}/book/" in message.body
+    assert "2 places free." in message.body  # 3 less the 1 held for agency B
+
+
+def test_sending_reads_the_sessions_in_a_fixed_number_of_queries(make_session, person_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.models import ReminderMessage
+
+    def queries_to_send_one():
+        outbox.reminders_plan(day=timezone.localdate(), queue=False)
+        message = ReminderMessage.objects.filter(recipient=person_a.email, status="pending").get()
+        with CaptureQueriesContext(connection) as captured:
+            outbox.message_send(message_id=message.pk)
+        ReminderMessage.objects.filter(pk=message.pk).update(status="sent")
+        return len(captured)
+
+    make_session(days=10)
+    few = queries_to_send_one()
+    for days in (11, 12, 13, 14, 15):
+        make_session(days=days)
+    ReminderItem.objects.all().delete()
+    ReminderMessage.objects.all().delete()
+    assert queries_to_send_one() == few
+
+
 def test_a_reminder_for_a_module_without_sessions_lists_none(person_a):
     outbox.reminders_plan(day=timezone.localdate(), queue=False)
     send()
